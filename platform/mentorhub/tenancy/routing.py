@@ -1,0 +1,58 @@
+"""Find the tenant of a request before Litestar routes it.
+
+A tenant is reached on one of its hostnames, or (embedded default, or when
+MENTORHUB_PATH_PREFIX_TENANTS is on) under `/t/<slug>/` on any other host. Tenant pages are
+routed internally at `/t/<slug>/...`; a hostname request is rewritten to that path, so one
+set of routes serves both, and a request on tenant A's host can never name tenant B (its
+path is always put under A's own prefix). The tenant found is put in `scope["state"]`:
+`tenant` (the row) and `tenant_base` (the public URL prefix: "" on a hostname,
+"/t/<slug>" on a prefix) for links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from mentorhub.db import Database
+from mentorhub.tenancy.services import find_by_hostname
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+#: Paths served the same on every host (health checks, assets).
+GLOBAL_PREFIXES = ("/healthz", "/static/")
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return value.decode("latin-1").rsplit(":", 1)[0].strip("[]").lower()
+    return ""
+
+
+class TenantRouting:
+    def __init__(self, app: ASGIApp, db_getter: Callable[[], Database], *, prefixes: bool) -> None:
+        self.app = app
+        self.db_getter = db_getter
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        state = scope.setdefault("state", {})
+        if path.startswith(GLOBAL_PREFIXES) or path == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        tenant = await find_by_hostname(self.db_getter(), _host(scope))
+        if tenant is not None:
+            state["tenant_base"] = ""
+            scope = dict(scope, path=f"/t/{tenant.slug}{path}", raw_path=None)
+            scope["state"] = state
+        elif path.startswith("/t/") and not self.prefixes:
+            state["tenant_prefix_disabled"] = True
+        else:
+            state["tenant_base"] = "/t/" + path[3:].split("/", 1)[0] if path.startswith("/t/") else None
+        await self.app(scope, receive, send)

@@ -1,0 +1,67 @@
+"""Creating and finding tenants: platform-level work, on the platform path."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db import Database
+from mentorhub.tenancy.files import TenantInfo
+from mentorhub.tenancy.models import Tenant, TenantDomain
+
+
+class TenantConflict(ValueError):
+    pass
+
+
+async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
+    """Create the tenant from its file, or bring name, jurisdiction, branding and hostnames
+    in line with it. The status (active/suspended) is the operator's and is kept."""
+    tenant = (await session.execute(select(Tenant).where(Tenant.slug == info.slug))).scalar_one_or_none()
+    if tenant is None:
+        tenant = Tenant(id=uuid.uuid4(), slug=info.slug, status="active", domains=[])
+        session.add(tenant)
+    tenant.name = info.name
+    tenant.jurisdiction = info.jurisdiction
+    tenant.branding = msgspec.to_builtins(info.branding)
+    wanted = {h.lower() for h in info.hostnames}
+    taken = (
+        await session.execute(
+            select(TenantDomain).where(
+                TenantDomain.hostname.in_(wanted), TenantDomain.tenant_id != tenant.id
+            )
+        )
+    ).scalars().all()
+    if taken:
+        names = ", ".join(sorted(d.hostname for d in taken))
+        raise TenantConflict(f"{info.slug}: hostname already serves another tenant: {names}")
+    tenant.domains = [d for d in tenant.domains if d.hostname in wanted] + [
+        TenantDomain(hostname=h) for h in sorted(wanted - {d.hostname for d in tenant.domains})
+    ]
+    await session.flush()
+    return tenant
+
+
+async def find_by_hostname(db: Database, hostname: str) -> Tenant | None:
+    async with db.platform() as session:
+        stmt = select(Tenant).join(TenantDomain).where(TenantDomain.hostname == hostname.lower())
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_by_slug(db: Database, slug: str) -> Tenant | None:
+    async with db.platform() as session:
+        return (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+
+
+async def list_tenants(db: Database) -> list[Tenant]:
+    async with db.platform() as session:
+        return list((await session.execute(select(Tenant).order_by(Tenant.name))).scalars())
+
+
+async def set_status(db: Database, slug: str, status: str) -> None:
+    async with db.platform() as session:
+        tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one()
+        tenant.status = status

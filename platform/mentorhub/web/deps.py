@@ -1,0 +1,37 @@
+"""Request-level dependencies shared by every area."""
+
+from __future__ import annotations
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+
+from mentorhub.db import Database
+from mentorhub.tenancy.models import Tenant
+from mentorhub.tenancy.services import find_by_slug
+
+
+class TenantSuspended(Exception):
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__(tenant.slug)
+        self.tenant = tenant
+
+
+async def provide_db(state: State) -> Database:
+    return state.db  # type: ignore[no-any-return]
+
+
+async def provide_tenant(request: Request, tenant_slug: str, db: Database) -> Tenant:
+    """The tenant this request is for: the hostname's (set by TenantRouting) or the
+    `/t/<slug>/` prefix's where prefixes are allowed. Unknown → 404; suspended → the
+    suspended page."""
+    found: Tenant | None = request.scope["state"].get("tenant")
+    if found is None or found.slug != tenant_slug:
+        if request.scope["state"].get("tenant_base") is None:
+            raise NotFoundException()
+        found = await find_by_slug(db, tenant_slug)
+    if found is None:
+        raise NotFoundException()
+    if not found.is_active:
+        raise TenantSuspended(found)
+    return found

@@ -1,0 +1,54 @@
+"""The first page set: the platform landing page, each tenant's home, and the health check."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.response import Response, Template
+from sqlalchemy import text
+
+from mentorhub.db import Database
+from mentorhub.tenancy.models import Tenant
+from mentorhub.tenancy.services import list_tenants
+
+HEALTH_TIMEOUT = 2.0
+
+
+@get("/", name="landing")
+async def landing(db: Database, state: State) -> Template:
+    tenants = await list_tenants(db) if state.settings.path_prefix_tenants else []
+    return Template("platform/landing.html", context={"tenants": tenants})
+
+
+@get("/t/{tenant_slug:str}/", name="tenant_home")
+async def tenant_home(tenant: Tenant, request: Request) -> Template:
+    return Template("tenant/home.html", context={"tenant": tenant})
+
+
+async def _check_postgres(db: Database) -> str:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT), db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:  # any failure means "down"; say which kind
+        return f"down: {type(exc).__name__}"
+
+
+async def _check_redis(state: State) -> str:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await asyncio.to_thread(state.redis.ping)
+        return "ok"
+    except Exception as exc:
+        return f"down: {type(exc).__name__}"
+
+
+@get("/healthz", name="healthz")
+async def healthz(db: Database, state: State) -> Response[dict[str, str]]:
+    postgres, redis_status = await asyncio.gather(_check_postgres(db), _check_redis(state))
+    body = {"postgres": postgres, "redis": redis_status}
+    down = [name for name, status in body.items() if status != "ok"]
+    body["status"] = "ok" if not down else "down: " + ", ".join(down)
+    return Response(body, status_code=200 if not down else 503)

@@ -1,0 +1,32 @@
+"""Actors. Each is safe to run twice: it is keyed on the outbox id and passes ids, not objects."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import dramatiq
+
+from mentorhub.db import Database
+from mentorhub.outbox.process import process_message
+from mentorhub.outbox.relay import ACTOR, QUEUE
+from mentorhub.settings import get_settings
+
+_databases: dict[int, Database] = {}
+
+
+def _database() -> Database:
+    """One engine per event loop: asyncpg connections belong to the loop that made them."""
+    loop_id = id(asyncio.get_running_loop())
+    db = _databases.get(loop_id)
+    if db is None:
+        settings = get_settings()
+        if settings.app_database_url is None:
+            raise RuntimeError("MENTORHUB_APP_DATABASE_URL is not set for the worker")
+        db = _databases[loop_id] = Database.connect(settings.app_database_url, pool_size=4)
+    return db
+
+
+@dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, max_retries=5, min_backoff=1000)
+async def process_outbox(tenant_id: str, outbox_id: int) -> None:
+    await process_message(_database(), uuid.UUID(tenant_id), int(outbox_id))
