@@ -44,7 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 Kind = Literal["overlap", "same", "min_gap", "distance", "career_stage", "availability"]
 KINDS: tuple[Kind, ...] = ("overlap", "same", "min_gap", "distance", "career_stage", "availability")
@@ -142,12 +142,12 @@ class Instance:
         return mentor_id in self._mentor_index
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _finite(value: object) -> bool:
-    return _is_number(value) and math.isfinite(float(value))  # type: ignore[arg-type]
+def _finite(value: object) -> TypeGuard[int | float]:
+    return _is_number(value) and math.isfinite(float(value))
 
 
 def parse_criteria(raw: object, problems: list[str] | None = None) -> tuple[Criterion, ...]:
@@ -307,8 +307,8 @@ def _id_list(raw: object, where: str, key: str, problems: list[str]) -> frozense
 def _whole(raw: object, default: int) -> int | None:
     if raw is None:
         return default
-    if _is_number(raw) and float(raw) == int(raw):  # type: ignore[arg-type]
-        return int(raw)  # type: ignore[call-overload, no-any-return]
+    if _finite(raw) and float(raw) == int(raw):
+        return int(raw)
     return None
 
 
