@@ -29,7 +29,7 @@ async def get_in_tenant(
         key: object = uuid.UUID(str(id_)) if isinstance(id_, str) else id_
     except ValueError:
         raise NotFound(label) from None
-    row = await session.get(model, (tenant_id, key))
+    row = await session.get(model, {"tenant_id": tenant_id, "id": key})
     if row is None:
         raise NotFound(label)
     return row

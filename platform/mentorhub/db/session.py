@@ -64,7 +64,10 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             session.info[TENANT_KEY] = tenant_id
             await session.execute(
-                text("SELECT set_config('mentorhub.tenant_id', :tenant, true)"),
+                text(
+                    "SELECT set_config('mentorhub.tenant_id', :tenant, true), "
+                    "set_config('mentorhub.scope', '', true)"
+                ),
                 {"tenant": str(tenant_id)},
             )
             yield session
@@ -78,7 +81,11 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             session.info["scope"] = scope
             await session.execute(
-                text("SELECT set_config('mentorhub.scope', :scope, true)"), {"scope": scope}
+                text(
+                    "SELECT set_config('mentorhub.scope', :scope, true), "
+                    "set_config('mentorhub.tenant_id', '', true)"
+                ),
+                {"scope": scope},
             )
             yield session
 
