@@ -150,11 +150,16 @@ def _finite(value: object) -> TypeGuard[int | float]:
     return _is_number(value) and math.isfinite(float(value))
 
 
-def parse_criteria(raw: object, problems: list[str] | None = None) -> tuple[Criterion, ...]:
+def parse_criteria(
+    raw: object,
+    problems: list[str] | None = None,
+    checkable: list[Criterion] | None = None,
+) -> tuple[Criterion, ...]:
     """Validate a scheme's criteria list (also used for the ``[matching]`` of tenant files).
 
     Without ``problems`` it raises :class:`InputError`; with it, problems are appended so a
-    caller can report criteria and people together.
+    caller can report criteria and people together. ``checkable`` receives the criteria that
+    are invalid but still name a kind and a field, so people's fields can be checked too.
     """
     own = problems is None
     found: list[str] = [] if problems is None else problems
@@ -233,6 +238,13 @@ def parse_criteria(raw: object, problems: list[str] | None = None) -> tuple[Crit
             else:
                 order = tuple(raw_order)
         if len(found) > start:
+            # Still check people's fields against it, so one run lists every problem.
+            if checkable is not None and kind in KINDS and isinstance(fld, str) and fld and (
+                kind != "career_stage" or order
+            ):
+                checkable.append(
+                    Criterion(str(name), kind, fld, 0.0, False, None, None, order)  # type: ignore[arg-type]
+                )
             continue
         if kind in ("overlap", "availability"):
             lo = float(lo) if lo is not None else (1.0 if (hard or kind == "availability") else 0.0)
@@ -411,9 +423,10 @@ def parse_instance(data: object) -> Instance:
         problems.append(f"input: unknown key '{key}'")
     if "criteria" not in data:
         problems.append("criteria: missing")
-    criteria = parse_criteria(data.get("criteria", []), problems)
-    mentees = _people(data.get("mentees"), "mentees", criteria, problems)
-    mentors = _people(data.get("mentors"), "mentors", criteria, problems)
+    checkable: list[Criterion] = []
+    criteria = parse_criteria(data.get("criteria", []), problems, checkable)
+    mentees = _people(data.get("mentees"), "mentees", [*criteria, *checkable], problems)
+    mentors = _people(data.get("mentors"), "mentors", [*criteria, *checkable], problems)
     mentor_ids = {p.id for p, _ in mentors}
     mentee_ids = {p.id for p, _ in mentees}
     for person, where in mentees:
