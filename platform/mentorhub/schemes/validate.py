@@ -1,0 +1,546 @@
+"""Validate scheme and tenant documents, collecting every problem before giving up.
+
+Two passes:
+
+1. *Shape*: walk the raw mapping against the model's type information (msgspec.inspect) and
+   report unknown keys, missing keys, wrong types, unknown choices and out-of-range numbers,
+   each with its key path. msgspec's own decoder stops at the first error; an admin fixing a
+   file wants them all.
+2. *Meaning*: every section whose shape is sound is converted to its typed model and
+   checked for impossible combinations (a range whose minimum exceeds its maximum, a
+   checkpoint after the end, a criterion missing the parameter its kind needs…). Checks
+   across sections run when both sections are sound.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import typing
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+
+from mentorhub.schemes.calendar import add_period, check_jurisdiction
+from mentorhub.schemes.errors import Problem, SchemeError
+from mentorhub.schemes.model import (
+    AgreedByPairCadence,
+    Application,
+    Checkpoint,
+    CohortDuration,
+    CohortMonthWhen,
+    Eligibility,
+    FirstBusinessDayWhen,
+    FixedDuration,
+    IntervalCadence,
+    Matching,
+    Meetings,
+    OffsetWhen,
+    Period,
+    RangeDuration,
+    Relationship,
+    Scheme,
+    TenantInfo,
+)
+
+__all__ = ["cohort_months", "parse_scheme", "parse_tenant"]
+
+Found = list[tuple[str, str]]  # (key path, message)
+
+_SCHEME_HINTS = typing.get_type_hints(Scheme, include_extras=True)
+_SCHEME_INFO = mi.type_info(Scheme)
+_TENANT_INFO = mi.type_info(TenantInfo)
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+# --- pass 1: shape -------------------------------------------------------------------------
+
+
+def _describe_value(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+             list: "an array", dict: "a table", date: "a date"}
+    kind = names.get(type(value), type(value).__name__)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        return f"{kind} ({shown})"
+    return kind
+
+
+def _bounds(t: mi.IntType | mi.FloatType, value: float) -> str | None:
+    if t.ge is not None and value < t.ge:
+        return f"must be ≥ {t.ge}"
+    if t.gt is not None and value <= t.gt:
+        return f"must be > {t.gt}"
+    if t.le is not None and value > t.le:
+        return f"must be ≤ {t.le}"
+    if t.lt is not None and value >= t.lt:
+        return f"must be < {t.lt}"
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _walk(value: Any, t: mi.Type, path: str, out: Found) -> None:
+    """Append every shape problem of `value` against type `t` to `out`."""
+    if isinstance(t, mi.AnyType):
+        return
+    if isinstance(t, mi.UnionType):
+        _walk_union(value, t, path, out)
+    elif isinstance(t, mi.StructType):
+        _walk_struct(value, t, path, out)
+    elif isinstance(t, mi.BoolType):
+        if not isinstance(value, bool):
+            out.append((path, f"expected true or false, got {_describe_value(value)}"))
+    elif isinstance(t, mi.IntType):
+        if not isinstance(value, int) or isinstance(value, bool):
+            out.append((path, f"expected an integer, got {_describe_value(value)}"))
+        elif (problem := _bounds(t, value)) is not None:
+            out.append((path, problem))
+    elif isinstance(t, mi.FloatType):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            out.append((path, f"expected a number, got {_describe_value(value)}"))
+        elif not math.isfinite(value):
+            out.append((path, "must be a finite number"))
+        elif (problem := _bounds(t, value)) is not None:
+            out.append((path, problem))
+    elif isinstance(t, mi.StrType):
+        if not isinstance(value, str):
+            out.append((path, f"expected a string, got {_describe_value(value)}"))
+        elif t.min_length is not None and len(value) < t.min_length:
+            out.append((path, "must not be empty"))
+        elif t.pattern is not None and not re.search(t.pattern, value):
+            out.append((path, f"{value!r} must match {t.pattern}"))
+    elif isinstance(t, mi.LiteralType):
+        if value not in t.values or type(value) is bool:
+            choices = ", ".join(repr(v) for v in t.values)
+            out.append((path, f"{_describe_value(value)} is not one of {choices}"))
+    elif isinstance(t, mi.ListType | mi.VarTupleType):
+        if not isinstance(value, list):
+            out.append((path, f"expected an array, got {_describe_value(value)}"))
+            return
+        if t.min_length is not None and len(value) < t.min_length:
+            out.append((path, f"must list at least {t.min_length} item(s)"))
+        for i, item in enumerate(value):
+            _walk(item, t.item_type, f"{path}[{i}]", out)
+    elif isinstance(t, mi.DateType):
+        if not isinstance(value, date):
+            out.append((path, f"expected a date, got {_describe_value(value)}"))
+    else:  # pragma: no cover - the model uses only the types above
+        out.append((path, f"unsupported type {t!r}"))
+
+
+def _walk_union(value: Any, t: mi.UnionType, path: str, out: Found) -> None:
+    members = [m for m in t.types if not isinstance(m, mi.NoneType)]
+    if value is None and len(members) < len(t.types):
+        return
+    tagged = [m for m in members if isinstance(m, mi.StructType) and m.tag_field]
+    if tagged and len(tagged) == len(members):
+        field = tagged[0].tag_field
+        assert field is not None
+        if not isinstance(value, dict):
+            out.append((path, f"expected a table, got {_describe_value(value)}"))
+            return
+        choices = ", ".join(repr(m.tag) for m in tagged)
+        if field not in value:
+            out.append((_join(path, field), f"required key is missing (one of {choices})"))
+            return
+        for m in tagged:
+            if value[field] == m.tag:
+                _walk_struct(value, m, path, out)
+                return
+        out.append((_join(path, field), f"{_describe_value(value[field])} is not one of {choices}"))
+        return
+    if len(members) == 1:
+        _walk(value, members[0], path, out)
+        return
+    attempts: list[Found] = []
+    for m in members:
+        found: Found = []
+        _walk(value, m, path, found)
+        if not found:
+            return
+        attempts.append(found)
+    out.extend(attempts[0])
+
+
+def _walk_struct(value: Any, t: mi.StructType, path: str, out: Found) -> None:
+    if not isinstance(value, dict):
+        out.append((path, f"expected a table, got {_describe_value(value)}"))
+        return
+    fields = {f.encode_name: f for f in t.fields}
+    for key in value:
+        if key not in fields and key != t.tag_field:
+            allowed = ", ".join(sorted(fields)) or "none"
+            out.append((_join(path, str(key)), f"unknown key (allowed here: {allowed})"))
+    for name, f in fields.items():
+        if name in value:
+            _walk(value[name], f.type, _join(path, name), out)
+        elif f.required:
+            out.append((_join(path, name), "required key is missing"))
+
+
+# --- pass 2: meaning -----------------------------------------------------------------------
+
+# Reference start dates for "can this offset ever land after that end?": every month start
+# and end of a leap and a common year, so that month clamping is covered.
+_REFERENCE_DATES = tuple(
+    d
+    for year in (2023, 2024)
+    for m in range(1, 13)
+    for d in (date(year, m, 1), add_period(date(year, m, 1), months=1, days=-1))
+)
+
+
+def _later(a: Period | OffsetWhen, b_months: int) -> bool:
+    """True when offset `a` can fall after `b_months` months from the same anchor."""
+    months, weeks, days = (
+        (a.offset_months, a.offset_weeks, a.offset_days)
+        if isinstance(a, OffsetWhen)
+        else (a.months, a.weeks, a.days)
+    )
+    return any(
+        add_period(ref, months, weeks, days) > add_period(ref, b_months) for ref in _REFERENCE_DATES
+    )
+
+
+def _shorter(a: Period, b: Period) -> bool:
+    """True when period `a` can be shorter than period `b` from the same date."""
+    return any(
+        add_period(ref, a.months, a.weeks, a.days) < add_period(ref, b.months, b.weeks, b.days)
+        for ref in _REFERENCE_DATES
+    )
+
+
+def cohort_months(d: CohortDuration) -> list[int]:
+    """The calendar months of a cohort window in order, e.g. Oct→Aug: [10, 11, 12, 1, …, 8]."""
+    length = (d.end_month - d.start_month) % 12 + 1
+    return [(d.start_month - 1 + i) % 12 + 1 for i in range(length)]
+
+
+def _range(found: Found, path: str, lo: float | None, hi: float | None) -> None:
+    if lo is not None and hi is not None and lo > hi:
+        found.append((f"{path}.min", f"minimum {lo:g} exceeds maximum {hi:g}"))
+
+
+def _base_months(d: FixedDuration | RangeDuration | CohortDuration) -> int | None:
+    if isinstance(d, FixedDuration):
+        return d.months
+    if isinstance(d, RangeDuration):
+        return d.max_months
+    return None
+
+
+def _check_duration(d: FixedDuration | RangeDuration | CohortDuration, found: Found) -> None:
+    p = "scheme.duration"
+    if isinstance(d, RangeDuration) and d.min_months > d.max_months:
+        found.append(
+            (f"{p}.min_months", f"minimum {d.min_months} exceeds max_months {d.max_months}")
+        )
+    base = _base_months(d)
+    if isinstance(d, CohortDuration):
+        if d.extension is not None:
+            found.append((f"{p}.extension", "a cohort calendar window cannot be extended"))
+        if d.monitoring_limit_months is not None:
+            base = len(cohort_months(d))
+    if base is not None and d.monitoring_limit_months is not None:
+        if d.monitoring_limit_months < base:
+            found.append((
+                f"{p}.monitoring_limit_months",
+                f"{d.monitoring_limit_months} is shorter than the relationship ({base} months)",
+            ))
+    if d.extension is not None and d.extension.max_total_months is not None and base is not None:
+        cap = d.extension.max_total_months
+        if cap <= base:
+            found.append((
+                f"{p}.extension.max_total_months",
+                f"{cap} leaves no room to extend a {base}-month relationship",
+            ))
+        if d.monitoring_limit_months is not None and cap > d.monitoring_limit_months:
+            found.append((
+                f"{p}.extension.max_total_months",
+                f"{cap} exceeds monitoring_limit_months ({d.monitoring_limit_months})",
+            ))
+    if d.typical_months is not None and d.monitoring_limit_months is not None:
+        if d.typical_months > d.monitoring_limit_months:
+            found.append((f"{p}.typical_months", "exceeds monitoring_limit_months"))
+    if isinstance(d, FixedDuration | RangeDuration) and d.programme_months is not None:
+        shortest = d.months if isinstance(d, FixedDuration) else d.min_months
+        if shortest > d.programme_months:
+            found.append((
+                f"{p}.programme_months",
+                f"a {shortest}-month relationship cannot fit in a {d.programme_months}-month "
+                "programme",
+            ))
+
+
+def _check_meetings(m: Meetings, found: Found) -> None:
+    p = "scheme.meetings"
+    c = m.cadence
+    if isinstance(c, IntervalCadence):
+        if c.every.months == c.every.weeks == c.every.days == 0:
+            found.append((f"{p}.cadence.every", "must be longer than zero"))
+        elif c.at_most is not None and _shorter(c.at_most, c.every):
+            found.append((f"{p}.cadence.at_most", "must not be shorter than cadence.every"))
+    for name in ("session_minutes", "sessions"):
+        r = getattr(m, name)
+        if r is not None:
+            _range(found, f"{p}.{name}", r.min, r.max)
+    if m.contact_hours is not None:
+        _range(found, f"{p}.contact_hours", m.contact_hours.min, m.contact_hours.max)
+    if m.sessions is not None and m.sessions.max == 0:
+        found.append((f"{p}.sessions.max", "must be ≥ 1"))
+    if isinstance(c, AgreedByPairCadence) and m.min_hours_per_interval is not None:
+        found.append((
+            f"{p}.min_hours_per_interval",
+            "needs a cadence interval (the cadence is agreed by the pair)",
+        ))
+    if len(set(m.modes)) != len(m.modes):
+        found.append((f"{p}.modes", "lists a mode twice"))
+
+
+def _check_checkpoint(
+    i: int, c: Checkpoint, duration: FixedDuration | RangeDuration | CohortDuration | None,
+    found: Found,
+) -> None:
+    p = f"scheme.checkpoints[{i}]"
+    w = c.when
+    if len(set(c.readers)) != len(c.readers):
+        found.append((f"{p}.readers", "lists a reader twice"))
+    if isinstance(w, OffsetWhen) and duration is not None and not c.after_end:
+        limit: int | None
+        if w.anchor == "cohort_start":
+            if isinstance(duration, CohortDuration):
+                limit = len(cohort_months(duration))
+            else:
+                limit = duration.programme_months
+        else:
+            limit = _base_months(duration)
+        if limit is not None and _later(w, limit):
+            found.append((
+                f"{p}.when",
+                f"falls after the end of the relationship ({limit} months); set after_end = "
+                "true if the scheme really places it there",
+            ))
+    if isinstance(w, CohortMonthWhen | FirstBusinessDayWhen):
+        months = [w.month] if isinstance(w, CohortMonthWhen) else list(w.months)
+        key = "month" if isinstance(w, CohortMonthWhen) else "months"
+        if len(set(months)) != len(months):
+            found.append((f"{p}.when.months", "lists a month twice"))
+        if isinstance(duration, CohortDuration):
+            window = cohort_months(duration)
+            outside = [mo for mo in months if mo not in window]
+            if outside and not c.after_end:
+                found.append((
+                    f"{p}.when.{key}",
+                    f"month(s) {outside} fall outside the cohort window "
+                    f"({duration.start_month}→{duration.end_month})",
+                ))
+        elif isinstance(w, CohortMonthWhen) and duration is not None:
+            found.append((f"{p}.when", "a cohort month needs a cohort duration (kind = 'cohort')"))
+
+
+_CRITERION_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # kind: (required, allowed) among min / max / order
+    "overlap": (frozenset(), frozenset()),
+    "same": (frozenset(), frozenset()),
+    "min_gap": (frozenset({"min"}), frozenset({"min"})),
+    "distance": (frozenset({"max"}), frozenset({"max"})),
+    "career_stage": (frozenset({"order"}), frozenset({"order", "min"})),
+    "availability": (frozenset(), frozenset({"min"})),
+}
+
+
+def _check_matching(m: Matching, found: Found) -> None:
+    p = "scheme.matching"
+    if m.flow == "suggest_and_accept" and m.top_n is None:
+        found.append((f"{p}.top_n", "required for flow 'suggest_and_accept'"))
+    if m.flow != "suggest_and_accept" and m.top_n is not None:
+        found.append((f"{p}.top_n", "only used by flow 'suggest_and_accept'"))
+    if m.flow != "suggest_and_accept" and (m.mentee_sees or m.mentor_sees_mentee_reasons):
+        found.append((f"{p}.flow", "mentee_sees / mentor_sees_mentee_reasons need "
+                                   "flow 'suggest_and_accept'"))
+    if (
+        m.capacity_default is not None
+        and m.capacity_recommended_max is not None
+        and m.capacity_default > m.capacity_recommended_max
+    ):
+        found.append((f"{p}.capacity_default", "exceeds capacity_recommended_max"))
+    seen: dict[str, int] = {}
+    for i, c in enumerate(m.criteria):
+        cp = f"{p}.criteria[{i}]"
+        if c.name in seen:
+            found.append((f"{cp}.name", f"{c.name!r} is already used by criteria[{seen[c.name]}]"))
+        seen.setdefault(c.name, i)
+        required, allowed = _CRITERION_PARAMS[c.kind]
+        given = {k for k in ("min", "max", "order") if getattr(c, k) is not None}
+        for k in sorted(required - given):
+            found.append((f"{cp}.{k}", f"required for kind {c.kind!r}"))
+        for k in sorted(given - allowed):
+            found.append((f"{cp}.{k}", f"not used by kind {c.kind!r}"))
+        for k in ("min", "max"):
+            v = getattr(c, k)
+            if v is not None and not math.isfinite(v):
+                found.append((f"{cp}.{k}", "must be a finite number"))
+        if c.kind == "distance" and c.max is not None and c.max <= 0:
+            found.append((f"{cp}.max", "must be > 0 (kilometres)"))
+        if c.kind in ("career_stage", "availability") and c.min is not None and c.min < 0:
+            found.append((f"{cp}.min", "must be ≥ 0"))
+        if c.kind == "availability" and c.min is not None and c.min < 1:
+            found.append((f"{cp}.min", "must be ≥ 1 shared item"))
+        if c.order is not None:
+            if not c.order:
+                found.append((f"{cp}.order", "must list at least one stage"))
+            if len(set(c.order)) != len(c.order):
+                found.append((f"{cp}.order", "lists a stage twice"))
+            if c.min is not None and c.min >= len(c.order):
+                found.append((f"{cp}.min", f"a gap of {c.min:g} stages is impossible "
+                                           f"with {len(c.order)} stages"))
+        if c.weight == 0 and c.hard is False:
+            found.append((f"{cp}.weight", "a soft criterion with weight 0 has no effect"))
+
+
+def _check_application(a: Application, found: Found) -> None:
+    p = "scheme.application"
+    for name in ("line_manager_signature", "shortlist"):
+        roles = getattr(a, name)
+        if len(set(roles)) != len(roles):
+            found.append((f"{p}.{name}", "lists a role twice"))
+    roles = [w.role for w in a.recruitment_windows]
+    for i, role in enumerate(roles):
+        if role in roles[:i]:
+            found.append((f"{p}.recruitment_windows[{i}].role", f"a second window for {role}s"))
+    if a.interview is not None and len(set(a.interview.roles)) != len(a.interview.roles):
+        found.append((f"{p}.interview.roles", "lists a role twice"))
+    t = a.training
+    if t is not None:
+        if len(set(t.roles)) != len(t.roles):
+            found.append((f"{p}.training.roles", "lists a role twice"))
+        if t.format == "joint" and set(t.roles) != {"mentor", "mentee"}:
+            found.append((f"{p}.training.roles", "joint training needs both mentors and mentees"))
+
+
+def _check_eligibility(e: Eligibility, found: Found) -> None:
+    p = "scheme.eligibility"
+    if e.open_to == "members" and not e.membership.required:
+        found.append((f"{p}.membership.required", "must be true when open_to = 'members'"))
+    if e.open_to == "everyone" and e.membership.required:
+        found.append((f"{p}.membership.required", "contradicts open_to = 'everyone'"))
+    if not e.membership.required and (
+        e.membership.good_standing or e.membership.kept_for_whole_relationship
+    ):
+        found.append((f"{p}.membership", "membership rules need membership.required = true"))
+
+
+def _check_relationship(r: Relationship, found: Found) -> None:
+    if r.goals is not None:
+        _range(found, "scheme.relationship.goals", r.goals.min, r.goals.max)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def _scheme_found(data: Any) -> Found:
+    found: Found = []
+    _walk(data, _SCHEME_INFO, "scheme", found)
+    if not isinstance(data, dict):
+        return found
+    bad = [p for p, _ in found]
+
+    def typed(name: str) -> Any:
+        prefix = f"scheme.{name}"
+        if any(_under(b, prefix) for b in bad):
+            return None
+        field = next(f for f in _SCHEME_INFO.fields if f.name == name)
+        if name not in data:
+            if field.default_factory is not msgspec.NODEFAULT:
+                return field.default_factory()
+            return None if field.required else field.default
+        return msgspec.convert(data[name], _SCHEME_HINTS[name])
+
+    duration = typed("duration")
+    checks: list[tuple[Any, Callable[[Any, Found], None]]] = [
+        (duration, _check_duration),
+        (typed("meetings"), _check_meetings),
+        (typed("matching"), _check_matching),
+        (typed("application"), _check_application),
+        (typed("eligibility"), _check_eligibility),
+        (typed("relationship"), _check_relationship),
+    ]
+    for obj, check in checks:
+        if obj is not None:
+            check(obj, found)
+    raw_checkpoints = data.get("checkpoints", [])
+    if isinstance(raw_checkpoints, list):
+        ids: dict[str, int] = {}
+        for i, raw in enumerate(raw_checkpoints):
+            if any(_under(b, f"scheme.checkpoints[{i}]") for b in bad):
+                continue
+            cp = msgspec.convert(raw, Checkpoint)
+            if cp.id in ids:
+                found.append((
+                    f"scheme.checkpoints[{i}].id",
+                    f"{cp.id!r} is already used by checkpoints[{ids[cp.id]}]",
+                ))
+            ids.setdefault(cp.id, i)
+            dur_ok = not any(_under(b, "scheme.duration") for b in bad)
+            _check_checkpoint(i, cp, duration if dur_ok else None, found)
+    return found
+
+
+def _problems(source: str, found: Iterable[tuple[str, str]]) -> list[Problem]:
+    return [Problem(source, path, message) for path, message in found]
+
+
+def parse_scheme(data: Any, source: str) -> Scheme:
+    """Validate the `[scheme]` table (as parsed from TOML) and return the typed scheme.
+
+    Raises :class:`SchemeError` listing every problem, each naming `source`, the key path
+    (``scheme.checkpoints[2].when.offset_months``) and what is wrong.
+    """
+    found = _scheme_found(data)
+    if found:
+        raise SchemeError(_problems(source, found))
+    return msgspec.convert(data, Scheme)
+
+
+def _tenant_found(data: Any, expected_slug: str | None) -> Found:
+    found: Found = []
+    _walk(data, _TENANT_INFO, "tenant", found)
+    if found or not isinstance(data, dict):
+        return found
+    info = msgspec.convert(data, TenantInfo)
+    if not _SLUG.match(info.slug):
+        found.append(("tenant.slug", f"{info.slug!r} must be lower-case words joined by hyphens"))
+    elif expected_slug is not None and info.slug != expected_slug:
+        found.append(("tenant.slug", f"{info.slug!r} does not match the file name "
+                                     f"({expected_slug}.toml)"))
+    if not info.hostnames:
+        found.append(("tenant.hostnames", "must list at least one hostname"))
+    for i, host in enumerate(info.hostnames):
+        if not _HOSTNAME.match(host):
+            found.append((f"tenant.hostnames[{i}]", f"{host!r} is not a lower-case hostname"))
+    if (problem := check_jurisdiction(info.jurisdiction)) is not None:
+        found.append(("tenant.jurisdiction", problem))
+    for key in ("primary_color", "accent_color"):
+        if not _HEX_COLOUR.match(getattr(info.branding, key)):
+            found.append((f"tenant.branding.{key}", "must be a colour like #1f4e79"))
+    return found
+
+
+def parse_tenant(data: Any, source: str, *, expected_slug: str | None = None) -> TenantInfo:
+    """Validate the `[tenant]` table (same rules as mentorhub.tenancy.files) and return it."""
+    found = _tenant_found(data, expected_slug)
+    if found:
+        raise SchemeError(_problems(source, found))
+    return msgspec.convert(data, TenantInfo)
