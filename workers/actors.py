@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 
 import dramatiq
 
@@ -12,18 +13,20 @@ from mentorhub.outbox.process import process_message
 from mentorhub.outbox.relay import ACTOR, QUEUE
 from mentorhub.settings import get_settings
 
-_databases: dict[int, Database] = {}
+_databases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Database] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _database() -> Database:
     """One engine per event loop: asyncpg connections belong to the loop that made them."""
-    loop_id = id(asyncio.get_running_loop())
-    db = _databases.get(loop_id)
+    loop = asyncio.get_running_loop()
+    db = _databases.get(loop)
     if db is None:
         settings = get_settings()
         if settings.app_database_url is None:
             raise RuntimeError("MENTORHUB_APP_DATABASE_URL is not set for the worker")
-        db = _databases[loop_id] = Database.connect(settings.app_database_url, pool_size=4)
+        db = _databases[loop] = Database.connect(settings.app_database_url, pool_size=4)
     return db
 
 

@@ -1,0 +1,24 @@
+"""A worker module for `dramatiq workers`, adding a handler that blocks while a file exists,
+so a test can SIGKILL the worker in the middle of a message."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import workers  # noqa: F401  (sets up the broker and the outbox actor)
+from mentorhub.identity.models import AuditEntry
+from mentorhub.outbox.handlers import handler
+from mentorhub.outbox.models import OutboxMessage
+
+
+@handler("test.slow_audit")
+async def slow_audit(session: AsyncSession, message: OutboxMessage) -> None:
+    block = Path(message.payload["block_file"])
+    Path(message.payload["started_file"]).touch()
+    session.add(AuditEntry(tenant_id=message.tenant_id, action="test.slow", subject=f"outbox:{message.id}"))
+    await session.flush()
+    while block.exists():
+        await asyncio.sleep(0.05)
