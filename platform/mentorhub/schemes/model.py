@@ -85,10 +85,14 @@ class _Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tr
     """Base of every table: immutable, unknown keys rejected, keyword construction."""
 
 
+class _Tagged(_Model, frozen=True, kw_only=True, tag_field="kind"):
+    """Base of the variants chosen by a `kind` key."""
+
+
 # --- small shared shapes -------------------------------------------------------------------
 
 
-class Period(_Model, kw_only=True):
+class Period(_Model, frozen=True, kw_only=True):
     """A length of time: calendar months (clamped, see calendar.add_months), weeks, days."""
 
     months: NonNegInt = 0
@@ -96,14 +100,14 @@ class Period(_Model, kw_only=True):
     days: NonNegInt = 0
 
 
-class IntRange(_Model, kw_only=True):
+class IntRange(_Model, frozen=True, kw_only=True):
     """An inclusive range; either end may be open."""
 
     min: NonNegInt | None = None
     max: NonNegInt | None = None
 
 
-class NumRange(_Model, kw_only=True):
+class NumRange(_Model, frozen=True, kw_only=True):
     """An inclusive range of (possibly fractional) quantities such as hours."""
 
     min: NonNegFloat | None = None
@@ -113,7 +117,7 @@ class NumRange(_Model, kw_only=True):
 # --- duration ------------------------------------------------------------------------------
 
 
-class Extension(_Model, kw_only=True):
+class Extension(_Model, frozen=True, kw_only=True):
     """The relationship may run longer than planned when both parties agree."""
 
     by: Literal["mutual_agreement"] = "mutual_agreement"
@@ -121,7 +125,7 @@ class Extension(_Model, kw_only=True):
     max_total_months: PosInt | None = None
 
 
-class _Duration(_Model, kw_only=True, tag_field="kind"):
+class _Duration(_Tagged, frozen=True, kw_only=True):
     typical_months: PosInt | None = None
     # After this many months from matching the association stops monitoring the pair.
     monitoring_limit_months: PosInt | None = None
@@ -130,7 +134,7 @@ class _Duration(_Model, kw_only=True, tag_field="kind"):
     may_continue_after_end: bool = False
 
 
-class FixedDuration(_Duration, tag="fixed", kw_only=True):
+class FixedDuration(_Duration, tag="fixed", frozen=True, kw_only=True):
     """Official end a fixed number of months after matching."""
 
     months: PosInt
@@ -138,7 +142,7 @@ class FixedDuration(_Duration, tag="fixed", kw_only=True):
     programme_months: PosInt | None = None
 
 
-class RangeDuration(_Duration, tag="range", kw_only=True):
+class RangeDuration(_Duration, tag="range", frozen=True, kw_only=True):
     """Between min and max months; the official end is the max (the pair may finish earlier)."""
 
     min_months: PosInt
@@ -146,7 +150,7 @@ class RangeDuration(_Duration, tag="range", kw_only=True):
     programme_months: PosInt | None = None
 
 
-class CohortDuration(_Duration, tag="cohort", kw_only=True):
+class CohortDuration(_Duration, tag="cohort", frozen=True, kw_only=True):
     """An annual cohort window, e.g. October (start_month=10) to August (end_month=8)."""
 
     start_month: Month
@@ -159,7 +163,7 @@ Duration = FixedDuration | RangeDuration | CohortDuration
 # --- meetings ------------------------------------------------------------------------------
 
 
-class IntervalCadence(_Model, kw_only=True, tag_field="kind", tag="interval"):
+class IntervalCadence(_Tagged, tag="interval", frozen=True, kw_only=True):
     """A meeting every `every`; with `at_most`, a gap up to that long is still on time."""
 
     every: Period
@@ -167,20 +171,20 @@ class IntervalCadence(_Model, kw_only=True, tag_field="kind", tag="interval"):
     pair_may_agree: bool = False
 
 
-class CalendarMonthCadence(_Model, kw_only=True, tag_field="kind", tag="calendar_month"):
+class CalendarMonthCadence(_Tagged, tag="calendar_month", frozen=True, kw_only=True):
     """At least one meeting in each calendar month of the relationship."""
 
     pair_may_agree: bool = False
 
 
-class AgreedByPairCadence(_Model, kw_only=True, tag_field="kind", tag="agreed_by_pair"):
+class AgreedByPairCadence(_Tagged, tag="agreed_by_pair", frozen=True, kw_only=True):
     """The pair agrees its own frequency at the first meeting; none is expected until then."""
 
 
 Cadence = IntervalCadence | CalendarMonthCadence | AgreedByPairCadence
 
 
-class Meetings(_Model, kw_only=True):
+class Meetings(_Model, frozen=True, kw_only=True):
     cadence: Cadence
     session_minutes: IntRange | None = None
     # Total contact time over the whole relationship.
@@ -197,7 +201,7 @@ class Meetings(_Model, kw_only=True):
 # --- checkpoints ---------------------------------------------------------------------------
 
 
-class OffsetWhen(_Model, kw_only=True, tag_field="kind", tag="offset"):
+class OffsetWhen(_Tagged, tag="offset", frozen=True, kw_only=True):
     """A fixed time after an anchor (matching, relationship start, or cohort start)."""
 
     offset_months: NonNegInt = 0
@@ -208,27 +212,27 @@ class OffsetWhen(_Model, kw_only=True, tag_field="kind", tag="offset"):
     business_day: bool = False
 
 
-class CohortMonthWhen(_Model, kw_only=True, tag_field="kind", tag="cohort_month"):
+class CohortMonthWhen(_Tagged, tag="cohort_month", frozen=True, kw_only=True):
     """Some time in a given month of the cohort: due its last day, on time all month."""
 
     month: Month
 
 
-class FirstBusinessDayWhen(_Model, kw_only=True, tag_field="kind", tag="first_business_day"):
+class FirstBusinessDayWhen(_Tagged, tag="first_business_day", frozen=True, kw_only=True):
     """The first business day (in the tenant's jurisdiction) of each listed month."""
 
     months: Annotated[tuple[Month, ...], Meta(min_length=1)]
 
 
-class MidpointWhen(_Model, kw_only=True, tag_field="kind", tag="midpoint"):
+class MidpointWhen(_Tagged, tag="midpoint", frozen=True, kw_only=True):
     """Halfway (in days, rounded down) between the start and the official end."""
 
 
-class EndWhen(_Model, kw_only=True, tag_field="kind", tag="end"):
+class EndWhen(_Tagged, tag="end", frozen=True, kw_only=True):
     """On the official end date (moves with an agreed extension)."""
 
 
-class AfterEachMeetingWhen(_Model, kw_only=True, tag_field="kind", tag="after_each_meeting"):
+class AfterEachMeetingWhen(_Tagged, tag="after_each_meeting", frozen=True, kw_only=True):
     """Within `within_days` after every meeting, held or expected."""
 
     within_days: NonNegInt = 7
@@ -240,7 +244,7 @@ When = (
 )
 
 
-class Checkpoint(_Model, kw_only=True):
+class Checkpoint(_Model, frozen=True, kw_only=True):
     """Something asked of someone at a point of the relationship."""
 
     id: Ident
@@ -261,7 +265,7 @@ class Checkpoint(_Model, kw_only=True):
 # --- who can take part and how they apply --------------------------------------------------
 
 
-class Membership(_Model, kw_only=True):
+class Membership(_Model, frozen=True, kw_only=True):
     required: bool = False
     member_type: str = ""
     good_standing: bool = False
@@ -269,7 +273,7 @@ class Membership(_Model, kw_only=True):
     platform_members_only: bool = False
 
 
-class Eligibility(_Model, kw_only=True):
+class Eligibility(_Model, frozen=True, kw_only=True):
     open_to: Literal["members", "everyone", "partner_organisations"]
     # Groups explicitly welcome, in plain words ("volunteers", "freelancers").
     includes: tuple[Text, ...] = ()
@@ -279,19 +283,19 @@ class Eligibility(_Model, kw_only=True):
     note: str = ""
 
 
-class RecruitmentWindow(_Model, kw_only=True):
+class RecruitmentWindow(_Model, frozen=True, kw_only=True):
     """An application window for one role; windows open in the order listed."""
 
     role: Role
     weeks: PosInt
 
 
-class Interview(_Model, kw_only=True):
+class Interview(_Model, frozen=True, kw_only=True):
     roles: Annotated[tuple[Role, ...], Meta(min_length=1)]
     format: Literal["phone", "video", "in_person"] = "phone"
 
 
-class Training(_Model, kw_only=True):
+class Training(_Model, frozen=True, kw_only=True):
     required: bool = True
     # joint: mentors and mentees trained together; per_role: separately.
     format: Literal["joint", "per_role"]
@@ -300,7 +304,7 @@ class Training(_Model, kw_only=True):
     before: Literal["application", "matching", "relationship_start"] = "matching"
 
 
-class Application(_Model, kw_only=True):
+class Application(_Model, frozen=True, kw_only=True):
     line_manager_signature: tuple[Role, ...] = ()
     # Ratified by the board (of directors) before the relationship starts.
     board_ratification: bool = False
@@ -315,7 +319,7 @@ class Application(_Model, kw_only=True):
 # --- matching (read by mentorhub.matching) -------------------------------------------------
 
 
-class Criterion(_Model, kw_only=True):
+class Criterion(_Model, frozen=True, kw_only=True):
     """One matching criterion; semantics in :mod:`mentorhub.matching` and describe()."""
 
     name: Text
@@ -339,7 +343,7 @@ class Criterion(_Model, kw_only=True):
         return out
 
 
-class Matching(_Model, kw_only=True):
+class Matching(_Model, frozen=True, kw_only=True):
     flow: Flow
     top_n: PosInt | None = None
     capacity_recommended_max: PosInt | None = None
@@ -366,7 +370,7 @@ class Matching(_Model, kw_only=True):
 # --- the relationship ----------------------------------------------------------------------
 
 
-class Relationship(_Model, kw_only=True):
+class Relationship(_Model, frozen=True, kw_only=True):
     goals: IntRange | None = None
     agreement_at_start: bool = False
     either_party_may_end: bool = False
@@ -384,7 +388,7 @@ class Relationship(_Model, kw_only=True):
     note: str = ""
 
 
-class Scheme(_Model, kw_only=True):
+class Scheme(_Model, frozen=True, kw_only=True):
     """One version of an association's scheme."""
 
     version: PosInt
@@ -402,7 +406,7 @@ class Scheme(_Model, kw_only=True):
 # --- the [tenant] table (validated here too so `scheme check` checks whole files) ----------
 
 
-class Branding(_Model, kw_only=True):
+class Branding(_Model, frozen=True, kw_only=True):
     scheme_name: Text
     tagline: str = ""
     logo_text: str = ""
@@ -410,7 +414,7 @@ class Branding(_Model, kw_only=True):
     accent_color: str = "#c2410c"
 
 
-class TenantInfo(_Model, kw_only=True):
+class TenantInfo(_Model, frozen=True, kw_only=True):
     slug: Text
     name: Text
     jurisdiction: Text

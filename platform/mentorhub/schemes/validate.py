@@ -51,8 +51,8 @@ __all__ = ["cohort_months", "parse_scheme", "parse_tenant"]
 Found = list[tuple[str, str]]  # (key path, message)
 
 _SCHEME_HINTS = typing.get_type_hints(Scheme, include_extras=True)
-_SCHEME_INFO = mi.type_info(Scheme)
-_TENANT_INFO = mi.type_info(TenantInfo)
+_SCHEME_INFO = typing.cast(mi.StructType, mi.type_info(Scheme))
+_TENANT_INFO = typing.cast(mi.StructType, mi.type_info(TenantInfo))
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HOSTNAME = re.compile(
@@ -164,9 +164,9 @@ def _walk_union(value: Any, t: mi.UnionType, path: str, out: Found) -> None:
         _walk(value, members[0], path, out)
         return
     attempts: list[Found] = []
-    for m in members:
+    for member in members:
         found: Found = []
-        _walk(value, m, path, found)
+        _walk(value, member, path, found)
         if not found:
             return
         attempts.append(found)
@@ -252,12 +252,12 @@ def _check_duration(d: FixedDuration | RangeDuration | CohortDuration, found: Fo
             found.append((f"{p}.extension", "a cohort calendar window cannot be extended"))
         if d.monitoring_limit_months is not None:
             base = len(cohort_months(d))
-    if base is not None and d.monitoring_limit_months is not None:
-        if d.monitoring_limit_months < base:
-            found.append((
-                f"{p}.monitoring_limit_months",
-                f"{d.monitoring_limit_months} is shorter than the relationship ({base} months)",
-            ))
+    limit = d.monitoring_limit_months
+    if base is not None and limit is not None and limit < base:
+        found.append((
+            f"{p}.monitoring_limit_months",
+            f"{limit} is shorter than the relationship ({base} months)",
+        ))
     if d.extension is not None and d.extension.max_total_months is not None and base is not None:
         cap = d.extension.max_total_months
         if cap <= base:
@@ -270,9 +270,8 @@ def _check_duration(d: FixedDuration | RangeDuration | CohortDuration, found: Fo
                 f"{p}.extension.max_total_months",
                 f"{cap} exceeds monitoring_limit_months ({d.monitoring_limit_months})",
             ))
-    if d.typical_months is not None and d.monitoring_limit_months is not None:
-        if d.typical_months > d.monitoring_limit_months:
-            found.append((f"{p}.typical_months", "exceeds monitoring_limit_months"))
+    if d.typical_months is not None and limit is not None and d.typical_months > limit:
+        found.append((f"{p}.typical_months", "exceeds monitoring_limit_months"))
     if isinstance(d, FixedDuration | RangeDuration) and d.programme_months is not None:
         shortest = d.months if isinstance(d, FixedDuration) else d.min_months
         if shortest > d.programme_months:
@@ -450,23 +449,55 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _tokens(path: str) -> list[str | int]:
+    """"scheme.checkpoints[2].when" → ["scheme", "checkpoints", 2, "when"]."""
+    return [name if name else int(index) for name, index in _TOKEN.findall(path)]
+
+
+def _pruned(data: dict[str, Any], bad: Iterable[str]) -> dict[str, Any]:
+    """A deep copy of `data` without the table keys that have shape problems, so the rest of
+    a section can still be checked for meaning (an unknown key in [scheme.duration] must not
+    hide a checkpoint that falls after the end)."""
+    copy: dict[str, Any] = msgspec.convert(msgspec.to_builtins(data), dict[str, Any])
+    for path in bad:
+        tokens = _tokens(path)[1:]
+        node: Any = copy
+        for token in tokens[:-1]:
+            try:
+                node = node[token]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        if isinstance(node, dict) and tokens and isinstance(tokens[-1], str):
+            node.pop(tokens[-1], None)
+    return copy
+
+
 def _scheme_found(data: Any) -> Found:
     found: Found = []
     _walk(data, _SCHEME_INFO, "scheme", found)
     if not isinstance(data, dict):
         return found
     bad = [p for p, _ in found]
+    shape_problems = len(found)
+    clean = _pruned(data, bad) if bad else data
+
+    def convert(value: Any, type_: Any) -> Any:
+        try:
+            return msgspec.convert(value, type_)
+        except msgspec.ValidationError:
+            return None  # a required key had a shape problem: already reported
 
     def typed(name: str) -> Any:
-        prefix = f"scheme.{name}"
-        if any(_under(b, prefix) for b in bad):
-            return None
         field = next(f for f in _SCHEME_INFO.fields if f.name == name)
-        if name not in data:
+        if name not in clean:
             if field.default_factory is not msgspec.NODEFAULT:
                 return field.default_factory()
             return None if field.required else field.default
-        return msgspec.convert(data[name], _SCHEME_HINTS[name])
+        return convert(clean[name], _SCHEME_HINTS[name])
 
     duration = typed("duration")
     checks: list[tuple[Any, Callable[[Any, Found], None]]] = [
@@ -480,22 +511,26 @@ def _scheme_found(data: Any) -> Found:
     for obj, check in checks:
         if obj is not None:
             check(obj, found)
-    raw_checkpoints = data.get("checkpoints", [])
+    raw_checkpoints = clean.get("checkpoints", [])
     if isinstance(raw_checkpoints, list):
         ids: dict[str, int] = {}
         for i, raw in enumerate(raw_checkpoints):
-            if any(_under(b, f"scheme.checkpoints[{i}]") for b in bad):
+            cp = convert(raw, Checkpoint)
+            if cp is None:
                 continue
-            cp = msgspec.convert(raw, Checkpoint)
             if cp.id in ids:
                 found.append((
                     f"scheme.checkpoints[{i}].id",
                     f"{cp.id!r} is already used by checkpoints[{ids[cp.id]}]",
                 ))
             ids.setdefault(cp.id, i)
-            dur_ok = not any(_under(b, "scheme.duration") for b in bad)
-            _check_checkpoint(i, cp, duration if dur_ok else None, found)
-    return found
+            _check_checkpoint(i, cp, duration, found)
+    # A meaning problem about a key whose shape was already wrong is noise (it was pruned).
+    return found[:shape_problems] + [
+        (path, message)
+        for path, message in found[shape_problems:]
+        if not any(_under(path, b) for b in bad)
+    ]
 
 
 def _problems(source: str, found: Iterable[tuple[str, str]]) -> list[Problem]:
