@@ -30,6 +30,7 @@ from mentorhub.matching import (
     suggest,
     suggest_all,
 )
+from mentorhub.matching.vector import keep_freed_memory
 
 TOPICS = [f"topic-{i}" for i in range(40)]
 REGIONS = [f"region-{i}" for i in range(12)]
@@ -188,6 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller cohort")
     args = parser.parse_args()
+    keep_freed_memory()
     print(f"NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
     bench_suggest(args.quick)
     bench_cohort(args.quick)

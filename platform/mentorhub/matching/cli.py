@@ -15,6 +15,7 @@ import click
 from mentorhub.matching.cohort import assign_cohort
 from mentorhub.matching.model import InputError, Instance, parse_instance
 from mentorhub.matching.suggest import suggest as suggest_for
+from mentorhub.matching.vector import keep_freed_memory
 
 
 def _fail(problems: list[str]) -> NoReturn:
@@ -52,6 +53,7 @@ def _dump(obj: object) -> None:
 @click.group()
 def match() -> None:
     """Score and match mentees with mentors."""
+    keep_freed_memory()
 
 
 @match.command("suggest")
