@@ -236,7 +236,8 @@ def _meetings(
             due = add_period(anchor, every.months * k, every.weeks * k, every.days * k)
             if due > end:
                 break
-            late_end = add_period(previous, late.months, late.weeks, late.days)
+            # max(): month clamping can put previous + interval before the k-th due date.
+            late_end = max(due, add_period(previous, late.months, late.weeks, late.days))
             slots.append((due, previous, late_end, False, ""))
             previous = due
             k += 1
