@@ -1,4 +1,4 @@
-"""Month arithmetic clamps; business days follow the jurisdiction's holidays; calendars are cached."""
+"""Months clamp; business days follow the jurisdiction's holidays; calendars are cached."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from mentorhub.schemes.model import (
     Checkpoint,
     CohortDuration,
     CohortMonthWhen,
+    Criterion,
     Eligibility,
     FirstBusinessDayWhen,
     FixedDuration,
@@ -359,7 +360,8 @@ _CRITERION_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
-def _check_matching(m: Matching, found: Found) -> None:
+def _check_matching(m: Matching, criteria: list[tuple[int, Criterion]], found: Found) -> None:
+    """`criteria`: the (index, criterion) pairs whose shape is sound."""
     p = "scheme.matching"
     if m.flow == "suggest_and_accept" and m.top_n is None:
         found.append((f"{p}.top_n", "required for flow 'suggest_and_accept'"))
@@ -375,7 +377,7 @@ def _check_matching(m: Matching, found: Found) -> None:
     ):
         found.append((f"{p}.capacity_default", "exceeds capacity_recommended_max"))
     seen: dict[str, int] = {}
-    for i, c in enumerate(m.criteria):
+    for i, c in criteria:
         cp = f"{p}.criteria[{i}]"
         if c.name in seen:
             found.append((f"{cp}.name", f"{c.name!r} is already used by criteria[{seen[c.name]}]"))
@@ -503,7 +505,6 @@ def _scheme_found(data: Any) -> Found:
     checks: list[tuple[Any, Callable[[Any, Found], None]]] = [
         (duration, _check_duration),
         (typed("meetings"), _check_meetings),
-        (typed("matching"), _check_matching),
         (typed("application"), _check_application),
         (typed("eligibility"), _check_eligibility),
         (typed("relationship"), _check_relationship),
@@ -511,6 +512,18 @@ def _scheme_found(data: Any) -> Found:
     for obj, check in checks:
         if obj is not None:
             check(obj, found)
+    # Matching criteria one by one, so that one malformed criterion does not hide the others.
+    raw_matching = clean.get("matching")
+    if isinstance(raw_matching, dict):
+        raw_criteria = raw_matching.get("criteria", [])
+        matching = convert({**raw_matching, "criteria": []}, Matching)
+        criteria = [
+            (i, c)
+            for i, r in enumerate(raw_criteria if isinstance(raw_criteria, list) else [])
+            if (c := convert(r, Criterion)) is not None
+        ]
+        if matching is not None:
+            _check_matching(matching, criteria, found)
     raw_checkpoints = clean.get("checkpoints", [])
     if isinstance(raw_checkpoints, list):
         ids: dict[str, int] = {}
