@@ -213,8 +213,6 @@ def run_embedded(*, data_dir: str | None, host: str, port: int) -> None:
             upgrade(owner_url, app_role=settings.app_role)
             from mentorhub.server import run_all
 
-            # uvicorn re-raises the signal that stopped it once it has shut down; the
-            # handler above turns that SIGTERM into KeyboardInterrupt so cleanup still runs.
             asyncio.run(run_all(settings, host=host, port=port, hooks=hooks, data_dir=directory))
     except EmbeddedError as exc:
         _fail(str(exc))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,66 @@ from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.demo import load_tenants, seed_demo_members
 
 
+class _OwnedServer(uvicorn.Server):
+    """uvicorn re-raises the stop signal after shutting down, so that a bare server exits
+    the way a signal would. The embedded default has cleanup to do after serving (worker,
+    clock, PostgreSQL, Redis), so here a signal only ends serving."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
                           proxy_headers=True, server_header=False)
+
+
+class PreflightError(RuntimeError):
+    pass
+
+
+async def preflight(settings: Settings) -> None:
+    """Reach PostgreSQL (as the runtime role) and Redis before serving, so a wrong address
+    is one clear line at startup rather than an error on every request."""
+    import redis
+
+    from mentorhub.db.urls import describe
+
+    assert settings.app_database_url is not None and settings.redis_url is not None
+    db = Database.connect(settings.app_database_url, pool_size=1)
+    try:
+        async with asyncio.timeout(5), db.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1 FROM tenants LIMIT 1")
+    except Exception as exc:
+        reason = _reason(exc)
+        if "does not exist" in reason:
+            reason += " (has `mentorhub db upgrade` run on this database?)"
+        raise PreflightError(
+            f"cannot use PostgreSQL at {describe(settings.app_database_url)}: {reason}"
+        ) from None
+    finally:
+        await db.dispose()
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await asyncio.to_thread(client.ping)
+    except redis.RedisError as exc:
+        raise PreflightError(f"cannot reach Redis at {settings.redis_url}: {exc}") from None
+    finally:
+        client.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def serve(*, host: str, port: int) -> None:
@@ -26,6 +86,11 @@ def serve(*, host: str, port: int) -> None:
     if settings.secret_key is None:
         print("mentorhub: MENTORHUB_SECRET_KEY is not set (production mode needs one)", file=sys.stderr)
         raise SystemExit(1)
+    try:
+        asyncio.run(preflight(settings))
+    except PreflightError as exc:
+        print(f"mentorhub: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
 
 
@@ -45,12 +110,16 @@ async def run_all(
         stop_worker = hooks["worker"](settings)
         stop = asyncio.Event()
         clock = asyncio.create_task(hooks["clock"](settings, db, stop))
-        server = uvicorn.Server(_uvicorn_config(create_app(settings), host, port))
-        shown = "localhost" if host in ("127.0.0.1", "::1") else host
-        print(f"MentorHub is running at http://{shown}:{port}/  (data: {data_dir})", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
+        server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
+        serving = asyncio.create_task(server.serve())
         try:
-            await server.serve()
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.02)
+            if server.started:
+                shown = "localhost" if host in ("127.0.0.1", "::1") else host
+                print(f"MentorHub is running at http://{shown}:{port}/  (data: {data_dir})", flush=True)
+                print("Press Ctrl-C to stop.", flush=True)
+            await serving
         finally:
             stop.set()
             await clock

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
 
 from mentorhub.db import Database
@@ -21,7 +23,8 @@ async def provide_db(state: State) -> Database:
     return state.db  # type: ignore[no-any-return]
 
 
-async def provide_tenant(request: Request, tenant_slug: str, db: Database) -> Tenant:
+async def provide_tenant(
+    request: Request, tenant_slug: FromPath[str], db: NamedDependency[Database]) -> Tenant:
     """The tenant this request is for: the hostname's (set by TenantRouting) or the
     `/t/<slug>/` prefix's where prefixes are allowed. Unknown → 404; suspended → the
     suspended page."""
@@ -35,3 +38,8 @@ async def provide_tenant(request: Request, tenant_slug: str, db: Database) -> Te
     if not found.is_active:
         raise TenantSuspended(found)
     return found
+
+
+#: What handlers declare to receive the database and the request's tenant.
+DB = NamedDependency[Database]
+CurrentTenant = NamedDependency[Tenant]

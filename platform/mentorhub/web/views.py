@@ -10,24 +10,24 @@ from litestar.response import Response, Template
 from sqlalchemy import text
 
 from mentorhub.db import Database
-from mentorhub.tenancy.models import Tenant
+from mentorhub.web.deps import DB, CurrentTenant
 from mentorhub.tenancy.services import list_tenants
 
 HEALTH_TIMEOUT = 2.0
 
 
 @get("/", name="landing")
-async def landing(db: Database, state: State) -> Template:
+async def landing(db: DB, state: State) -> Template:
     tenants = await list_tenants(db) if state.settings.path_prefix_tenants else []
     return Template("platform/landing.html", context={"tenants": tenants})
 
 
 @get("/t/{tenant_slug:str}/", name="tenant_home")
-async def tenant_home(tenant: Tenant, request: Request) -> Template:
+async def tenant_home(tenant: CurrentTenant, request: Request) -> Template:
     return Template("tenant/home.html", context={"tenant": tenant})
 
 
-async def _check_postgres(db: Database) -> str:
+async def _check_postgres(db: DB) -> str:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT), db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -46,7 +46,7 @@ async def _check_redis(state: State) -> str:
 
 
 @get("/healthz", name="healthz")
-async def healthz(db: Database, state: State) -> Response[dict[str, str]]:
+async def healthz(db: DB, state: State) -> Response[dict[str, str]]:
     postgres, redis_status = await asyncio.gather(_check_postgres(db), _check_redis(state))
     body = {"postgres": postgres, "redis": redis_status}
     down = [name for name, status in body.items() if status != "ok"]
