@@ -29,7 +29,7 @@ APP_ROLE = "mentorhub_app"
 
 
 @dataclass(frozen=True)
-class TestServers:
+class Servers:
     owner_url: str  # the run's database, as its owner
     app_url: str  # the same database as the runtime role
     redis_url: str
@@ -37,7 +37,7 @@ class TestServers:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[TestServers]:
+def servers() -> Iterator[Servers]:
     tmp = Path(tempfile.mkdtemp(prefix="mentorhub-test-"))
     os.chmod(tmp, 0o755)
     embedded: EmbeddedServices | None = None
@@ -55,7 +55,7 @@ def servers() -> Iterator[TestServers]:
     owner_url = with_database(server_url, name)
     try:
         upgrade(owner_url, app_role=APP_ROLE)
-        servers = TestServers(
+        servers = Servers(
             owner_url=owner_url,
             app_url=with_user(owner_url, APP_ROLE),
             redis_url=redis_url,
@@ -97,14 +97,14 @@ def _admin_sql(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-async def app_engine(servers: TestServers) -> AsyncIterator[AsyncEngine]:
+async def app_engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(async_url(servers.app_url), pool_size=5)
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-async def owner_engine(servers: TestServers) -> AsyncIterator[AsyncEngine]:
+async def owner_engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(async_url(servers.owner_url), pool_size=2)
     yield engine
     await engine.dispose()
