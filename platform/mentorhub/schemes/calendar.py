@@ -14,25 +14,42 @@ from functools import lru_cache
 import holidays
 
 __all__ = [
+    "MONTH_NAMES",
     "add_months",
     "add_period",
     "check_jurisdiction",
+    "days_in_month",
     "first_business_day",
     "holiday_dates",
     "is_business_day",
     "last_day_of_month",
+    "month_bounds",
     "next_business_day",
     "split_jurisdiction",
 ]
 
 _ONE_DAY = timedelta(days=1)
+# Days per month (index 1–12); a table, because calendar.monthrange is slow in a hot loop.
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+#: English month names by number (1–12); calendar.month_name is locale-aware and slow.
+MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
+def days_in_month(year: int, month: int) -> int:
+    """Number of days in `month` of `year` (leap years included)."""
+    if month == 2 and _stdcal.isleap(year):
+        return 29
+    return _DAYS_IN_MONTH[month]
 
 
 def last_day_of_month(year: int, month: int) -> date:
     """The last calendar day of `month` in `year`."""
-    return date(year, month, _stdcal.monthrange(year, month)[1])
+    return date(year, month, days_in_month(year, month))
 
 
+@lru_cache(maxsize=1 << 16)
 def add_months(d: date, months: int) -> date:
     """`d` moved by `months` calendar months, clamped to the end of the target month.
 
@@ -40,14 +57,26 @@ def add_months(d: date, months: int) -> date:
     "one month after matching" means the same day next month, or that month's last day when
     the day does not exist. Clamping is not reversible (31 Jan + 1 − 1 = 28 Jan); timelines
     therefore always count from their anchor, never step back and forth.
+
+    Memoised: timelines ask for the same few thousand (date, months) pairs again and again.
     """
     if months == 0:
         return d
     total = d.year * 12 + (d.month - 1) + months
     year, month0 = divmod(total, 12)
     month = month0 + 1
-    last = _stdcal.monthrange(year, month)[1]
-    return date(year, month, d.day if d.day <= last else last)
+    day = d.day
+    if day > 28:
+        last = days_in_month(year, month)
+        if day > last:
+            day = last
+    return date(year, month, day)
+
+
+@lru_cache(maxsize=4096)
+def month_bounds(year: int, month: int) -> tuple[date, date, str]:
+    """(first day, last day, "October 2026") of a month — memoised for timeline loops."""
+    return date(year, month, 1), last_day_of_month(year, month), f"{MONTH_NAMES[month]} {year}"
 
 
 def add_period(d: date, months: int = 0, weeks: int = 0, days: int = 0) -> date:

@@ -7,10 +7,9 @@ derived from the configuration; nothing here is specific to one association.
 
 from __future__ import annotations
 
-import calendar as _stdcal
-
 import msgspec
 
+from mentorhub.schemes.calendar import MONTH_NAMES
 from mentorhub.schemes.model import (
     AfterEachMeetingWhen,
     AgreedByPairCadence,
@@ -33,7 +32,6 @@ from mentorhub.schemes.model import (
 
 __all__ = ["Section", "describe"]
 
-_MONTHS = _stdcal.month_name
 
 
 class Section(msgspec.Struct, frozen=True):
@@ -126,8 +124,8 @@ def _duration(s: Scheme) -> list[str]:
         out.append(f"A mentoring relationship lasts between {d.min_months} and "
                    f"{_n(d.max_months, 'month')} from the date of matching.")
     else:
-        out.append(f"The programme runs once a year, from {_MONTHS[d.start_month]} to "
-                   f"{_MONTHS[d.end_month]}; every pair follows the same calendar.")
+        out.append(f"The programme runs once a year, from {MONTH_NAMES[d.start_month]} to "
+                   f"{MONTH_NAMES[d.end_month]}; every pair follows the same calendar.")
     if isinstance(d, FixedDuration | RangeDuration) and d.programme_months is not None:
         out.append(f"Every relationship ends within the programme's "
                    f"{_n(d.programme_months, 'month')}.")
@@ -335,9 +333,9 @@ def _when(c: Checkpoint, s: Scheme) -> str:
             return f"at {anchor}"
         return f"{span} after {anchor}"
     if isinstance(w, CohortMonthWhen):
-        return f"in {_MONTHS[w.month]}"
+        return f"in {MONTH_NAMES[w.month]}"
     if isinstance(w, FirstBusinessDayWhen):
-        return "on the first working day of " + _join([_MONTHS[m] for m in w.months])
+        return "on the first working day of " + _join([MONTH_NAMES[m] for m in w.months])
     if isinstance(w, MidpointWhen):
         return "halfway through"
     if isinstance(w, EndWhen):

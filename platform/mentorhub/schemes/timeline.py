@@ -27,18 +27,19 @@ Rules of computation (the decisions a coordinator would expect):
 
 from __future__ import annotations
 
-import calendar as _stdcal
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import msgspec
 
 from mentorhub.schemes.calendar import (
+    MONTH_NAMES,
     add_months,
-    add_period,
     first_business_day,
     last_day_of_month,
+    month_bounds,
     next_business_day,
 )
 from mentorhub.schemes.errors import FactsError
@@ -62,7 +63,6 @@ from mentorhub.schemes.model import (
 
 __all__ = ["Event", "PairFacts", "Span", "relationship_span", "tenant_timeline", "timeline"]
 
-_MONTH_NAMES = _stdcal.month_name
 
 # Sort rank on the same day: meetings, then checkpoints, then the end.
 _RANK_MEETING, _RANK_CHECKPOINT, _RANK_END = 0, 1, 2
@@ -115,18 +115,26 @@ class Span(msgspec.Struct, frozen=True):
 
 
 def _cohort_end(d: CohortDuration, cohort_start: date) -> date:
-    year = cohort_start.year + (1 if d.end_month < d.start_month else 0)
-    return last_day_of_month(year, d.end_month)
+    return _cohort_end_of(d.start_month, d.end_month, cohort_start.year)
+
+
+@lru_cache(maxsize=1024)
+def _cohort_end_of(start_month: int, end_month: int, start_year: int) -> date:
+    return last_day_of_month(start_year + (1 if end_month < start_month else 0), end_month)
 
 
 def _cohort_for(d: CohortDuration, matched_on: date) -> date:
+    return _cohort_start_for(d.start_month, d.end_month, matched_on)
+
+
+@lru_cache(maxsize=1 << 14)
+def _cohort_start_for(start_month: int, end_month: int, matched_on: date) -> date:
     """The first day of the cohort a pair matched on `matched_on` belongs to (the running
     one, or the next one when matched between cohorts)."""
-    year = matched_on.year if matched_on.month >= d.start_month else matched_on.year - 1
-    start = date(year, d.start_month, 1)
-    if matched_on > _cohort_end(d, start):
-        start = date(year + 1, d.start_month, 1)
-    return start
+    year = matched_on.year if matched_on.month >= start_month else matched_on.year - 1
+    if matched_on > _cohort_end_of(start_month, end_month, year):
+        year += 1
+    return date(year, start_month, 1)
 
 
 def relationship_span(scheme: Scheme, facts: PairFacts) -> Span:
@@ -140,7 +148,7 @@ def relationship_span(scheme: Scheme, facts: PairFacts) -> Span:
             if cohort_start.month != d.start_month:
                 problems.append(
                     f"cohort_start {cohort_start.isoformat()} is not in "
-                    f"{_MONTH_NAMES[d.start_month]}, when this scheme's cohorts start"
+                    f"{MONTH_NAMES[d.start_month]}, when this scheme's cohorts start"
                 )
         else:
             cohort_start = _cohort_for(d, matched)
@@ -205,8 +213,82 @@ def relationship_span(scheme: Scheme, facts: PairFacts) -> Span:
     return Span(start=start, end=end, cohort_start=cohort_start, midpoint=mid)
 
 
+_ZERO = timedelta(0)
+
+
+def _shift(d: date, months: int, delta: timedelta) -> date:
+    """`d` + months (clamped) + a fixed timedelta — add_period with the timedelta prebuilt."""
+    if months:
+        d = add_months(d, months)
+    return d + delta if delta else d
+
+
+def _split(p: Period) -> tuple[int, timedelta]:
+    return p.months, timedelta(days=p.weeks * 7 + p.days)
+
+
+class _CheckpointPlan(msgspec.Struct, frozen=True):
+    checkpoint: Checkpoint
+    before: timedelta
+    after: timedelta
+    months: int = 0  # offset months
+    delta: timedelta = _ZERO  # offset weeks/days, or the after-each-meeting delay
+    months_sorted: tuple[int, ...] = ()  # first-business-day months, in calendar order
+
+
+class _Plan(msgspec.Struct, frozen=True):
+    """What :func:`timeline` derives from a scheme alone, computed once per scheme object:
+    timedeltas and lookups that would otherwise be rebuilt for every pair."""
+
+    checkpoints: tuple[_CheckpointPlan, ...]
+    every: tuple[int, timedelta] | None
+    late: tuple[int, timedelta] | None
+    end_title: str
+
+
+_PLANS: dict[int, tuple[Scheme, _Plan]] = {}
+
+
+def _plan(scheme: Scheme) -> _Plan:
+    cached = _PLANS.get(id(scheme))
+    if cached is not None and cached[0] is scheme:
+        return cached[1]
+    cps = []
+    for c in scheme.checkpoints:
+        w = c.when
+        before, after = timedelta(days=c.window_days_before), timedelta(days=c.window_days_after)
+        if isinstance(w, OffsetWhen):
+            cps.append(_CheckpointPlan(
+                c, before, after, w.offset_months,
+                timedelta(days=w.offset_weeks * 7 + w.offset_days),
+            ))
+        elif isinstance(w, AfterEachMeetingWhen):
+            cps.append(_CheckpointPlan(c, before, after, 0, timedelta(days=w.within_days)))
+        elif isinstance(w, FirstBusinessDayWhen):
+            cps.append(_CheckpointPlan(c, before, after, months_sorted=tuple(sorted(w.months))))
+        else:
+            cps.append(_CheckpointPlan(c, before, after))
+    cadence = scheme.meetings.cadence
+    every = late = None
+    if isinstance(cadence, IntervalCadence):
+        every = _split(cadence.every)
+        late = _split(cadence.at_most or cadence.every)
+    d = scheme.duration
+    end_title = (
+        "Latest end of the relationship" if isinstance(d, RangeDuration)
+        else "End of the programme" if isinstance(d, CohortDuration)
+        else "Official end of the relationship"
+    )
+    plan = _Plan(tuple(cps), every, late, end_title)
+    if len(_PLANS) > 1024:  # scheme versions come and go; keep the memo small
+        _PLANS.clear()
+    _PLANS[id(scheme)] = (scheme, plan)
+    return plan
+
+
 def _meetings(
-    scheme: Scheme, facts: PairFacts, span: Span, out: list[tuple[date, int, int, Event]]
+    scheme: Scheme, plan: _Plan, facts: PairFacts, span: Span,
+    out: list[tuple[date, int, int, Event]],
 ) -> list[Event]:
     """Append held and expected meetings to `out`; return them in date order."""
     m = scheme.meetings
@@ -217,6 +299,7 @@ def _meetings(
             if p.months == p.weeks == p.days == 0:
                 raise FactsError(["agreed_cadence must be longer than zero"])
             cadence = IntervalCadence(every=p)
+            plan = msgspec.structs.replace(plan, every=_split(p), late=_split(p))
         else:
             raise FactsError(["this scheme does not let the pair agree its own cadence"])
     held = sorted(facts.meetings_held)
@@ -228,39 +311,45 @@ def _meetings(
     slots: list[tuple[date, date, date, bool, str]] = [(h, h, h, True, "") for h in held]
     end = span.end
     if isinstance(cadence, IntervalCadence):
-        every, late = cadence.every, cadence.at_most or cadence.every
+        assert plan.every is not None and plan.late is not None
+        (every_months, every_delta), (late_months, late_delta) = plan.every, plan.late
         anchor = held[-1] if held else span.start
         previous = anchor
         k = 1
         while max_sessions is None or len(slots) < max_sessions:
-            due = add_period(anchor, every.months * k, every.weeks * k, every.days * k)
+            due = add_months(anchor, every_months * k) if every_months else anchor
+            if every_delta:
+                due = due + every_delta * k
             if due > end:
                 break
-            # max(): month clamping can put previous + interval before the k-th due date.
-            late_end = max(due, add_period(previous, late.months, late.weeks, late.days))
+            # Month clamping can put previous + interval before the k-th due date.
+            late_end = _shift(previous, late_months, late_delta)
+            if late_end < due:
+                late_end = due
             slots.append((due, previous, late_end, False, ""))
             previous = due
             k += 1
     elif isinstance(cadence, CalendarMonthCadence):
         held_months = {(h.year, h.month) for h in held}
-        y, mo = span.start.year, span.start.month
+        start = span.start
+        y, mo = start.year, start.month
         while max_sessions is None or len(slots) < max_sessions:
-            first = date(y, mo, 1)
+            first, last, label = month_bounds(y, mo)
             if first > end:
                 break
             if (y, mo) not in held_months:
-                last = last_day_of_month(y, mo)
-                slots.append(
-                    (min(last, end), max(first, span.start), last, False,
-                     f" ({_MONTH_NAMES[mo]} {y})")
-                )
+                slots.append((
+                    last if last < end else end, first if first > start else start, last,
+                    False, f" ({label})",
+                ))
             y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
-    if held:
-        slots.sort(key=lambda s: (s[0], not s[3]))
+    if held and not isinstance(cadence, IntervalCadence):
+        # Interval slots already follow the last meeting held; calendar slots may not.
+        slots.sort(key=lambda slot: (slot[0], not slot[3]))
     meetings = [
         Event(
             kind="meeting", due=due, audience="pair",
-            title=f"Meeting {i}" + (" (held)" if is_held else suffix),
+            title=f"Meeting {i} (held)" if is_held else f"Meeting {i}{suffix}",
             window_start=ws, window_end=we, status="held" if is_held else "expected",
         )
         for i, (due, ws, we, is_held, suffix) in enumerate(slots, start=1)
@@ -271,21 +360,23 @@ def _meetings(
 
 
 def _checkpoint_events(
-    c: Checkpoint,
+    cp: _CheckpointPlan,
     facts: PairFacts,
     span: Span,
     meetings: Sequence[Event],
     jurisdiction: str,
     out: list[tuple[date, int, int, Event]],
 ) -> None:
+    c = cp.checkpoint
     w = c.when
-    before, after = timedelta(days=c.window_days_before), timedelta(days=c.window_days_after)
+    before, after = cp.before, cp.after
     end = span.end
+    kind, audience, cid, readers = c.kind, c.audience, c.id, c.readers
 
     def add(due: date, title: str, ws: date, we: date, business: bool = False) -> None:
         out.append((due, _RANK_CHECKPOINT, len(out), Event(
-            kind=c.kind, due=due, audience=c.audience, title=title, window_start=ws,
-            window_end=we, checkpoint=c.id, readers=c.readers, business_day=business,
+            kind=kind, due=due, audience=audience, title=title, window_start=ws,
+            window_end=we, checkpoint=cid, readers=readers, business_day=business,
         )))
 
     if isinstance(w, OffsetWhen):
@@ -294,7 +385,7 @@ def _checkpoint_events(
             else span.start if w.anchor == "start"
             else span.cohort_start
         )
-        due = add_period(base, w.offset_months, w.offset_weeks, w.offset_days)
+        due = _shift(base, cp.months, cp.delta)
         if w.business_day:
             due = next_business_day(due, jurisdiction)
         if due < facts.matched_on or (due > end and not c.after_end):
@@ -306,21 +397,20 @@ def _checkpoint_events(
         add(end, c.title, end - before, end + after)
     elif isinstance(w, CohortMonthWhen):
         y = span.cohort_start.year + (1 if w.month < span.cohort_start.month else 0)
-        first, last = date(y, w.month, 1), last_day_of_month(y, w.month)
+        first, last, _label = month_bounds(y, w.month)
         if last < span.start or (last > end and not c.after_end):
             return
-        add(last, c.title, max(first, span.start), last)
+        add(last, c.title, first if first > span.start else span.start, last)
     elif isinstance(w, FirstBusinessDayWhen):
-        y, mo = span.start.year, span.start.month
-        wanted = frozenset(w.months)
-        while date(y, mo, 1) <= end:
-            if mo in wanted:
+        start = span.start
+        for y in range(start.year, end.year + 1):
+            for mo in cp.months_sorted:
                 due = first_business_day(y, mo, jurisdiction)
-                if span.start <= due <= end:
-                    add(due, f"{c.title} ({_MONTH_NAMES[mo]} {y})", due - before, due + after, True)
-            y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+                if start <= due <= end:
+                    label = month_bounds(y, mo)[2]
+                    add(due, f"{c.title} ({label})", due - before, due + after, True)
     elif isinstance(w, AfterEachMeetingWhen):
-        within = timedelta(days=w.within_days)
+        within = cp.delta
         for i, meeting in enumerate(meetings, start=1):
             if meeting.due > end and not c.after_end:
                 continue
@@ -337,22 +427,17 @@ def timeline(scheme: Scheme, facts: PairFacts, *, jurisdiction: str) -> list[Eve
     jurisdiction ("GB-ENG", "CA-AB"). Raises :class:`FactsError` when the facts contradict
     the scheme. Does not modify its inputs.
     """
+    plan = _plan(scheme)
     span = relationship_span(scheme, facts)
     out: list[tuple[date, int, int, Event]] = []
-    meetings = _meetings(scheme, facts, span, out)
-    for c in scheme.checkpoints:
-        _checkpoint_events(c, facts, span, meetings, jurisdiction, out)
-    d = scheme.duration
-    title = (
-        "Latest end of the relationship" if isinstance(d, RangeDuration)
-        else "End of the programme" if isinstance(d, CohortDuration)
-        else "Official end of the relationship"
-    )
+    meetings = _meetings(scheme, plan, facts, span, out)
+    for cp in plan.checkpoints:
+        _checkpoint_events(cp, facts, span, meetings, jurisdiction, out)
     out.append((span.end, _RANK_END, len(out), Event(
-        kind="end", due=span.end, audience="pair", title=title,
+        kind="end", due=span.end, audience="pair", title=plan.end_title,
         window_start=span.end, window_end=span.end,
     )))
-    out.sort(key=lambda t: (t[0], t[1], t[2]))
+    out.sort()  # (due, rank, sequence) is unique, so events themselves are never compared
     return [t[3] for t in out]
 
 
