@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from mentorhub.schemes import (
     load_tenant_file,
     parse_scheme,
     parse_tenant_file,
+    scheme_document,
 )
 from tests.schemes.conftest import SLUGS, raw, tenant
 
@@ -264,3 +266,12 @@ def test_criteria_are_accepted_by_the_matching_engine() -> None:
         criteria = tenant(slug).scheme.matching.criteria_dicts()
         parsed = parse_criteria(criteria)
         assert [c.name for c in parsed] == [c["name"] for c in criteria]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_stored_scheme_version_reads_back_exactly(slug: str) -> None:
+    """A version stored as JSON in the database parses back to the same scheme."""
+    scheme = tenant(slug).scheme
+    doc = scheme_document(scheme)
+    assert json.loads(json.dumps(doc)) == doc
+    assert parse_scheme(doc, f"db:{slug}") == scheme

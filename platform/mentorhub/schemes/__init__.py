@@ -7,7 +7,9 @@ Public API (pure; no I/O except the loader reading a file):
   :func:`parse_scheme` → :class:`TenantFile` / :class:`Scheme`, or :class:`SchemeError`
   whose ``problems`` each name file, key path and message;
 - :func:`timeline` (scheme, :class:`PairFacts`, jurisdiction=…) → sorted :class:`Event` list;
-- :func:`describe` (scheme) → :class:`Section` list for the public scheme page.
+- :func:`describe` (scheme) → :class:`Section` list for the public scheme page;
+- :func:`scheme_document` (scheme) → JSON-ready dict to store a version (read back with
+  :func:`parse_scheme`).
 """
 
 from mentorhub.schemes.describe import Section, describe
@@ -18,6 +20,7 @@ from mentorhub.schemes.loader import (
     load_tenant,
     load_tenant_file,
     parse_tenant_file,
+    scheme_document,
 )
 from mentorhub.schemes.model import Scheme, TenantInfo
 from mentorhub.schemes.timeline import (
@@ -49,6 +52,7 @@ __all__ = [
     "parse_tenant",
     "parse_tenant_file",
     "relationship_span",
+    "scheme_document",
     "tenant_timeline",
     "timeline",
 ]

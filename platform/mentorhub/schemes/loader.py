@@ -24,6 +24,7 @@ __all__ = [
     "load_tenant_file",
     "parse_scheme",
     "parse_tenant_file",
+    "scheme_document",
 ]
 
 TOP_LEVEL_KEYS = ("scheme", "tenant")
@@ -60,6 +61,16 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
         tenant=msgspec.convert(data["tenant"], TenantInfo),
         scheme=msgspec.convert(data["scheme"], Scheme),
     )
+
+
+def scheme_document(scheme: Scheme) -> dict[str, Any]:
+    """The scheme as a JSON-ready document, for storing a version in the database.
+
+    `parse_scheme(scheme_document(s), source) == s`: a stored version reads back exactly,
+    so a pair can keep the version it started under.
+    """
+    doc: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(scheme))
+    return doc
 
 
 def load_tenant_file(path: str | os.PathLike[str]) -> TenantFile:

@@ -126,7 +126,7 @@ def _walk(value: Any, t: mi.Type, path: str, out: Found) -> None:
             choices = ", ".join(repr(v) for v in t.values)
             out.append((path, f"{_describe_value(value)} is not one of {choices}"))
     elif isinstance(t, mi.ListType | mi.VarTupleType):
-        if not isinstance(value, list):
+        if not isinstance(value, list | tuple):
             out.append((path, f"expected an array, got {_describe_value(value)}"))
             return
         if t.min_length is not None and len(value) < t.min_length:
