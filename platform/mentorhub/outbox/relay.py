@@ -48,6 +48,9 @@ class Relay:
     redeliver_after: float = 60.0
     max_attempts: int = 10
 
+    def __post_init__(self) -> None:
+        self.broker.declare_queue(QUEUE)
+
     async def relay_once(self) -> int:
         """Send one batch; return how many rows were sent."""
         stale = func.now() - timedelta(seconds=self.redeliver_after)
@@ -67,19 +70,9 @@ class Relay:
             ).all()
             if not rows:
                 return 0
-            sent: list[int] = []
-            given_up: list[int] = []
-            try:
-                for tenant_id, outbox_id, attempts in rows:
-                    if attempts >= self.max_attempts:
-                        given_up.append(outbox_id)
-                        continue
-                    await asyncio.to_thread(
-                        self.broker.enqueue, make_message(str(tenant_id), outbox_id)
-                    )
-                    sent.append(outbox_id)
-            except redis.RedisError as exc:
-                log.warning("broker unavailable after %d of %d messages: %s", len(sent), len(rows), exc)
+            due = [(str(t), i) for t, i, attempts in rows if attempts < self.max_attempts]
+            given_up = [i for _, i, attempts in rows if attempts >= self.max_attempts]
+            sent = await asyncio.to_thread(self._send, due)
             # Only what the broker accepted is marked; the rest stays pending for next time.
             if sent:
                 await session.execute(
@@ -94,6 +87,18 @@ class Relay:
                     .values(failed_at=func.now(), last_error="gave up after max attempts")
                 )
             return len(sent)
+
+    def _send(self, due: list[tuple[str, int]]) -> list[int]:
+        """Enqueue in order (one thread hop per batch); stop at the first broker error and
+        return the ids Redis accepted."""
+        sent: list[int] = []
+        try:
+            for tenant_id, outbox_id in due:
+                self.broker.enqueue(make_message(tenant_id, outbox_id))
+                sent.append(outbox_id)
+        except redis.RedisError as exc:
+            log.warning("broker unavailable after %d of %d messages: %s", len(sent), len(due), exc)
+        return sent
 
     async def drain(self) -> int:
         total = 0

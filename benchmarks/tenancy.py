@@ -1,0 +1,249 @@
+"""Tenancy figures: the cost of row-level security, the embedded default's cold start, and
+the outbox relay's throughput. Prints medians over repeated runs.
+
+    uv run python benchmarks/tenancy.py [--quick]
+
+Runs on its own embedded PostgreSQL and Redis in a temporary directory (nothing to set up).
+Goals (issue "Foundation"): RLS overhead ratio ≤ 1.10, cold start ≤ 5 s, relay ≥ 2,000 msg/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+
+from mentorhub.db import Database
+from mentorhub.db.migrate import upgrade
+from mentorhub.db.urls import async_url, with_database, with_user
+from mentorhub.embedded import EmbeddedServices
+from mentorhub.outbox.relay import Relay
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANTS = 1_000
+ROWS_PER_TENANT = 1_000
+
+
+def _connect_args(url: str) -> dict[str, object]:
+    u = async_url(url)
+    return {"user": u.username, "host": u.host or u.query.get("host"), "port": u.port, "database": u.database}
+
+
+async def seed(owner_url: str) -> list[uuid.UUID]:
+    """1,000 tenants × 1,000 members, written as the owner with COPY."""
+    conn = await asyncpg.connect(**_connect_args(owner_url))  # type: ignore[arg-type]
+    try:
+        tenant_ids = [uuid.uuid4() for _ in range(TENANTS)]
+        await conn.copy_records_to_table(
+            "tenants", columns=["id", "slug", "name", "jurisdiction"],
+            records=[(t, f"bench-{i}", f"Bench {i}", "GB-ENG") for i, t in enumerate(tenant_ids)],
+        )
+        for chunk in range(0, TENANTS, 100):
+            records = [
+                (t, uuid.uuid4(), f"m{j}@{i}.example", f"Member {j:04d}")
+                for i, t in enumerate(tenant_ids[chunk:chunk + 100], start=chunk)
+                for j in range(ROWS_PER_TENANT)
+            ]
+            await conn.copy_records_to_table(
+                "members", columns=["tenant_id", "id", "email", "display_name"], records=records
+            )
+        await conn.execute("ANALYZE members")
+        return tenant_ids
+    finally:
+        await conn.close()
+
+
+LOOKUP = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 AND id = $2"
+LISTING = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 ORDER BY id LIMIT 50"
+
+
+async def time_queries(url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], rounds: int) -> dict[str, float]:
+    """Median µs per statement. Each runs in its own transaction with the tenant set, as the
+    app does; only the statement itself is timed, so the ratio is not diluted."""
+    conn = await asyncpg.connect(**_connect_args(url))  # type: ignore[arg-type]
+    lookup, listing = await conn.prepare(LOOKUP), await conn.prepare(LISTING)
+    results: dict[str, list[float]] = {"lookup": [], "listing": []}
+    try:
+        for _ in range(rounds):
+            for name, stmt, expect in (("lookup", lookup, 1), ("listing", listing, 50)):
+                samples = []
+                for tenant_id, member_id in probes:
+                    args = (tenant_id, member_id) if name == "lookup" else (tenant_id,)
+                    async with conn.transaction():
+                        await conn.execute("SELECT set_config('mentorhub.tenant_id', $1, true)", str(tenant_id))
+                        start = time.perf_counter()
+                        rows = await stmt.fetch(*args)
+                        samples.append(time.perf_counter() - start)
+                    assert len(rows) == expect, (name, len(rows))
+                results[name].append(statistics.median(samples) * 1e6)
+        plan = await conn.fetch("EXPLAIN " + LISTING.replace("$1", f"'{probes[0][0]}'"))
+    finally:
+        await conn.close()
+    return {k: statistics.median(v) for k, v in results.items()} | {"plan": " / ".join(r[0] for r in plan)}  # type: ignore[dict-item]
+
+
+async def rls_figures(owner_url: str, app_url: str, quick: bool) -> None:
+    print(f"seeding {TENANTS:,} tenants × {ROWS_PER_TENANT:,} members …", flush=True)
+    started = time.perf_counter()
+    tenant_ids = await seed(owner_url)
+    print(f"  seeded in {time.perf_counter() - started:.1f} s")
+    conn = await asyncpg.connect(**_connect_args(owner_url))  # type: ignore[arg-type]
+    sample = await conn.fetch("SELECT tenant_id, id FROM members TABLESAMPLE SYSTEM (1) LIMIT 2000")
+    await conn.close()
+    probes = [(r["tenant_id"], r["id"]) for r in sample]
+    random.Random(1).shuffle(probes)
+    probes = probes[: 500 if quick else 2000]
+    rounds = 3 if quick else 7
+    # Warm both paths once so neither pays for a cold cache.
+    await time_queries(owner_url, probes[:100], 1)
+    await time_queries(app_url, probes[:100], 1)
+    owner: dict[str, float] = {"lookup": 0.0, "listing": 0.0}
+    runtime: dict[str, float] = {"lookup": 0.0, "listing": 0.0}
+    # Interleave the two roles round by round, so drift on the machine hits both alike.
+    o_runs: dict[str, list[float]] = {"lookup": [], "listing": []}
+    r_runs: dict[str, list[float]] = {"lookup": [], "listing": []}
+    for _ in range(rounds):
+        o = await time_queries(owner_url, probes, 1)
+        r = await time_queries(app_url, probes, 1)
+        for k in o_runs:
+            o_runs[k].append(o[k])
+            r_runs[k].append(r[k])
+    for k in o_runs:
+        owner[k], runtime[k] = statistics.median(o_runs[k]), statistics.median(r_runs[k])
+    print(f"  runtime-role plan: {r['plan']}")
+    print("row-level security (median µs per statement, same query through each role):")
+    for k in ("lookup", "listing"):
+        ratio = runtime[k] / owner[k]
+        verdict = "OK" if ratio <= 1.10 else "over goal"
+        print(f"  {k:8s} owner {owner[k]:7.1f} µs   runtime role {runtime[k]:7.1f} µs   ratio {ratio:.3f} (goal ≤ 1.10) {verdict}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cold_start(data_dir: Path) -> float:
+    """Seconds from launching `mentorhub` to the first served tenant page."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORHUB_") and k not in ("DATABASE_URL", "REDIS_URL")}
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mentorhub.cli", "--data-dir", str(data_dir), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/t/ahep/", timeout=1).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("mentorhub exited during start-up")
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("no page after 120 s")
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def cold_start_figures(tmp: Path, quick: bool) -> None:
+    runs = 2 if quick else 3
+    fresh = [cold_start(tmp / f"fresh-{i}") for i in range(runs)]
+    again = [cold_start(tmp / "fresh-0") for _ in range(runs)]
+    for label, values in (("first run (new data directory)", fresh), ("restart (existing data)", again)):
+        m = statistics.median(values)
+        print(f"  {label:32s} median {m:.2f} s over {runs} runs (goal ≤ 5 s) {'OK' if m <= 5 else 'over goal'}")
+
+
+async def relay_figures(owner_url: str, app_url: str, redis_url: str, quick: bool) -> None:
+    os.environ.update(REDIS_URL=redis_url, DATABASE_URL=app_url)
+    import workers
+
+    db = Database.connect(app_url, pool_size=4)
+    broker = workers.make_broker(redis_url)
+    tenant_id = await _a_tenant(owner_url)
+    n = 5_000 if quick else 20_000
+    rates = []
+    for _ in range(3 if quick else 5):
+        broker.flush_all()
+        async with db.tenant(tenant_id) as s:
+            await s.execute(
+                text(
+                    "INSERT INTO outbox (tenant_id, kind, payload) "
+                    "SELECT :t, 'audit.record', '{}'::jsonb FROM generate_series(1, :n)"
+                ),
+                {"t": tenant_id, "n": n},
+            )
+        relay = Relay(db, broker, batch=1000)
+        started = time.perf_counter()
+        sent = await relay.drain()
+        elapsed = time.perf_counter() - started
+        assert sent == n, sent
+        queued = broker.client.llen("dramatiq:outbox")
+        assert queued == n, (queued, n)
+        rates.append(n / elapsed)
+    broker.flush_all()
+    await db.dispose()
+    m = statistics.median(rates)
+    print(f"  relay, {n:,} committed rows → Redis: median {m:,.0f} messages/s (goal ≥ 2,000) {'OK' if m >= 2000 else 'under goal'}")
+
+
+async def _a_tenant(owner_url: str) -> uuid.UUID:
+    conn = await asyncpg.connect(**_connect_args(owner_url))  # type: ignore[arg-type]
+    try:
+        tenant_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO tenants (id, slug, name, jurisdiction) VALUES ($1, $2, 'Relay bench', 'GB-ENG')",
+            tenant_id, f"relay-{tenant_id.hex[:8]}",
+        )
+        return tenant_id
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument("--only", choices=["rls", "relay", "cold-start"], help="one figure only")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="mentorhub-bench-"))
+    os.chmod(tmp, 0o755)
+    (tmp / "services").mkdir()
+    services = EmbeddedServices(tmp / "services")
+    try:
+        server_url, redis_url = services.start()
+        owner_url = with_database(server_url, "mentorhub")
+        upgrade(owner_url)
+        app_url = with_user(owner_url, "mentorhub_app")
+        if args.only in (None, "rls"):
+            asyncio.run(rls_figures(owner_url, app_url, args.quick))
+        if args.only in (None, "relay"):
+            print("outbox:")
+            asyncio.run(relay_figures(owner_url, app_url, redis_url, args.quick))
+    finally:
+        services.stop()
+    if args.only in (None, "cold-start"):
+        print("embedded default, cold start to first served page:")
+        cold_start_figures(tmp, args.quick)
+
+
+if __name__ == "__main__":
+    main()
