@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         route_handlers=[
             views.landing,
             views.tenant_home,
+            views.tenant_scheme,
             views.healthz,
             create_static_files_router(path="/static", directories=[settings.templates_dir / "static"]),
         ],

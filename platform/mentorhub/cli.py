@@ -98,8 +98,7 @@ def tenants() -> None:
 def tenants_load(directory: str | None) -> None:
     """Create or update tenants from their files (default: the tenants/ folder)."""
     from mentorhub.db import Database
-    from mentorhub.tenancy.demo import load_tenants
-    from mentorhub.tenancy.files import TenantFileError
+    from mentorhub.tenancy.demo import TenantFilesError, load_tenants
 
     settings = _production_settings()
     assert settings.app_database_url is not None
@@ -113,7 +112,7 @@ def tenants_load(directory: str | None) -> None:
 
     try:
         slugs = asyncio.run(run())
-    except TenantFileError as exc:
+    except TenantFilesError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("loaded: " + ", ".join(slugs))
 

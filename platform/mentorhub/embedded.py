@@ -27,6 +27,7 @@ from typing import Any
 import platformdirs
 
 from mentorhub.settings import SettingsError, get_settings
+from mentorhub.tenancy.demo import TenantFilesError
 
 DATABASE = "mentorhub"
 
@@ -214,7 +215,7 @@ def run_embedded(*, data_dir: str | None, host: str, port: int) -> None:
             from mentorhub.server import run_all
 
             asyncio.run(run_all(settings, host=host, port=port, hooks=hooks, data_dir=directory))
-    except EmbeddedError as exc:
+    except (EmbeddedError, TenantFilesError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         pass

@@ -6,7 +6,7 @@ import uuid
 
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
-from mentorhub.tenancy.files import Branding, TenantInfo
+from mentorhub.schemes.model import Branding, TenantInfo
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
 
@@ -17,7 +17,7 @@ def tenant_info(slug: str | None = None) -> TenantInfo:
         slug=slug,
         name=f"Association {slug}",
         jurisdiction="GB-ENG",
-        hostnames=[f"{slug}.example.org"],
+        hostnames=(f"{slug}.example.org",),
         branding=Branding(scheme_name=f"Scheme of {slug}"),
     )
 

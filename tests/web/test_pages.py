@@ -109,3 +109,19 @@ async def test_healthz_names_postgres_when_it_is_down() -> None:
     assert answer.status_code == 503
     assert answer.json()["status"] == "down: postgres"
     assert answer.json()["redis"] == "ok"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_each_scheme_page_states_its_rules(client: AsyncClient, slug: str) -> None:
+    page = await client.get(f"/t/{slug}/scheme")
+    assert page.status_code == 200
+    assert "How" in page.text and "works" in page.text
+    assert page.text.count("<section") >= 4
+
+
+async def test_scheme_pages_say_what_each_seed_says(client: AsyncClient) -> None:
+    alberta = (await client.get("/t/alberta-museums/scheme")).text
+    assert "October" in alberta and "August" in alberta
+    assert "Quarterly Update" in alberta
+    arts = (await client.get("/t/arts-marketing/scheme")).text
+    assert "5 years" in arts or "five years" in arts

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from mentorhub.db import Database
 from mentorhub.identity.models import Member, Role
-from mentorhub.tenancy.files import read_tenant_dir
+from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
+from mentorhub.schemes.services import store_version
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from mentorhub.tenancy.services import upsert_tenant
 
@@ -38,12 +39,40 @@ def demo_email(slug: str, key: str) -> str:
     return f"{key}@{slug}.localhost"
 
 
+class TenantFilesError(ValueError):
+    """A tenants folder that cannot be loaded; the message lists every problem."""
+
+
+def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
+    """Validate every file first, so a bad one is reported with all the others' problems
+    and nothing is loaded."""
+    paths = sorted(tenants_dir.glob("*.toml"))
+    if not paths:
+        raise TenantFilesError(f"{tenants_dir}: no tenant files (*.toml)")
+    files, problems = [], []
+    for path in paths:
+        try:
+            files.append(load_tenant_file(path))
+        except SchemeError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems:
+        raise TenantFilesError("\n".join(problems))
+    return files
+
+
 async def load_tenants(db: Database, tenants_dir: Path) -> list[Tenant]:
-    """Create or update every tenant in `tenants_dir`, all in one transaction: a bad file
-    changes nothing."""
+    """Create or update every tenant in `tenants_dir` and store its scheme version. Each
+    tenant's work is one transaction, and nothing starts until every file is valid."""
     files = read_tenant_dir(tenants_dir)
     async with db.platform() as session:
-        return [await upsert_tenant(session, f.tenant) for f in files]
+        tenants = [await upsert_tenant(session, f.tenant) for f in files]
+    for tenant, file in zip(tenants, files, strict=True):
+        async with db.tenant(tenant.id) as session:
+            try:
+                await store_version(session, file.scheme, file.path)
+            except SchemeError as exc:
+                raise TenantFilesError("\n".join(str(p) for p in exc.problems)) from None
+    return tenants
 
 
 async def seed_demo_members(db: Database, tenants: list[Tenant]) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Request, get
+from litestar.exceptions import NotFoundException
 from litestar.datastructures import State
 from litestar.response import Response, Template
 from sqlalchemy import text
 
 from mentorhub.db import Database
+from mentorhub.schemes import describe
+from mentorhub.schemes.services import current_scheme
 from mentorhub.web.deps import DB, CurrentTenant
 from mentorhub.tenancy.services import list_tenants
 
@@ -25,6 +28,19 @@ async def landing(db: DB, state: State) -> Template:
 @get("/t/{tenant_slug:str}/", name="tenant_home")
 async def tenant_home(tenant: CurrentTenant, request: Request) -> Template:
     return Template("tenant/home.html", context={"tenant": tenant})
+
+
+@get("/t/{tenant_slug:str}/scheme", name="tenant_scheme")
+async def tenant_scheme(tenant: CurrentTenant, db: DB) -> Template:
+    """The scheme's rules in plain words, for people deciding whether to apply."""
+    async with db.tenant(tenant.id) as session:
+        scheme = await current_scheme(session)
+    if scheme is None:
+        raise NotFoundException()
+    return Template(
+        "tenant/scheme.html",
+        context={"tenant": tenant, "scheme": scheme, "sections": describe(scheme)},
+    )
 
 
 async def _check_postgres(db: DB) -> str:

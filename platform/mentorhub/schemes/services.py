@@ -1,0 +1,65 @@
+"""Storing and reading scheme versions. A pair keeps the version it started under, so a
+stored version is immutable: changing the rules means a new `version` number."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db.session import current_tenant
+from mentorhub.schemes.errors import Problem, SchemeError
+from mentorhub.schemes.loader import scheme_document
+from mentorhub.schemes.model import Scheme
+from mentorhub.schemes.models import SchemeVersion
+from mentorhub.schemes.validate import parse_scheme
+
+
+async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> SchemeVersion:
+    """Store `scheme` as its version, or find it already stored. A different document under
+    a number already stored is refused: it would change the rules of running pairs."""
+    document = scheme_document(scheme)
+    stored = (
+        await session.execute(select(SchemeVersion).where(SchemeVersion.version == scheme.version))
+    ).scalar_one_or_none()
+    if stored is not None:
+        if stored.document != document:
+            raise SchemeError(
+                [
+                    Problem(
+                        source,
+                        "scheme.version",
+                        f"version {scheme.version} is already stored with different rules; "
+                        "give the changed scheme a new version number",
+                    )
+                ]
+            )
+        return stored
+    latest = (
+        await session.execute(select(SchemeVersion.version).order_by(SchemeVersion.version.desc()).limit(1))
+    ).scalar_one_or_none()
+    if latest is not None and scheme.version < latest:
+        raise SchemeError(
+            [Problem(source, "scheme.version", f"must not go back: version {latest} is already stored")]
+        )
+    row = SchemeVersion(tenant_id=current_tenant(session), version=scheme.version, document=document, source=source)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@lru_cache(maxsize=256)
+def _parse(document_json: bytes, source: str) -> Scheme:
+    return parse_scheme(msgspec.json.decode(document_json), source)
+
+
+async def current_scheme(session: AsyncSession) -> Scheme | None:
+    """The newest version of the tenant's scheme: the one new pairs start under."""
+    row = (
+        await session.execute(select(SchemeVersion).order_by(SchemeVersion.version.desc()).limit(1))
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return _parse(msgspec.json.encode(row.document), f"stored version {row.version}")
