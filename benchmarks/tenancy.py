@@ -40,7 +40,12 @@ ROWS_PER_TENANT = 1_000
 
 def _connect_args(url: str) -> dict[str, object]:
     u = async_url(url)
-    return {"user": u.username, "host": u.host or u.query.get("host"), "port": u.port, "database": u.database}
+    return {
+        "user": u.username,
+        "host": u.host or u.query.get("host"),
+        "port": u.port,
+        "database": u.database,
+    }
 
 
 async def seed(owner_url: str) -> list[uuid.UUID]:
@@ -49,13 +54,14 @@ async def seed(owner_url: str) -> list[uuid.UUID]:
     try:
         tenant_ids = [uuid.uuid4() for _ in range(TENANTS)]
         await conn.copy_records_to_table(
-            "tenants", columns=["id", "slug", "name", "jurisdiction"],
+            "tenants",
+            columns=["id", "slug", "name", "jurisdiction"],
             records=[(t, f"bench-{i}", f"Bench {i}", "GB-ENG") for i, t in enumerate(tenant_ids)],
         )
         for chunk in range(0, TENANTS, 100):
             records = [
                 (t, uuid.uuid4(), f"m{j}@{i}.example", f"Member {j:04d}")
-                for i, t in enumerate(tenant_ids[chunk:chunk + 100], start=chunk)
+                for i, t in enumerate(tenant_ids[chunk : chunk + 100], start=chunk)
                 for j in range(ROWS_PER_TENANT)
             ]
             await conn.copy_records_to_table(
@@ -71,7 +77,9 @@ LOOKUP = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 AND i
 LISTING = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 ORDER BY id LIMIT 50"
 
 
-async def time_queries(url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], rounds: int) -> dict[str, float]:
+async def time_queries(
+    url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], rounds: int
+) -> dict[str, float]:
     """Median µs per statement. Each runs in its own transaction with the tenant set, as the
     app does; only the statement itself is timed, so the ratio is not diluted."""
     conn = await asyncpg.connect(**_connect_args(url))  # type: ignore[arg-type]
@@ -84,7 +92,9 @@ async def time_queries(url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], roun
                 for tenant_id, member_id in probes:
                     args = (tenant_id, member_id) if name == "lookup" else (tenant_id,)
                     async with conn.transaction():
-                        await conn.execute("SELECT set_config('mentorhub.tenant_id', $1, true)", str(tenant_id))
+                        await conn.execute(
+                            "SELECT set_config('mentorhub.tenant_id', $1, true)", str(tenant_id)
+                        )
                         start = time.perf_counter()
                         rows = await stmt.fetch(*args)
                         samples.append(time.perf_counter() - start)
@@ -93,13 +103,15 @@ async def time_queries(url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], roun
         plan = await conn.fetch("EXPLAIN " + LISTING.replace("$1", f"'{probes[0][0]}'"))
     finally:
         await conn.close()
-    return {k: statistics.median(v) for k, v in results.items()} | {"plan": " / ".join(r[0] for r in plan)}  # type: ignore[dict-item]
+    return {k: statistics.median(v) for k, v in results.items()} | {
+        "plan": " / ".join(r[0] for r in plan)
+    }  # type: ignore[dict-item]
 
 
 async def rls_figures(owner_url: str, app_url: str, quick: bool) -> None:
     print(f"seeding {TENANTS:,} tenants × {ROWS_PER_TENANT:,} members …", flush=True)
     started = time.perf_counter()
-    tenant_ids = await seed(owner_url)
+    await seed(owner_url)
     print(f"  seeded in {time.perf_counter() - started:.1f} s")
     conn = await asyncpg.connect(**_connect_args(owner_url))  # type: ignore[arg-type]
     sample = await conn.fetch("SELECT tenant_id, id FROM members TABLESAMPLE SYSTEM (1) LIMIT 2000")
@@ -129,7 +141,10 @@ async def rls_figures(owner_url: str, app_url: str, quick: bool) -> None:
     for k in ("lookup", "listing"):
         ratio = runtime[k] / owner[k]
         verdict = "OK" if ratio <= 1.10 else "over goal"
-        print(f"  {k:8s} owner {owner[k]:7.1f} µs   runtime role {runtime[k]:7.1f} µs   ratio {ratio:.3f} (goal ≤ 1.10) {verdict}")
+        print(
+            f"  {k:8s} owner {owner[k]:7.1f} µs   runtime role {runtime[k]:7.1f} µs   "
+            f"ratio {ratio:.3f} (goal ≤ 1.10) {verdict}"
+        )
 
 
 def free_port() -> int:
@@ -140,12 +155,19 @@ def free_port() -> int:
 
 def cold_start(data_dir: Path) -> float:
     """Seconds from launching `mentorhub` to the first served tenant page."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORHUB_") and k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MENTORHUB_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mentorhub.cli", "--data-dir", str(data_dir), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         while True:
@@ -168,9 +190,15 @@ def cold_start_figures(tmp: Path, quick: bool) -> None:
     runs = 2 if quick else 3
     fresh = [cold_start(tmp / f"fresh-{i}") for i in range(runs)]
     again = [cold_start(tmp / "fresh-0") for _ in range(runs)]
-    for label, values in (("first run (new data directory)", fresh), ("restart (existing data)", again)):
+    for label, values in (
+        ("first run (new data directory)", fresh),
+        ("restart (existing data)", again),
+    ):
         m = statistics.median(values)
-        print(f"  {label:32s} median {m:.2f} s over {runs} runs (goal ≤ 5 s) {'OK' if m <= 5 else 'over goal'}")
+        print(
+            f"  {label:32s} median {m:.2f} s over {runs} runs "
+            f"(goal ≤ 5 s) {'OK' if m <= 5 else 'over goal'}"
+        )
 
 
 async def relay_figures(owner_url: str, app_url: str, redis_url: str, quick: bool) -> None:
@@ -203,7 +231,10 @@ async def relay_figures(owner_url: str, app_url: str, redis_url: str, quick: boo
     broker.flush_all()
     await db.dispose()
     m = statistics.median(rates)
-    print(f"  relay, {n:,} committed rows → Redis: median {m:,.0f} messages/s (goal ≥ 2,000) {'OK' if m >= 2000 else 'under goal'}")
+    print(
+        f"  relay, {n:,} committed rows → Redis: median {m:,.0f} messages/s "
+        f"(goal ≥ 2,000) {'OK' if m >= 2000 else 'under goal'}"
+    )
 
 
 async def _a_tenant(owner_url: str) -> uuid.UUID:
@@ -211,8 +242,10 @@ async def _a_tenant(owner_url: str) -> uuid.UUID:
     try:
         tenant_id = uuid.uuid4()
         await conn.execute(
-            "INSERT INTO tenants (id, slug, name, jurisdiction) VALUES ($1, $2, 'Relay bench', 'GB-ENG')",
-            tenant_id, f"relay-{tenant_id.hex[:8]}",
+            "INSERT INTO tenants (id, slug, name, jurisdiction) "
+            "VALUES ($1, $2, 'Relay bench', 'GB-ENG')",
+            tenant_id,
+            f"relay-{tenant_id.hex[:8]}",
         )
         return tenant_id
     finally:
@@ -220,7 +253,9 @@ async def _a_tenant(owner_url: str) -> uuid.UUID:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--only", choices=["rls", "relay", "cold-start"], help="one figure only")
     args = parser.parse_args()

@@ -85,8 +85,11 @@ def _admin_sql(server_url: str, sql: str) -> None:
     async def run() -> None:
         url = async_url(server_url)
         conn = await asyncpg.connect(
-            user=url.username, password=url.password, host=url.host or url.query.get("host"),
-            port=url.port, database=url.database,
+            user=url.username,
+            password=url.password,
+            host=url.host or url.query.get("host"),
+            port=url.port,
+            database=url.database,
         )
         try:
             await conn.execute(sql)

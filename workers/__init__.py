@@ -13,7 +13,7 @@ from mentorhub.settings import get_settings
 
 
 def make_broker(url: str, **options: int) -> RedisBroker:
-    broker = RedisBroker(url=url, **options)
+    broker = RedisBroker(url=url, **options)  # type: ignore[no-untyped-call]
     broker.add_middleware(AsyncIO())
     return broker
 

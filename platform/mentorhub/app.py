@@ -52,12 +52,16 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         if owned:
             if settings.app_database_url is None:
                 raise RuntimeError("no database configured")
-            holder["db"] = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
+            holder["db"] = Database.connect(
+                settings.app_database_url, pool_size=settings.db_pool_size
+            )
         else:
             holder["db"] = db  # type: ignore[assignment]
         app.state.db = holder["db"]
         app.state.redis = redis.Redis.from_url(
-            settings.redis_url or "redis://127.0.0.1:6379", socket_timeout=2, socket_connect_timeout=2
+            settings.redis_url or "redis://127.0.0.1:6379",
+            socket_timeout=2,
+            socket_connect_timeout=2,
         )
         try:
             yield
@@ -72,10 +76,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             views.tenant_home,
             views.tenant_scheme,
             views.healthz,
-            create_static_files_router(path="/static", directories=[settings.templates_dir / "static"]),
+            create_static_files_router(
+                path="/static", directories=[settings.templates_dir / "static"]
+            ),
         ],
         dependencies={"db": Provide(provide_db), "tenant": Provide(provide_tenant)},
-        template_config=TemplateConfig(directory=settings.templates_dir, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=settings.templates_dir, engine=JinjaTemplateEngine
+        ),
         exception_handlers={
             NotFoundException: _not_found,
             TenantSuspended: _suspended,  # type: ignore[dict-item]
@@ -86,4 +94,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         debug=settings.debug,
     )
     litestar.state.settings = settings
-    return TenantRouting(litestar, lambda: holder["db"], prefixes=settings.path_prefix_tenants)
+    # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.
+    return TenantRouting(
+        litestar,  # type: ignore[arg-type]
+        lambda: holder["db"],
+        prefixes=settings.path_prefix_tenants,
+    )

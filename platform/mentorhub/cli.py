@@ -43,7 +43,9 @@ def _settings() -> Settings:
 def _production_settings() -> Settings:
     settings = _settings()
     if settings.database_url is None:
-        raise click.ClickException("DATABASE_URL is not set (a postgresql:// URL of the owner role)")
+        raise click.ClickException(
+            "DATABASE_URL is not set (a postgresql:// URL of the owner role)"
+        )
     return settings
 
 

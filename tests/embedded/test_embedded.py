@@ -16,9 +16,16 @@ import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SLUGS = ["arts-marketing", "museums-association", "advice-skills-academy", "ahep", "alberta-museums"]
+SLUGS = [
+    "arts-marketing",
+    "museums-association",
+    "advice-skills-academy",
+    "ahep",
+    "alberta-museums",
+]
 CLEAN_ENV = {
-    k: v for k, v in os.environ.items()
+    k: v
+    for k, v in os.environ.items()
     if not k.startswith("MENTORHUB_") and k not in ("DATABASE_URL", "REDIS_URL")
 }
 
@@ -29,10 +36,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def mentorhub(*args: str, env: dict[str, str] | None = None, **kwargs: object) -> subprocess.Popen[str]:
+def mentorhub(
+    *args: str, env: dict[str, str] | None = None, **kwargs: object
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "mentorhub.cli", *args], cwd=ROOT, env=env or CLEAN_ENV,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,  # type: ignore[call-overload]
+        [sys.executable, "-m", "mentorhub.cli", *args],
+        cwd=ROOT,
+        env=env or CLEAN_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -123,31 +137,56 @@ def test_occupied_port_is_one_clear_line_and_makes_nothing(data_dir: Path) -> No
 def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    line = one_line_failure(mentorhub("--data-dir", str(blocker / "data"), "--port", str(free_port())))
+    line = one_line_failure(
+        mentorhub("--data-dir", str(blocker / "data"), "--port", str(free_port()))
+    )
     assert "is not writable" in line and str(blocker) in line
 
 
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"DATABASE_URL": "mysql://db/x", "REDIS_URL": "redis://127.0.0.1"}, "must be a postgresql:// URL"),
-        ({"DATABASE_URL": "postgresql://db:port/x", "REDIS_URL": "redis://127.0.0.1"}, "malformed port"),
+        (
+            {"DATABASE_URL": "mysql://db/x", "REDIS_URL": "redis://127.0.0.1"},
+            "must be a postgresql:// URL",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://db:port/x", "REDIS_URL": "redis://127.0.0.1"},
+            "malformed port",
+        ),
         ({"DATABASE_URL": "postgresql://127.0.0.1/x"}, "REDIS_URL is not set"),
-        ({"DATABASE_URL": "postgresql://root@127.0.0.1:1/x", "REDIS_URL": "redis://127.0.0.1:1",
-          "MENTORHUB_SECRET_KEY": "k" * 40}, "cannot use PostgreSQL at 127.0.0.1:1/x"),
+        (
+            {
+                "DATABASE_URL": "postgresql://root@127.0.0.1:1/x",
+                "REDIS_URL": "redis://127.0.0.1:1",
+                "MENTORHUB_SECRET_KEY": "k" * 40,
+            },
+            "cannot use PostgreSQL at 127.0.0.1:1/x",
+        ),
         ({"MENTORHUB_OUTBOX_BATCH": "lots"}, "MENTORHUB_OUTBOX_BATCH='lots' is not a whole number"),
     ],
 )
-def test_bad_settings_are_one_clear_line(env: dict[str, str], expected: str, tmp_path: Path) -> None:
+def test_bad_settings_are_one_clear_line(
+    env: dict[str, str], expected: str, tmp_path: Path
+) -> None:
     line = one_line_failure(
-        mentorhub("--data-dir", str(tmp_path / "d"), "--port", str(free_port()), env={**CLEAN_ENV, **env})
+        mentorhub(
+            "--data-dir", str(tmp_path / "d"), "--port", str(free_port()), env={**CLEAN_ENV, **env}
+        )
     )
     assert expected in line
     assert not (tmp_path / "d").exists()
 
 
 def test_db_upgrade_rejects_a_bad_url() -> None:
-    proc = mentorhub("db", "upgrade", env={**CLEAN_ENV, "DATABASE_URL": "postgresql://root@127.0.0.1:1/x",
-                                            "REDIS_URL": "redis://127.0.0.1"})
+    proc = mentorhub(
+        "db",
+        "upgrade",
+        env={
+            **CLEAN_ENV,
+            "DATABASE_URL": "postgresql://root@127.0.0.1:1/x",
+            "REDIS_URL": "redis://127.0.0.1",
+        },
+    )
     line = one_line_failure(proc)
     assert "cannot reach PostgreSQL at 127.0.0.1:1/x" in line

@@ -30,7 +30,9 @@ async def make_tenant(db: Database, slug: str | None = None) -> Tenant:
 async def make_member(db: Database, tenant: Tenant, name: str = "Ada") -> Member:
     async with db.tenant(tenant.id) as session:
         member = Member(
-            tenant_id=tenant.id, email=f"{uuid.uuid4().hex[:8]}@example.org", display_name=name,
+            tenant_id=tenant.id,
+            email=f"{uuid.uuid4().hex[:8]}@example.org",
+            display_name=name,
             roles=["mentee"],
         )
         session.add(member)

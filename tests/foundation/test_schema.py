@@ -97,7 +97,9 @@ async def test_check_fails_when_rls_is_dropped_from_any_table(owner_db: Database
                 assert problems == [f"{name}: row-level security is {expected}"]
 
 
-async def test_check_rejects_a_table_without_tenant_key_and_an_unsafe_view(owner_db: Database) -> None:
+async def test_check_rejects_a_table_without_tenant_key_and_an_unsafe_view(
+    owner_db: Database,
+) -> None:
     async with owner_db.sessionmaker() as session:
         conn = await session.connection()
         savepoint = await conn.begin_nested()

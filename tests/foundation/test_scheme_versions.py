@@ -28,7 +28,10 @@ async def test_loading_twice_stores_each_version_once(db: Database) -> None:
     for tenant in tenants:
         async with db.tenant(tenant.id) as s:
             assert len((await s.execute(select(SchemeVersion))).scalars().all()) == 1
-            assert await current_scheme(s) == load_tenant_file(get_settings().tenants_dir / f"{tenant.slug}.toml").scheme
+            assert (
+                await current_scheme(s)
+                == load_tenant_file(get_settings().tenants_dir / f"{tenant.slug}.toml").scheme
+            )
 
 
 async def test_new_version_is_current_and_old_one_is_kept(db: Database) -> None:
@@ -39,7 +42,11 @@ async def test_new_version_is_current_and_old_one_is_kept(db: Database) -> None:
         await store_version(s, v1, "v1")  # type: ignore[arg-type]
         await store_version(s, v2, "v2")
         assert (await current_scheme(s)).summary == "Changed rules"  # type: ignore[union-attr]
-        versions = (await s.execute(select(SchemeVersion.version).order_by(SchemeVersion.version))).scalars().all()
+        versions = (
+            (await s.execute(select(SchemeVersion.version).order_by(SchemeVersion.version)))
+            .scalars()
+            .all()
+        )
         assert versions == [v1.version, v1.version + 1]  # type: ignore[attr-defined]
 
 
@@ -65,8 +72,14 @@ async def test_stored_versions_cannot_be_rewritten_in_the_database(db: Database)
 async def test_a_bad_tenant_file_loads_nothing(db: Database, tmp_path: Path) -> None:
     good = (get_settings().tenants_dir / "ahep.toml").read_text()
     (tmp_path / "ahep.toml").write_text(good)
-    (tmp_path / "broken.toml").write_text(good.replace('slug = "ahep"', 'slug = "broken"').replace("[scheme]", "[scheme]\nsurprise = 1", 1))
-    with pytest.raises(TenantFilesError, match="broken.toml: scheme.surprise"):
+    (tmp_path / "broken.toml").write_text(
+        good.replace('slug = "ahep"', 'slug = "broken"').replace(
+            "[scheme]", "[scheme]\nsurprise = 1", 1
+        )
+    )
+    with pytest.raises(TenantFilesError, match=r"broken\.toml: scheme\.surprise"):
         await load_tenants(db, tmp_path)
     async with db.platform() as s:
-        assert (await s.execute(text("SELECT count(*) FROM tenants WHERE slug IN ('ahep', 'broken')"))).scalar_one() == 0
+        assert (
+            await s.execute(text("SELECT count(*) FROM tenants WHERE slug IN ('ahep', 'broken')"))
+        ).scalar_one() == 0

@@ -17,7 +17,13 @@ from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
 from tests.support import serving
 
-SLUGS = ["arts-marketing", "museums-association", "advice-skills-academy", "ahep", "alberta-museums"]
+SLUGS = [
+    "arts-marketing",
+    "museums-association",
+    "advice-skills-academy",
+    "ahep",
+    "alberta-museums",
+]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ the outbox id, so a second delivery changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +20,7 @@ from datetime import timedelta
 import redis
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from mentorhub.db import Database
 from mentorhub.outbox.models import OutboxMessage
@@ -76,13 +77,13 @@ class Relay:
             # Only what the broker accepted is marked; the rest stays pending for next time.
             if sent:
                 await session.execute(
-                    OutboxMessage.__table__.update()
+                    update(OutboxMessage)
                     .where(OutboxMessage.id.in_(sent))
                     .values(enqueued_at=func.now(), attempts=OutboxMessage.attempts + 1)
                 )
             if given_up:
                 await session.execute(
-                    OutboxMessage.__table__.update()
+                    update(OutboxMessage)
                     .where(OutboxMessage.id.in_(given_up))
                     .values(failed_at=func.now(), last_error="gave up after max attempts")
                 )
@@ -112,7 +113,5 @@ class Relay:
                 await self.drain()
             except Exception:  # the loop must outlive a database or broker blip
                 log.exception("outbox relay pass failed; retrying")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass

@@ -38,13 +38,23 @@ async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> S
             )
         return stored
     latest = (
-        await session.execute(select(SchemeVersion.version).order_by(SchemeVersion.version.desc()).limit(1))
+        await session.execute(
+            select(SchemeVersion.version).order_by(SchemeVersion.version.desc()).limit(1)
+        )
     ).scalar_one_or_none()
     if latest is not None and scheme.version < latest:
         raise SchemeError(
-            [Problem(source, "scheme.version", f"must not go back: version {latest} is already stored")]
+            [
+                Problem(
+                    source,
+                    "scheme.version",
+                    f"must not go back: version {latest} is already stored",
+                )
+            ]
         )
-    row = SchemeVersion(tenant_id=current_tenant(session), version=scheme.version, document=document, source=source)
+    row = SchemeVersion(
+        tenant_id=current_tenant(session), version=scheme.version, document=document, source=source
+    )
     session.add(row)
     await session.flush()
     return row

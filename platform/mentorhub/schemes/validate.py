@@ -587,7 +587,7 @@ def _tenant_found(data: Any, expected_slug: str | None) -> Found:
 
 
 def parse_tenant(data: Any, source: str, *, expected_slug: str | None = None) -> TenantInfo:
-    """Validate the `[tenant]` table (the same rules the platform applies when it loads a tenant) and return it."""
+    """Validate the `[tenant]` table and return it (the platform loads tenants through this)."""
     found = _tenant_found(data, expected_slug)
     if found:
         raise SchemeError(_problems(source, found))

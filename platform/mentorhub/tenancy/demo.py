@@ -49,7 +49,8 @@ def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
     paths = sorted(tenants_dir.glob("*.toml"))
     if not paths:
         raise TenantFilesError(f"{tenants_dir}: no tenant files (*.toml)")
-    files, problems = [], []
+    files: list[TenantFile] = []
+    problems: list[str] = []
     for path in paths:
         try:
             files.append(load_tenant_file(path))
@@ -79,10 +80,16 @@ async def seed_demo_members(db: Database, tenants: list[Tenant]) -> None:
     """Idempotent: a restart adds nobody twice."""
     async with db.platform() as session:
         admin = (
-            await session.execute(select(PlatformAdmin).where(PlatformAdmin.email == PLATFORM_ADMIN_EMAIL))
+            await session.execute(
+                select(PlatformAdmin).where(PlatformAdmin.email == PLATFORM_ADMIN_EMAIL)
+            )
         ).scalar_one_or_none()
         if admin is None:
-            session.add(PlatformAdmin(id=uuid.uuid4(), email=PLATFORM_ADMIN_EMAIL, display_name="Pat Platform"))
+            session.add(
+                PlatformAdmin(
+                    id=uuid.uuid4(), email=PLATFORM_ADMIN_EMAIL, display_name="Pat Platform"
+                )
+            )
     for tenant in tenants:
         async with db.tenant(tenant.id) as session:
             existing = set((await session.execute(select(Member.email))).scalars())
@@ -90,6 +97,10 @@ async def seed_demo_members(db: Database, tenants: list[Tenant]) -> None:
                 email = demo_email(tenant.slug, demo.key)
                 if email not in existing:
                     session.add(
-                        Member(tenant_id=tenant.id, email=email, display_name=demo.display_name,
-                               roles=list(demo.roles))
+                        Member(
+                            tenant_id=tenant.id,
+                            email=email,
+                            display_name=demo.display_name,
+                            roles=list(demo.roles),
+                        )
                     )

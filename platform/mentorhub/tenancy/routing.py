@@ -18,7 +18,9 @@ from mentorhub.db import Database
 from mentorhub.tenancy.services import find_by_hostname
 
 Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
 
 #: Paths served the same on every host (health checks, assets).
 GLOBAL_PREFIXES = ("/healthz", "/static/")
@@ -27,7 +29,8 @@ GLOBAL_PREFIXES = ("/healthz", "/static/")
 def _host(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"host":
-            return value.decode("latin-1").rsplit(":", 1)[0].strip("[]").lower()
+            host = bytes(value).decode("latin-1")
+            return host.rsplit(":", 1)[0].strip("[]").lower()
     return ""
 
 
@@ -54,5 +57,7 @@ class TenantRouting:
         elif path.startswith("/t/") and not self.prefixes:
             state["tenant_prefix_disabled"] = True
         else:
-            state["tenant_base"] = "/t/" + path[3:].split("/", 1)[0] if path.startswith("/t/") else None
+            state["tenant_base"] = (
+                "/t/" + path[3:].split("/", 1)[0] if path.startswith("/t/") else None
+            )
         await self.app(scope, receive, send)

@@ -20,7 +20,9 @@ class TenantConflict(ValueError):
 async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
     """Create the tenant from its file, or bring name, jurisdiction, branding and hostnames
     in line with it. The status (active/suspended) is the operator's and is kept."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.slug == info.slug))).scalar_one_or_none()
+    tenant = (
+        await session.execute(select(Tenant).where(Tenant.slug == info.slug))
+    ).scalar_one_or_none()
     if tenant is None:
         tenant = Tenant(id=uuid.uuid4(), slug=info.slug, status="active", domains=[])
         session.add(tenant)
@@ -29,12 +31,16 @@ async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
     tenant.branding = msgspec.to_builtins(info.branding)
     wanted = {h.lower() for h in info.hostnames}
     taken = (
-        await session.execute(
-            select(TenantDomain).where(
-                TenantDomain.hostname.in_(wanted), TenantDomain.tenant_id != tenant.id
+        (
+            await session.execute(
+                select(TenantDomain).where(
+                    TenantDomain.hostname.in_(wanted), TenantDomain.tenant_id != tenant.id
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if taken:
         names = ", ".join(sorted(d.hostname for d in taken))
         raise TenantConflict(f"{info.slug}: hostname already serves another tenant: {names}")
@@ -53,7 +59,9 @@ async def find_by_hostname(db: Database, hostname: str) -> Tenant | None:
 
 async def find_by_slug(db: Database, slug: str) -> Tenant | None:
     async with db.platform() as session:
-        return (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+        return (
+            await session.execute(select(Tenant).where(Tenant.slug == slug))
+        ).scalar_one_or_none()
 
 
 async def list_tenants(db: Database) -> list[Tenant]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from mentorhub.db import Database
 from mentorhub.tenancy.models import Tenant
@@ -24,7 +26,8 @@ async def provide_db(state: State) -> Database:
 
 
 async def provide_tenant(
-    request: Request, tenant_slug: FromPath[str], db: NamedDependency[Database]) -> Tenant:
+    request: Request[Any, Any, Any], tenant_slug: FromPath[str], db: NamedDependency[Database]
+) -> Tenant:
     """The tenant this request is for: the hostname's (set by TenantRouting) or the
     `/t/<slug>/` prefix's where prefixes are allowed. Unknown → 404; suspended → the
     suspended page."""

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from litestar import Request, get
-from litestar.exceptions import NotFoundException
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 from sqlalchemy import text
 
-from mentorhub.db import Database
 from mentorhub.schemes import describe
 from mentorhub.schemes.services import current_scheme
-from mentorhub.web.deps import DB, CurrentTenant
 from mentorhub.tenancy.services import list_tenants
+from mentorhub.web.deps import DB, CurrentTenant
 
 HEALTH_TIMEOUT = 2.0
 
@@ -26,7 +26,7 @@ async def landing(db: DB, state: State) -> Template:
 
 
 @get("/t/{tenant_slug:str}/", name="tenant_home")
-async def tenant_home(tenant: CurrentTenant, request: Request) -> Template:
+async def tenant_home(tenant: CurrentTenant, request: Request[Any, Any, Any]) -> Template:
     return Template("tenant/home.html", context={"tenant": tenant})
 
 

@@ -25,8 +25,9 @@ async def _main() -> None:
     if connection is not None:
         await connection.run_sync(_run)
         return
-    engine = create_async_engine(async_url(config.get_main_option("sqlalchemy.url") or ""),
-                                 poolclass=NullPool)
+    engine = create_async_engine(
+        async_url(config.get_main_option("sqlalchemy.url") or ""), poolclass=NullPool
+    )
     async with engine.connect() as conn:
         await conn.run_sync(_run)
         await conn.commit()

@@ -80,9 +80,7 @@ def upgrade() -> None:
 
     op.create_table(
         "members",
-        sa.Column(
-            "tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True
-        ),
+        sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("display_name", sa.String(200), nullable=False),
@@ -94,9 +92,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_log",
-        sa.Column(
-            "tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True
-        ),
+        sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
         sa.Column("action", sa.String(100), nullable=False),
         sa.Column("actor", sa.String(320)),
@@ -109,9 +105,7 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column(
-            "tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True
-        ),
+        sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
         sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
         sa.Column("kind", sa.String(100), nullable=False),
         sa.Column("payload", JSONB, nullable=False, server_default="{}"),
@@ -124,8 +118,7 @@ def upgrade() -> None:
     )
     # The relay's work list: rows not yet finished, oldest first.
     op.execute(
-        "CREATE INDEX outbox_unfinished ON outbox (id) "
-        "WHERE done_at IS NULL AND failed_at IS NULL"
+        "CREATE INDEX outbox_unfinished ON outbox (id) WHERE done_at IS NULL AND failed_at IS NULL"
     )
     protect_tenant_table("outbox", privileges="SELECT, INSERT, UPDATE")
     # The relay crosses tenants on its own named path (Database.platform("relay")).
