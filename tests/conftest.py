@@ -51,7 +51,7 @@ def servers() -> Iterator[Servers]:
         server_url = server_url or embedded_pg
         redis_url = redis_url or embedded_redis
     name = f"mentorhub_test_{secrets.token_hex(4)}"
-    _admin_sql(server_url, f'CREATE DATABASE "{name}"')
+    admin_sql(server_url, f'CREATE DATABASE "{name}"')
     owner_url = with_database(server_url, name)
     try:
         upgrade(owner_url, app_role=APP_ROLE)
@@ -71,18 +71,18 @@ def servers() -> Iterator[Servers]:
         get_settings.cache_clear()
         yield servers
     finally:
-        _admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if embedded is not None:
             embedded.stop()
 
 
-def _admin_sql(server_url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE)."""
+def admin_sql(server_url: str, sql: str) -> object:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE); return its value."""
     import asyncio
 
     import asyncpg
 
-    async def run() -> None:
+    async def run() -> object:
         url = async_url(server_url)
         conn = await asyncpg.connect(
             user=url.username,
@@ -92,11 +92,11 @@ def _admin_sql(server_url: str, sql: str) -> None:
             database=url.database,
         )
         try:
-            await conn.execute(sql)
+            return await conn.fetchval(sql)
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 @pytest.fixture(scope="session")

@@ -58,13 +58,18 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Migrate the database DATABASE_URL names (as its owner)."""
-    from mentorhub.db.migrate import upgrade
+    from sqlalchemy.engine import make_url
+
+    from mentorhub.db.migrate import set_role_password, upgrade
     from mentorhub.db.urls import describe
 
     settings = _production_settings()
     assert settings.database_url is not None
     try:
         upgrade(settings.database_url, app_role=settings.app_role, revision=revision)
+        password = make_url(settings.app_database_url or "").password
+        if password:
+            set_role_password(settings.database_url, settings.app_role, str(password))
     except OSError as exc:
         raise click.ClickException(
             f"cannot reach PostgreSQL at {describe(settings.database_url)}: {exc}"

@@ -8,12 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+
+from mentorhub.db.urls import with_database, with_user
+from tests.conftest import Servers, admin_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 SLUGS = [
@@ -190,3 +194,32 @@ def test_db_upgrade_rejects_a_bad_url() -> None:
     )
     line = one_line_failure(proc)
     assert "cannot reach PostgreSQL at 127.0.0.1:1/x" in line
+
+
+def test_db_upgrade_migrates_a_plain_url_and_sets_the_runtime_password(servers: Servers) -> None:
+    """`mentorhub db upgrade` on a `postgresql://` URL, as an operator writes it; run twice."""
+    name = f"mh_upgrade_{uuid.uuid4().hex[:8]}"
+    admin_sql(servers.owner_url, f'CREATE DATABASE "{name}"')
+    target = with_database(servers.owner_url, name)
+    env = {
+        **CLEAN_ENV,
+        "DATABASE_URL": target,
+        "MENTORHUB_APP_DATABASE_URL": with_user(target, "mentorhub_app", "s3cret-runtime"),
+        "REDIS_URL": servers.redis_url,
+    }
+    try:
+        for _ in range(2):
+            proc = mentorhub("db", "upgrade", env=env)
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            assert "is at revision head" in out
+        tables = admin_sql(
+            target, "SELECT count(*) FROM pg_tables WHERE tablename IN ('tenants', 'outbox')"
+        )
+        assert tables == 2
+        has_password = admin_sql(
+            target, "SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'mentorhub_app'"
+        )
+        assert has_password is True
+    finally:
+        admin_sql(servers.owner_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
