@@ -6,14 +6,14 @@ the web), so the worker and the relay agree on where messages go."""
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
+from mentorhub.outbox.broker import OutboxBroker
 from mentorhub.settings import get_settings
 
 
-def make_broker(url: str, **options: int) -> RedisBroker:
-    broker = RedisBroker(url=url, **options)  # type: ignore[no-untyped-call]
+def make_broker(url: str, **options: int) -> OutboxBroker:
+    broker = OutboxBroker(url=url, **options)  # type: ignore[no-untyped-call]
     broker.add_middleware(AsyncIO())
     return broker
 

@@ -1,5 +1,5 @@
-"""Run the relay and SIGKILL it right after the broker accepted the N-th message, before the
-outbox rows are marked sent (used by test_outbox.py)."""
+"""Run the relay and SIGKILL it right after the broker accepted its first batch of N messages,
+before the outbox rows are marked sent (used by test_outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,25 @@ import signal
 import sys
 from typing import Any
 
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq import Message
 
 from mentorhub.db import Database
+from mentorhub.outbox.broker import OutboxBroker
 from mentorhub.outbox.relay import Relay
 from mentorhub.settings import get_settings
 
 
-class DyingBroker(RedisBroker):
-    def __init__(self, *, die_after: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.accepted = 0
-        self.die_after = die_after
-
-    def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
-        result = super().enqueue(message, delay=delay)
-        self.accepted += 1
-        if self.accepted == self.die_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return result
+class DyingBroker(OutboxBroker):
+    def enqueue_many(self, messages: list[Message[Any]]) -> None:
+        super().enqueue_many(messages)  # Redis has accepted the batch...
+        os.kill(os.getpid(), signal.SIGKILL)  # ...and the relay dies before marking it
 
 
-async def main(die_after: int) -> None:
+async def main(batch: int) -> None:
     settings = get_settings()
     db = Database.connect(settings.app_database_url or "", pool_size=1)
-    await Relay(db, DyingBroker(url=settings.redis_url, die_after=die_after)).drain()
+    broker = DyingBroker(url=settings.redis_url)  # type: ignore[no-untyped-call]
+    await Relay(db, broker, batch=batch).drain()
 
 
 if __name__ == "__main__":

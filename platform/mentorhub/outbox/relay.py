@@ -23,6 +23,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import func, or_, select, update
 
 from mentorhub.db import Database
+from mentorhub.outbox.broker import OutboxBroker
 from mentorhub.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,16 @@ class Relay:
             return len(sent)
 
     def _send(self, due: list[tuple[str, int]]) -> list[int]:
-        """Enqueue in order (one thread hop per batch); stop at the first broker error and
-        return the ids Redis accepted."""
+        """Enqueue a batch (one thread hop; one Redis round trip where the broker can
+        pipeline). Returns the ids Redis accepted: on a broker error, those sent before it
+        one by one, or none of a failed pipeline."""
+        if isinstance(self.broker, OutboxBroker):
+            try:
+                self.broker.enqueue_many([make_message(t, i) for t, i in due])
+            except redis.RedisError as exc:
+                log.warning("broker unavailable; %d messages wait: %s", len(due), exc)
+                return []
+            return [i for _, i in due]
         sent: list[int] = []
         try:
             for tenant_id, outbox_id in due:
