@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
-from mentorhub.matching.cli import match
-from mentorhub.schemes.cli import scheme
 from mentorhub.settings import Settings, SettingsError, get_settings
 
 
-@click.group(invoke_without_command=True)
+class LazyGroup(click.Group):
+    """Sub-command groups imported only when used: `match` pulls in SciPy, and the plain
+    `mentorhub` start-up should not pay for it."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
+        "scheme": ("mentorhub.schemes.cli", "scheme"),
+        "match": ("mentorhub.matching.cli", "match"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name]
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
@@ -105,7 +125,8 @@ def tenants() -> None:
 def tenants_load(directory: str | None) -> None:
     """Create or update tenants from their files (default: the tenants/ folder)."""
     from mentorhub.db import Database
-    from mentorhub.tenancy.demo import TenantFilesError, load_tenants
+    from mentorhub.tenancy.demo import load_tenants
+    from mentorhub.tenancy.errors import TenantFilesError
 
     settings = _production_settings()
     assert settings.app_database_url is not None
@@ -122,10 +143,6 @@ def tenants_load(directory: str | None) -> None:
     except TenantFilesError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("loaded: " + ", ".join(slugs))
-
-
-main.add_command(scheme)
-main.add_command(match)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import uvicorn
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.demo import load_tenants, seed_demo_members
 
@@ -119,11 +120,12 @@ async def run_all(
     port: int,
     hooks: dict[str, Callable[..., Any]],
     data_dir: Path,
+    files: list[TenantFile] | None = None,
 ) -> None:
     assert settings.app_database_url is not None
     db = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
     try:
-        tenants = await load_tenants(db, settings.tenants_dir)
+        tenants = await load_tenants(db, settings.tenants_dir, files=files)
         await seed_demo_members(db, tenants)
         stop_worker = hooks["worker"](settings)
         stop = asyncio.Event()

@@ -12,6 +12,7 @@ from mentorhub.db import Database
 from mentorhub.identity.models import Member, Role
 from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
 from mentorhub.schemes.services import store_version
+from mentorhub.tenancy.errors import TenantFilesError
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from mentorhub.tenancy.services import upsert_tenant
 
@@ -39,10 +40,6 @@ def demo_email(slug: str, key: str) -> str:
     return f"{key}@{slug}.localhost"
 
 
-class TenantFilesError(ValueError):
-    """A tenants folder that cannot be loaded; the message lists every problem."""
-
-
 def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
     """Validate every file first, so a bad one is reported with all the others' problems
     and nothing is loaded."""
@@ -61,10 +58,13 @@ def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
     return files
 
 
-async def load_tenants(db: Database, tenants_dir: Path) -> list[Tenant]:
-    """Create or update every tenant in `tenants_dir` and store its scheme version. Each
-    tenant's work is one transaction, and nothing starts until every file is valid."""
-    files = read_tenant_dir(tenants_dir)
+async def load_tenants(
+    db: Database, tenants_dir: Path, *, files: list[TenantFile] | None = None
+) -> list[Tenant]:
+    """Create or update every tenant in `tenants_dir` (or the `files` already read from it)
+    and store its scheme version. Each tenant's work is one transaction, and nothing starts
+    until every file is valid."""
+    files = files if files is not None else read_tenant_dir(tenants_dir)
     async with db.platform() as session:
         tenants = [await upsert_tenant(session, f.tenant) for f in files]
     for tenant, file in zip(tenants, files, strict=True):

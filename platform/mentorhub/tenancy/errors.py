@@ -1,0 +1,5 @@
+"""Errors of tenancy, kept free of heavy imports so start-up code can catch them cheaply."""
+
+
+class TenantFilesError(ValueError):
+    """A tenants folder that cannot be loaded; the message lists every problem."""
