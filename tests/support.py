@@ -9,6 +9,15 @@ from typing import Any
 
 import httpx
 
+#: The five reference tenants, in seed order (000–004).
+SLUGS = [
+    "arts-marketing",
+    "museums-association",
+    "advice-skills-academy",
+    "ahep",
+    "alberta-museums",
+]
+
 
 @asynccontextmanager
 async def serving(app: Any, base_url: str = "http://localhost") -> AsyncIterator[httpx.AsyncClient]:

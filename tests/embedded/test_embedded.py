@@ -18,15 +18,9 @@ import pytest
 
 from mentorhub.db.urls import with_database, with_user
 from tests.conftest import Servers, admin_sql
+from tests.support import SLUGS
 
 ROOT = Path(__file__).resolve().parents[2]
-SLUGS = [
-    "arts-marketing",
-    "museums-association",
-    "advice-skills-academy",
-    "ahep",
-    "alberta-museums",
-]
 CLEAN_ENV = {
     k: v
     for k, v in os.environ.items()

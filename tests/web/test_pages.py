@@ -15,15 +15,7 @@ from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.demo import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
-from tests.support import serving
-
-SLUGS = [
-    "arts-marketing",
-    "museums-association",
-    "advice-skills-academy",
-    "ahep",
-    "alberta-museums",
-]
+from tests.support import SLUGS, serving
 
 
 @pytest.fixture
