@@ -8,18 +8,22 @@ from typing import Any
 
 import redis
 from litestar import Litestar, Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from mentorhub.db import Database
+from mentorhub.identity import views as identity_views
+from mentorhub.identity.guards import PUBLIC, RuleMissing, SignInRequired, enforce_rule, rule
+from mentorhub.identity.secrets import derive_key
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import views
-from mentorhub.web.deps import TenantSuspended, provide_db, provide_tenant
+from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
 
 
 def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -37,6 +41,36 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         "errors/error.html",
         context={"status": exc.status_code, "detail": exc.detail},
         status_code=exc.status_code,
+    )
+
+
+def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+    if exc.platform:
+        return Template(  # type: ignore[return-value]
+            "errors/error.html",
+            context={"status": 401, "detail": "Platform administrators only."},
+            status_code=401,
+        )
+    base = request.scope["state"].get("tenant_base") or ""
+    return Redirect(f"{base}/login", status_code=303)
+
+
+def _rule_missing(request: Request[Any, Any, Any], exc: RuleMissing) -> Response[Any]:
+    return Template(  # type: ignore[return-value]
+        "errors/error.html",
+        context={"status": 500, "detail": "This page is not available."},
+        status_code=500,
+    )
+
+
+def _csrf_config(settings: Settings) -> CSRFConfig:
+    secret = derive_key(settings.secret_key or "", "csrf").hex()
+    return CSRFConfig(
+        secret=secret,
+        cookie_name="mentorhub_csrf",
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        cookie_secure=not settings.embedded,
     )
 
 
@@ -76,11 +110,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             views.tenant_home,
             views.tenant_scheme,
             views.healthz,
+            *identity_views.ROUTES,
             create_static_files_router(
-                path="/static", directories=[settings.templates_dir / "static"]
+                path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)
             ),
         ],
-        dependencies={"db": Provide(provide_db), "tenant": Provide(provide_tenant)},
+        dependencies={
+            "db": Provide(provide_db),
+            "tenant": Provide(provide_tenant),
+            "identity": Provide(provide_identity),
+        },
+        guards=[enforce_rule],
+        csrf_config=_csrf_config(settings),
         template_config=TemplateConfig(
             directory=settings.templates_dir, engine=JinjaTemplateEngine
         ),
@@ -88,8 +129,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             NotFoundException: _not_found,
             TenantSuspended: _suspended,  # type: ignore[dict-item]
             HTTPException: _http_error,
+            SignInRequired: _sign_in,  # type: ignore[dict-item]
+            RuleMissing: _rule_missing,  # type: ignore[dict-item]
         },
-        lifespan=[lifespan],
+        lifespan=[lifespan, identity_views.identity_lifespan(settings)],
         state=None,
         debug=settings.debug,
     )

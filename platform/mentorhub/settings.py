@@ -116,6 +116,11 @@ class Settings:
     outbox_redeliver_after: float = 60.0
     outbox_max_attempts: int = 10
     debug: bool = False
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 3600
+    approval_link_days: int = 14
+    login_rate_per_minute: int = 20
+    link_rate_per_minute: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -153,6 +158,7 @@ class Settings:
         secret_key = _env("MENTORHUB_SECRET_KEY")
         if secret_key is not None and len(secret_key) < 32:
             raise SettingsError("MENTORHUB_SECRET_KEY must be at least 32 characters")
+        idle, absolute = _session_timeouts()
         return cls(
             database_url=database_url,
             app_database_url=app_database_url,
@@ -168,7 +174,23 @@ class Settings:
             outbox_redeliver_after=_float("MENTORHUB_OUTBOX_REDELIVER_AFTER", 60.0, minimum=1),
             outbox_max_attempts=_int("MENTORHUB_OUTBOX_MAX_ATTEMPTS", 10, minimum=1),
             debug=_bool("MENTORHUB_DEBUG", False),
+            session_idle_seconds=idle,
+            session_absolute_seconds=absolute,
+            approval_link_days=_int("MENTORHUB_APPROVAL_LINK_DAYS", 14, minimum=1),
+            login_rate_per_minute=_int("MENTORHUB_LOGIN_RATE_PER_MINUTE", 20, minimum=1),
+            link_rate_per_minute=_int("MENTORHUB_LINK_RATE_PER_MINUTE", 30, minimum=1),
         )
+
+
+def _session_timeouts() -> tuple[int, int]:
+    idle = _int("MENTORHUB_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+    absolute = _int("MENTORHUB_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
+    if absolute < idle:
+        raise SettingsError(
+            f"MENTORHUB_SESSION_ABSOLUTE_SECONDS={absolute} must be at least the idle timeout "
+            f"MENTORHUB_SESSION_IDLE_SECONDS={idle}"
+        )
+    return idle, absolute
 
 
 @lru_cache(maxsize=1)

@@ -1,12 +1,17 @@
-"""Members of a tenant. Roles are per tenant: one person may be mentor and mentee."""
+"""Members of a tenant, how they sign in, their membership, and the audit log.
+
+Roles are per tenant: one person may be mentor and mentee. A member who signed in is known
+by (tenant, issuer, subject); the e-mail is only a contact and a roster key.
+"""
 
 from __future__ import annotations
 
 import enum
 import uuid
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Date, DateTime, ForeignKeyConstraint, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +25,12 @@ class Role(enum.StrEnum):
     MENTEE = "mentee"
 
 
+class MembershipStatus(enum.StrEnum):
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+    PENDING = "pending"
+
+
 class Member(TenantOwned):
     __tablename__ = "members"
 
@@ -27,6 +38,11 @@ class Member(TenantOwned):
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    issuer: Mapped[str | None] = mapped_column(String(500), default=None)
+    subject: Mapped[str | None] = mapped_column(String(255), default=None)
+    membership_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    member_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    ratified_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class AuditEntry(TenantOwned):
@@ -39,3 +55,47 @@ class AuditEntry(TenantOwned):
     actor: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class IdentityProvider(TenantOwned):
+    """A tenant's OpenID Connect provider. The client secret is stored encrypted."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret_enc: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(String(500), default="openid email profile")
+    claim_mapping: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+
+
+class MembershipLapse(TenantOwned):
+    """A member's membership stopped being active; schemes that require membership for the
+    whole relationship read these."""
+
+    __tablename__ = "membership_lapses"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    member_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+
+
+class ApprovalRequest(TenantOwned):
+    """Something an approver without an account approves or declines through a signed link."""
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    summary: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    approver_email: Mapped[str] = mapped_column(String(320))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)

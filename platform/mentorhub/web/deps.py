@@ -11,6 +11,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from mentorhub.db import Database
+from mentorhub.identity.guards import SignInRequired
+from mentorhub.identity.sessions import Identity
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import find_by_slug
 
@@ -43,6 +45,15 @@ async def provide_tenant(
     return found
 
 
+async def provide_identity(request: Request[Any, Any, Any]) -> Identity:
+    """The signed-in identity the route's guard already checked."""
+    identity: Identity | None = request.scope["state"].get("identity")
+    if identity is None:
+        raise SignInRequired(platform="tenant_slug" not in request.path_params)
+    return identity
+
+
 #: What handlers declare to receive the database and the request's tenant.
 DB = NamedDependency[Database]
 CurrentTenant = NamedDependency[Tenant]
+CurrentIdentity = NamedDependency[Identity]

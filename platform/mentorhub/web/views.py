@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 from sqlalchemy import text
 
+from mentorhub.identity.guards import PUBLIC, rule
 from mentorhub.schemes import describe
 from mentorhub.schemes.services import current_scheme
 from mentorhub.tenancy.services import list_tenants
@@ -19,18 +20,18 @@ from mentorhub.web.deps import DB, CurrentTenant
 HEALTH_TIMEOUT = 2.0
 
 
-@get("/", name="landing")
+@get("/", name="landing", opt=rule(PUBLIC))
 async def landing(db: DB, state: State) -> Template:
     tenants = await list_tenants(db) if state.settings.path_prefix_tenants else []
     return Template("platform/landing.html", context={"tenants": tenants})
 
 
-@get("/t/{tenant_slug:str}/", name="tenant_home")
+@get("/t/{tenant_slug:str}/", name="tenant_home", opt=rule(PUBLIC))
 async def tenant_home(tenant: CurrentTenant, request: Request[Any, Any, Any]) -> Template:
     return Template("tenant/home.html", context={"tenant": tenant})
 
 
-@get("/t/{tenant_slug:str}/scheme", name="tenant_scheme")
+@get("/t/{tenant_slug:str}/scheme", name="tenant_scheme", opt=rule(PUBLIC))
 async def tenant_scheme(tenant: CurrentTenant, db: DB) -> Template:
     """The scheme's rules in plain words, for people deciding whether to apply."""
     async with db.tenant(tenant.id) as session:
@@ -61,7 +62,7 @@ async def _check_redis(state: State) -> str:
         return f"down: {type(exc).__name__}"
 
 
-@get("/healthz", name="healthz")
+@get("/healthz", name="healthz", opt=rule(PUBLIC))
 async def healthz(db: DB, state: State) -> Response[dict[str, str]]:
     postgres, redis_status = await asyncio.gather(_check_postgres(db), _check_redis(state))
     body = {"postgres": postgres, "redis": redis_status}

@@ -1,0 +1,135 @@
+"""One-time approval links for approvers who have no account.
+
+A link is `<request id>.<expiry>.<HMAC>`, signed with a key derived for one tenant, so it
+names exactly one request and is worthless on any other tenant's host. Opening it (GET)
+only reads; the approver's POST decides, once: the update only matches a pending request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db.access import NotFound, get_in_tenant
+from mentorhub.db.session import current_tenant
+from mentorhub.identity import audit
+from mentorhub.identity.models import ApprovalRequest
+from mentorhub.identity.secrets import derive_key
+
+DECISIONS = {"approve": "approved", "decline": "declined"}
+
+
+class LinkProblem(Exception):
+    """The link cannot be used; `reason` is one of invalid, expired, used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _sign(secret_key: str, tenant_id: uuid.UUID, request_id: uuid.UUID, expires: int) -> str:
+    key = derive_key(secret_key, "approval-link", tenant_id)
+    mac = hmac.new(key, f"{request_id.hex}.{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def link_token(secret_key: str, request: ApprovalRequest) -> str:
+    expires = int(request.expires_at.timestamp())
+    signature = _sign(secret_key, request.tenant_id, request.id, expires)
+    return f"{request.id.hex}.{expires}.{signature}"
+
+
+async def create_request(
+    session: AsyncSession,
+    secret_key: str,
+    *,
+    summary: str,
+    details: dict[str, str],
+    approver_email: str,
+    valid_days: int,
+    now: datetime | None = None,
+) -> tuple[ApprovalRequest, str]:
+    now = now or datetime.now(UTC)
+    request = ApprovalRequest(
+        tenant_id=current_tenant(session),
+        id=uuid.uuid4(),
+        summary=summary,
+        details=details,
+        approver_email=approver_email.lower(),
+        expires_at=(now + timedelta(days=valid_days)).replace(microsecond=0),
+        status="pending",
+    )
+    session.add(request)
+    await session.flush()
+    return request, link_token(secret_key, request)
+
+
+async def open_link(
+    session: AsyncSession, secret_key: str, token: str, *, now: datetime | None = None
+) -> ApprovalRequest:
+    """The request a link names, if the link is genuine, for this tenant, and unexpired.
+    A decided request is returned as well (the page says it was already decided)."""
+    now = now or datetime.now(UTC)
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise LinkProblem("invalid")
+    try:
+        request_id = uuid.UUID(hex=parts[0])
+    except ValueError:
+        raise LinkProblem("invalid") from None
+    expires = int(parts[1])
+    expected = _sign(secret_key, current_tenant(session), request_id, expires)
+    if not hmac.compare_digest(expected, parts[2]):
+        raise LinkProblem("invalid")
+    try:
+        request = await get_in_tenant(session, ApprovalRequest, request_id)
+    except NotFound:
+        raise LinkProblem("invalid") from None
+    if int(request.expires_at.timestamp()) != expires:
+        raise LinkProblem("invalid")
+    if now >= request.expires_at:
+        raise LinkProblem("expired")
+    return request
+
+
+async def decide(
+    session: AsyncSession,
+    secret_key: str,
+    token: str,
+    *,
+    decision: str,
+    comment: str,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    if decision not in DECISIONS:
+        raise ValueError("decision must be approve or decline")
+    now = now or datetime.now(UTC)
+    request = await open_link(session, secret_key, token, now=now)
+    status = DECISIONS[decision]
+    result = await session.execute(
+        update(ApprovalRequest)
+        .where(
+            ApprovalRequest.id == request.id,
+            ApprovalRequest.status == "pending",
+        )
+        .values(status=status, decided_at=now, comment=comment.strip()[:4000] or None)
+        .returning(ApprovalRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.first() is None:
+        raise LinkProblem("used")
+    audit.record(
+        session,
+        "approval_decision",
+        actor=request.approver_email,
+        subject=str(request.id),
+        details={"decision": status, "at": now.isoformat()},
+    )
+    await session.refresh(request)
+    return request

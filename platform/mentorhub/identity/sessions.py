@@ -1,0 +1,83 @@
+"""Server-side sessions in Redis.
+
+The cookie holds only a random token; Redis holds the session under the token's SHA-256, so
+a Redis dump does not hand out live cookies. Each lookup refreshes the idle timeout (GETEX,
+one round trip) and checks the absolute one. A session names its tenant (or the platform),
+and the guard refuses it anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+PREFIX = "mentorhub:session:"
+TENANT_COOKIE = "mentorhub_session"
+PLATFORM_COOKIE = "mentorhub_platform"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a session belongs to. `tenant_id` is None for a platform admin's session."""
+
+    email: str
+    display_name: str
+    tenant_id: str | None = None
+    tenant_slug: str | None = None
+    member_id: str | None = None
+    roles: tuple[str, ...] = ()
+    platform_admin: bool = False
+    id_token: str | None = None
+    issuer: str | None = None
+    created: float = field(default_factory=time.time)
+
+
+def _key(token: str) -> str:
+    return PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, redis: Redis, *, idle_seconds: int, absolute_seconds: int) -> None:
+        self.redis = redis
+        self.idle = idle_seconds
+        self.absolute = absolute_seconds
+
+    async def create(self, identity: Identity) -> str:
+        token = secrets.token_urlsafe(32)
+        data = asdict(identity)
+        await self.redis.set(_key(token), json.dumps(data), ex=self.idle)
+        return token
+
+    async def load(self, token: str | None) -> Identity | None:
+        if not token or len(token) > 100:
+            return None
+        raw = await self.redis.getex(_key(token), ex=self.idle)
+        if raw is None:
+            return None
+        data: dict[str, Any] = json.loads(raw)
+        if time.time() - float(data["created"]) > self.absolute:
+            await self.redis.delete(_key(token))
+            return None
+        data["roles"] = tuple(data["roles"])
+        return Identity(**data)
+
+    async def destroy(self, token: str | None) -> None:
+        if token:
+            await self.redis.delete(_key(token))
+
+
+async def over_limit(redis: Redis, kind: str, who: str, per_minute: int) -> bool:
+    """Fixed one-minute window counter per client address and kind of endpoint."""
+    window = int(time.time() // 60)
+    key = f"mentorhub:rate:{kind}:{who}:{window}"
+    pipe = redis.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 90)
+    count, _ = await pipe.execute()
+    return int(count) > per_minute
