@@ -202,7 +202,7 @@ class OidcClient:
             )
             registry.validate(token.claims)
         except JoseError as exc:
-            raise OidcError(f"the ID token was refused ({exc.error})") from None
+            raise OidcError(f"the ID token was refused ({exc.error}: {exc.description})") from None
         claims = token.claims
         aud = claims["aud"]
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != config.client_id:
