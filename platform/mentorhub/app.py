@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             "identity": Provide(provide_identity),
         },
         guards=[enforce_rule],
+        openapi_config=None,  # server-rendered pages; no published API schema
         csrf_config=_csrf_config(settings),
         template_config=TemplateConfig(
             directory=settings.templates_dir, engine=JinjaTemplateEngine

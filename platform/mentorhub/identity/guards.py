@@ -89,9 +89,20 @@ async def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Id
     return identity
 
 
+def litestar_options(handler: BaseRouteHandler) -> bool:
+    """Litestar adds an OPTIONS handler to every path (it answers `Allow`, no content);
+    it is the only handler that needs no rule of ours."""
+    fn = getattr(handler, "fn", None)
+    return getattr(fn, "__module__", None) == "litestar.routes.http" and handler.handler_name == (
+        "options_handler"
+    )
+
+
 async def enforce_rule(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
+    if litestar_options(handler):
+        return
     name = handler.opt.get("rule")
     if name not in CHECKS:
         raise RuleMissing(f"route {handler.handler_name!r} declares no access rule")
