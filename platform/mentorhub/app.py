@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from mentorhub.db import Database
+from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, RuleMissing, SignInRequired, enforce_rule, rule
 from mentorhub.identity.secrets import derive_key
@@ -70,7 +72,8 @@ def _csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name="mentorhub_csrf",
         cookie_httponly=True,
         cookie_samesite="lax",
-        cookie_secure=not settings.embedded,
+        # Plain http only on the embedded default (localhost); everywhere else https.
+        cookie_secure=not (settings.embedded or os.environ.get("MENTORHUB_EMBEDDED") == "1"),
     )
 
 
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             views.tenant_scheme,
             views.healthz,
             *identity_views.ROUTES,
+            *(demo_idp.ROUTES if demo_idp.enabled(settings) else []),
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)
             ),
@@ -138,6 +142,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         debug=settings.debug,
     )
     litestar.state.settings = settings
+    if demo_idp.enabled(settings):
+        litestar.state.demo_idp = demo_idp.DemoIdentityProvider(settings)
     # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.
     return TenantRouting(
         litestar,  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ import uvicorn
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.identity import demo_idp
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.demo import load_tenants, seed_demo_members
@@ -127,6 +128,7 @@ async def run_all(
     try:
         tenants = await load_tenants(db, settings.tenants_dir, files=files)
         await seed_demo_members(db, tenants)
+        await demo_idp.provision(db, settings, tenants, f"http://127.0.0.1:{port}")
         stop_worker = hooks["worker"](settings)
         stop = asyncio.Event()
         clock = asyncio.create_task(hooks["clock"](settings, db, stop))
