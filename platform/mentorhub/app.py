@@ -48,11 +48,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
     if exc.platform:
-        return Template(  # type: ignore[return-value]
-            "errors/error.html",
-            context={"status": 401, "detail": "Platform administrators only."},
-            status_code=401,
-        )
+        return Redirect("/platform/login", status_code=303)
     base = request.scope["state"].get("tenant_base") or ""
     return Redirect(f"{base}/login", status_code=303)
 

@@ -121,6 +121,9 @@ class Settings:
     approval_link_days: int = 14
     login_rate_per_minute: int = 20
     link_rate_per_minute: int = 30
+    platform_oidc_issuer: str | None = None
+    platform_oidc_client_id: str | None = None
+    platform_oidc_client_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -159,6 +162,7 @@ class Settings:
         if secret_key is not None and len(secret_key) < 32:
             raise SettingsError("MENTORHUB_SECRET_KEY must be at least 32 characters")
         idle, absolute = _session_timeouts()
+        platform_oidc = _platform_oidc()
         return cls(
             database_url=database_url,
             app_database_url=app_database_url,
@@ -179,6 +183,9 @@ class Settings:
             approval_link_days=_int("MENTORHUB_APPROVAL_LINK_DAYS", 14, minimum=1),
             login_rate_per_minute=_int("MENTORHUB_LOGIN_RATE_PER_MINUTE", 20, minimum=1),
             link_rate_per_minute=_int("MENTORHUB_LINK_RATE_PER_MINUTE", 30, minimum=1),
+            platform_oidc_issuer=platform_oidc[0],
+            platform_oidc_client_id=platform_oidc[1],
+            platform_oidc_client_secret=platform_oidc[2],
         )
 
 
@@ -191,6 +198,28 @@ def _session_timeouts() -> tuple[int, int]:
             f"MENTORHUB_SESSION_IDLE_SECONDS={idle}"
         )
     return idle, absolute
+
+
+PLATFORM_OIDC = (
+    "MENTORHUB_PLATFORM_OIDC_ISSUER",
+    "MENTORHUB_PLATFORM_OIDC_CLIENT_ID",
+    "MENTORHUB_PLATFORM_OIDC_CLIENT_SECRET",
+)
+
+
+def _platform_oidc() -> tuple[str | None, str | None, str | None]:
+    """The platform admins' own identity provider: all three variables or none."""
+    values = tuple(_env(name) for name in PLATFORM_OIDC)
+    missing = [name for name, value in zip(PLATFORM_OIDC, values, strict=True) if value is None]
+    if missing and len(missing) < len(PLATFORM_OIDC):
+        raise SettingsError(f"{missing[0]} is not set (the platform sign-in needs all three)")
+    issuer = values[0]
+    if issuer is not None:
+        parts = urlsplit(issuer)
+        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise SettingsError("MENTORHUB_PLATFORM_OIDC_ISSUER must be an https:// URL")
+    return values[0], values[1], values[2]
 
 
 @lru_cache(maxsize=1)

@@ -142,6 +142,14 @@ def providers(servers: Servers) -> Iterator[dict[str, OidcProvider]]:
             "redirect_uris": [callback(SLUG_A)],
         }
     )
+    # The platform admins' own client, at A's provider.
+    a.extra_clients.append(
+        {
+            "client_id": "mentorhub-platform",
+            "client_secret": "platform-secret",
+            "redirect_uris": [f"{BASE}/platform/login/callback"],
+        }
+    )
     a.start()
     b.start()
     try:

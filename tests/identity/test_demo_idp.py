@@ -68,9 +68,10 @@ def _wait_http(url: str, proc: subprocess.Popen[str], timeout: float = 90) -> No
     raise AssertionError("did not start in time")
 
 
-def demo_sign_in(base: str, slug: str, who: str) -> tuple[httpx.Client, str]:
+def demo_sign_in(base: str, slug: str | None, who: str) -> tuple[httpx.Client, str]:
+    """`slug` None: the platform sign-in."""
     browser = httpx.Client(follow_redirects=False, timeout=15)
-    started = browser.get(f"{base}/t/{slug}/login")
+    started = browser.get(f"{base}/t/{slug}/login" if slug else f"{base}/platform/login")
     assert started.status_code == 303, started.text[:300]
     at_idp = started.headers["location"]
     assert "/demo-idp/" in at_idp and "code_challenge_method=S256" in at_idp
@@ -78,7 +79,7 @@ def demo_sign_in(base: str, slug: str, who: str) -> tuple[httpx.Client, str]:
     assert page.status_code == 200
     assert "<legend>Demo members</legend>" in page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    fields["member"] = f"{who}@{slug}.localhost"
+    fields["member"] = f"{who}@{slug}.localhost" if slug else who
     answered = browser.post(at_idp.split("?")[0], data=fields)
     assert answered.status_code == 303, answered.text[:300]
     assert "iss=" in answered.headers["location"]
@@ -112,6 +113,14 @@ def test_newcomer_signs_in_as_each_demo_role_on_the_embedded_default(tmp_path: P
                 assert browser.get(f"{base}/t/ahep{page}").status_code == status, who
             finally:
                 browser.close()
+        browser, landing = demo_sign_in(base, None, "platform.admin@mentorhub.localhost")
+        try:
+            assert landing == f"{base}/platform/activity"
+            page = browser.get(landing)
+            assert page.status_code == 200
+            assert "Alberta Museums Association" in page.text
+        finally:
+            browser.close()
     finally:
         _stop(proc)
 

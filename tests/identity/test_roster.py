@@ -120,4 +120,5 @@ async def test_platform_page_needs_a_platform_admin(
 ) -> None:
     await sign_in(client, SLUG_A, "admin")  # a tenant admin is not a platform admin
     response = await client.get("/platform/activity")
-    assert response.status_code == 401
+    assert response.status_code == 303
+    assert response.headers["location"] == "/platform/login"

@@ -33,10 +33,11 @@ from sqlalchemy import select
 from mentorhub.db import Database
 from mentorhub.identity.guards import PUBLIC
 from mentorhub.identity.models import Member
+from mentorhub.identity.oidc import ProviderConfig
 from mentorhub.identity.providers import save_provider
 from mentorhub.identity.secrets import derive_key
 from mentorhub.settings import Settings
-from mentorhub.tenancy.models import Tenant
+from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from mentorhub.tenancy.services import find_by_slug
 from mentorhub.web.deps import DB
 
@@ -102,6 +103,7 @@ async def provision(db: Database, settings: Settings, tenants: list[Tenant], ori
             "the demo identity provider runs only on the embedded default (no DATABASE_URL)"
         )
     _EMBEDDED_PROCESS = True
+    _PLATFORM_ORIGIN[:] = [origin]
     assert settings.secret_key is not None
     for tenant in tenants:
         async with db.tenant(tenant.id) as session:
@@ -114,6 +116,60 @@ async def provision(db: Database, settings: Settings, tenants: list[Tenant], ori
                 scopes="openid email profile",
                 claim_mapping={"membership": "membership_status"},
             )
+
+
+PLATFORM_REALM = "_platform"  # tenant slugs never contain "_"
+_PLATFORM_ORIGIN: list[str] = []
+
+
+@dataclass(frozen=True)
+class Realm:
+    """Who the demo provider serves at one issuer: a tenant's members, or platform admins."""
+
+    name: str
+    title: str
+    callback_path: str
+    secret: str
+    people: list[tuple[str, str, str]]  # (e-mail, name, what they are)
+
+
+def platform_config(settings: Settings) -> ProviderConfig | None:
+    """The platform admins' provider on the embedded default (set up by `provision`)."""
+    if not enabled(settings) or not _PLATFORM_ORIGIN:
+        return None
+    return ProviderConfig(
+        issuer=f"{_PLATFORM_ORIGIN[0]}{PATH}/{PLATFORM_REALM}",
+        client_id=client_id(PLATFORM_REALM),
+        client_secret=derive_key(settings.secret_key or "", "demo-idp-platform").hex(),
+    )
+
+
+async def _realm(db: Database, settings: Settings, name: str) -> Realm:
+    if name == PLATFORM_REALM:
+        async with db.platform() as session:
+            admins = (await session.execute(select(PlatformAdmin))).scalars()
+            people = [(a.email, a.display_name, "platform admin") for a in admins]
+        return Realm(
+            name=name,
+            title="MentorHub platform",
+            callback_path="/platform/login/callback",
+            secret=derive_key(settings.secret_key or "", "demo-idp-platform").hex(),
+            people=people,
+        )
+    tenant = await _tenant(db, name)
+    async with db.tenant(tenant.id) as session:
+        members = (await session.execute(select(Member).order_by(Member.display_name))).scalars()
+        people = [
+            (m.email, m.display_name, ", ".join(m.roles).replace("_", " ") or "member")
+            for m in members
+        ]
+    return Realm(
+        name=name,
+        title=tenant.name,
+        callback_path=f"/t/{name}/login/callback",
+        secret=client_secret(settings, tenant),
+        people=people,
+    )
 
 
 def _issuer(request: Request[Any, Any, Any], realm: str) -> str:
@@ -159,12 +215,12 @@ async def jwks(realm: FromPath[str], state: State) -> dict[str, Any]:
     return {"keys": [_provider(state).key.as_dict(private=False)]}
 
 
-def _check_authorization(realm: str, params: dict[str, str]) -> str | None:
+def _check_authorization(realm: Realm, params: dict[str, str]) -> str | None:
     """What is wrong with an authorization request, if anything."""
-    if params.get("client_id") != client_id(realm):
+    if params.get("client_id") != client_id(realm.name):
         return "unknown client"
     redirect = urlsplit(params.get("redirect_uri", ""))
-    if redirect.hostname not in LOOPBACK or redirect.path != f"/t/{realm}/login/callback":
+    if redirect.hostname not in LOOPBACK or redirect.path != realm.callback_path:
         return "this redirect address is not registered"
     if params.get("response_type") != "code" or "openid" not in params.get("scope", "").split():
         return "only the authorization code flow with the openid scope is offered"
@@ -189,25 +245,18 @@ AUTH_FIELDS = (
 
 @get(f"{PATH}/{{realm:str}}/authorize", opt=OPT)
 async def authorize_page(
-    realm: FromPath[str], request: Request[Any, Any, Any], db: DB
+    realm: FromPath[str], request: Request[Any, Any, Any], db: DB, state: State
 ) -> Template:
-    tenant = await _tenant(db, realm)
+    served = await _realm(db, state.settings, realm)
     params = {k: request.query_params.get(k, "") for k in AUTH_FIELDS}
-    problem = _check_authorization(realm, params)
+    problem = _check_authorization(served, params)
     if problem is not None:
         return Template(
             "identity/demo_idp.html",
-            context={"problem": problem, "realm_tenant": tenant},
+            context={"problem": problem, "realm": served},
             status_code=400,
         )
-    async with db.tenant(tenant.id) as session:
-        members = list(
-            (await session.execute(select(Member).order_by(Member.display_name))).scalars()
-        )
-    return Template(
-        "identity/demo_idp.html",
-        context={"realm_tenant": tenant, "members": members, "params": params},
-    )
+    return Template("identity/demo_idp.html", context={"realm": served, "params": params})
 
 
 @post(f"{PATH}/{{realm:str}}/authorize", opt=OPT, status_code=303)
@@ -218,25 +267,22 @@ async def authorize(
     state: State,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
-    tenant = await _tenant(db, realm)
+    served = await _realm(db, state.settings, realm)
     params = {k: data.get(k, "") for k in AUTH_FIELDS}
-    if _check_authorization(realm, params) is not None:
+    if _check_authorization(served, params) is not None:
         raise NotFoundException()
-    async with db.tenant(tenant.id) as session:
-        member = (
-            await session.execute(select(Member).where(Member.email == data.get("member", "")))
-        ).scalar_one_or_none()
-    if member is None:
+    person = next((p for p in served.people if p[0] == data.get("member")), None)
+    if person is None:
         raise NotFoundException()
     code = secrets.token_urlsafe(32)
     _provider(state).codes[code] = _Code(
         realm=realm,
-        subject=member.email,
+        subject=person[0],
         claims={
-            "email": member.email,
+            "email": person[0],
             "email_verified": True,
-            "name": member.display_name,
-            "membership_status": member.membership_status or "active",
+            "name": person[1],
+            "membership_status": "active",
         },
         redirect_uri=params["redirect_uri"],
         code_challenge=params["code_challenge"],
@@ -266,7 +312,7 @@ async def token(
     import base64
     from urllib.parse import unquote
 
-    tenant = await _tenant(db, realm)
+    served = await _realm(db, state.settings, realm)
     provider = _provider(state)
     try:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
@@ -276,7 +322,7 @@ async def token(
     if (
         scheme.lower() != "basic"
         or unquote(user) != client_id(realm)
-        or not secrets.compare_digest(unquote(password), client_secret(provider.settings, tenant))
+        or not secrets.compare_digest(unquote(password), served.secret)
     ):
         return _token_error("invalid_client", 401)  # type: ignore[return-value]
     grant = provider.codes.pop(data.get("code", ""), None)
@@ -316,9 +362,10 @@ async def token(
 async def end_session(realm: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
     target = request.query_params.get("post_logout_redirect_uri", "")
     parts = urlsplit(target)
-    if parts.hostname in LOOPBACK and parts.path == f"/t/{realm}/":
+    home = "/" if realm == PLATFORM_REALM else f"/t/{realm}/"
+    if parts.hostname in LOOPBACK and parts.path == home:
         return Redirect(target, status_code=303)
-    return Redirect(f"/t/{realm}/", status_code=303)
+    return Redirect(home, status_code=303)
 
 
 ROUTES = [discovery, jwks, authorize_page, authorize, token, end_session]

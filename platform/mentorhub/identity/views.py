@@ -23,7 +23,7 @@ from litestar.response import Redirect, Response, Template
 from redis.asyncio import Redis
 from sqlalchemy import select
 
-from mentorhub.identity import audit
+from mentorhub.identity import audit, demo_idp
 from mentorhub.identity.approvals import LinkProblem, decide, open_link
 from mentorhub.identity.guards import (
     COORDINATOR,
@@ -35,10 +35,17 @@ from mentorhub.identity.guards import (
 )
 from mentorhub.identity.membership import apply_roster, parse_roster, sign_in_member
 from mentorhub.identity.models import Member
-from mentorhub.identity.oidc import OidcClient, OidcError, Pending
+from mentorhub.identity.oidc import OidcClient, OidcError, Pending, ProviderConfig
 from mentorhub.identity.providers import tenant_provider
-from mentorhub.identity.sessions import TENANT_COOKIE, Identity, SessionStore, over_limit
+from mentorhub.identity.sessions import (
+    PLATFORM_COOKIE,
+    TENANT_COOKIE,
+    Identity,
+    SessionStore,
+    over_limit,
+)
 from mentorhub.settings import Settings
+from mentorhub.tenancy.models import PlatformAdmin
 from mentorhub.tenancy.services import list_tenants
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
 
@@ -372,6 +379,121 @@ async def approval_decide(
     return Template("identity/approval_done.html", context={"tenant": tenant, "approval": approval})
 
 
+def platform_provider(settings: Settings) -> ProviderConfig | None:
+    """Platform admins sign in at the platform's own provider (settings), or at the demo
+    provider on the embedded default."""
+    if (
+        settings.platform_oidc_issuer
+        and settings.platform_oidc_client_id
+        and settings.platform_oidc_client_secret
+    ):
+        return ProviderConfig(
+            issuer=settings.platform_oidc_issuer,
+            client_id=settings.platform_oidc_client_id,
+            client_secret=settings.platform_oidc_client_secret,
+        )
+    return demo_idp.platform_config(settings)
+
+
+def _platform_error(status: int, detail: str) -> Template:
+    return Template(
+        "errors/error.html", context={"status": status, "detail": detail}, status_code=status
+    )
+
+
+@get("/platform/login", name="platform_login", opt=rule(PUBLIC))
+async def platform_login(request: AnyRequest, state: State) -> Response[Any] | Template:
+    settings: Settings = state.settings
+    await _limit(request, "login", settings.login_rate_per_minute)
+    config = platform_provider(settings)
+    if config is None:
+        return _platform_error(503, "The platform sign-in is not configured.")
+    redirect_uri = f"{_origin(request)}/platform/login/callback"
+    try:
+        url, pending = await state.oidc.start(
+            config, redirect_uri, login_hint=request.query_params.get("login_hint")
+        )
+    except OidcError as exc:
+        return _platform_error(502, f"Sign-in did not work: {exc}.")
+    browser = secrets.token_urlsafe(24)
+    record = {"pending": asdict(pending), "tenant_id": "platform", "browser": browser}
+    await state.aredis.set(LOGIN_PREFIX + pending.state, json.dumps(record), ex=LOGIN_TTL)
+    response: Response[Any] = Redirect(url, status_code=303)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        browser,
+        path="/platform/login",
+        max_age=LOGIN_TTL,
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+@get("/platform/login/callback", name="platform_login_callback", opt=rule(PUBLIC))
+async def platform_login_callback(
+    db: DB, request: AnyRequest, state: State
+) -> Response[Any] | Template:
+    """Only a listed platform admin, with an e-mail the provider has verified, gets in."""
+    settings: Settings = state.settings
+    await _limit(request, "login", settings.login_rate_per_minute)
+    params = dict(request.query_params)
+    raw = await state.aredis.getdel(LOGIN_PREFIX + params.get("state", "")[:100])
+    if raw is None:
+        return _platform_error(400, "This sign-in has expired or was already used.")
+    record = json.loads(raw)
+    browser = request.cookies.get(LOGIN_COOKIE, "")
+    if record["tenant_id"] != "platform" or not secrets.compare_digest(
+        browser.encode(), record["browser"].encode()
+    ):
+        return _platform_error(400, "This sign-in was started elsewhere.")
+    config = platform_provider(settings)
+    if config is None:
+        return _platform_error(503, "The platform sign-in is not configured.")
+    try:
+        result = await state.oidc.finish(config, Pending(**record["pending"]), params)
+    except OidcError as exc:
+        return _platform_error(400, f"Sign-in did not work: {exc}.")
+    email = str(result.claims.get("email", "")).lower()
+    async with db.platform() as session:
+        admin = (
+            await session.execute(select(PlatformAdmin).where(PlatformAdmin.email == email))
+        ).scalar_one_or_none()
+    if admin is None or result.claims.get("email_verified") is not True:
+        return _platform_error(403, "This account is not a platform administrator.")
+    sessions: SessionStore = state.sessions
+    await sessions.destroy(request.cookies.get(PLATFORM_COOKIE))
+    token = await sessions.create(
+        Identity(
+            email=admin.email,
+            display_name=admin.display_name,
+            platform_admin=True,
+            id_token=result.id_token,
+            issuer=config.issuer,
+        )
+    )
+    response: Response[Any] = Redirect("/platform/activity", status_code=303)
+    response.set_cookie(
+        PLATFORM_COOKIE,
+        token,
+        path="/platform/",
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/platform/login")
+    return response
+
+
+@post("/platform/logout", name="platform_logout", opt=rule(PLATFORM_ADMIN), status_code=303)
+async def platform_logout(request: AnyRequest, state: State) -> Response[Any]:
+    await state.sessions.destroy(request.cookies.get(PLATFORM_COOKIE))
+    response: Response[Any] = Redirect("/", status_code=303)
+    response.delete_cookie(PLATFORM_COOKIE, path="/platform/")
+    return response
+
+
 @get("/platform/activity", name="platform_activity", opt=rule(PLATFORM_ADMIN))
 async def platform_activity(db: DB, identity: CurrentIdentity) -> Template:
     """How many of each action happened per tenant; never what or by whom."""
@@ -395,4 +517,7 @@ ROUTES = [
     approval_page,
     approval_decide,
     platform_activity,
+    platform_login,
+    platform_login_callback,
+    platform_logout,
 ]
