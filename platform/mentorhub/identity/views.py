@@ -17,12 +17,13 @@ import httpx
 from litestar import Litestar, Request, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import TooManyRequestsException
+from litestar.exceptions import NotFoundException, TooManyRequestsException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.identity import audit, demo_idp
 from mentorhub.identity.approvals import LinkProblem, decide, open_link
 from mentorhub.identity.guards import (
@@ -35,8 +36,14 @@ from mentorhub.identity.guards import (
 )
 from mentorhub.identity.membership import apply_roster, parse_roster, sign_in_member
 from mentorhub.identity.models import Member
-from mentorhub.identity.oidc import OidcClient, OidcError, Pending, ProviderConfig
-from mentorhub.identity.providers import tenant_provider
+from mentorhub.identity.oidc import (
+    OidcClient,
+    OidcError,
+    Pending,
+    ProviderConfig,
+    check_issuer_url,
+)
+from mentorhub.identity.providers import save_provider, tenant_provider
 from mentorhub.identity.sessions import (
     PLATFORM_COOKIE,
     TENANT_COOKIE,
@@ -313,6 +320,127 @@ async def admin_roster_upload(
     )
 
 
+ASSIGNABLE_ROLES = ("tenant_admin", "coordinator", "mentor", "mentee")
+
+
+@get("/t/{tenant_slug:str}/admin/members", name="admin_members", opt=rule(TENANT_ADMIN))
+async def admin_members(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Template:
+    async with db.tenant(tenant.id) as session:
+        members = list(
+            (await session.execute(select(Member).order_by(Member.display_name))).scalars()
+        )
+    return Template(
+        "identity/admin_members.html",
+        context={
+            "tenant": tenant,
+            "identity": identity,
+            "members": members,
+            "assignable": ASSIGNABLE_ROLES,
+        },
+    )
+
+
+@post(
+    "/t/{tenant_slug:str}/admin/members/{member_id:str}/roles",
+    name="admin_member_roles",
+    opt=rule(TENANT_ADMIN),
+    status_code=303,
+)
+async def admin_member_roles(
+    tenant: CurrentTenant,
+    db: DB,
+    identity: CurrentIdentity,
+    member_id: FromPath[str],
+    request: AnyRequest,
+) -> Response[Any]:
+    """Set a member's roles; the change is audited and applies at their next sign-in.
+    An admin cannot remove their own admin role (so a tenant always keeps one)."""
+    form = await request.form()
+    roles = sorted({r for r in form.getall("roles", []) if r in ASSIGNABLE_ROLES})
+    async with db.tenant(tenant.id) as session:
+        try:
+            member = await get_in_tenant(session, Member, member_id, what="member")
+        except NotFound:
+            raise NotFoundException() from None
+        if member.email == identity.email and "tenant_admin" not in roles:
+            roles = sorted({*roles, "tenant_admin"})
+        if roles != sorted(member.roles):
+            audit.record(
+                session,
+                "role_change",
+                actor=identity.email,
+                subject=member.email,
+                details={"from": sorted(member.roles), "to": roles},
+            )
+            member.roles = roles
+    return Redirect(f"{_base(request)}/admin/members", status_code=303)
+
+
+@get("/t/{tenant_slug:str}/admin/sso", name="admin_sso", opt=rule(TENANT_ADMIN))
+async def admin_sso(
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, state: State
+) -> Template:
+    async with db.tenant(tenant.id) as session:
+        config = await tenant_provider(session, _secret(state))
+    return Template(
+        "identity/admin_sso.html",
+        context={"tenant": tenant, "identity": identity, "config": config},
+    )
+
+
+@post(
+    "/t/{tenant_slug:str}/admin/sso", name="admin_sso_save", opt=rule(TENANT_ADMIN), status_code=200
+)
+async def admin_sso_save(
+    tenant: CurrentTenant,
+    db: DB,
+    identity: CurrentIdentity,
+    state: State,
+    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    """Save the association's provider after checking its discovery document answers."""
+    issuer = data.get("issuer", "").strip().rstrip("/")
+    values = {k: data.get(k, "").strip() for k in ("client_id", "client_secret", "scopes")}
+    mapping = {k: data.get(k, "").strip() for k in ("membership",) if data.get(k, "").strip()}
+    problems = []
+    try:
+        check_issuer_url(issuer)
+    except ValueError as exc:
+        problems.append(f"Issuer: {exc}.")
+    if not values["client_id"] or not values["client_secret"]:
+        problems.append("Client ID and client secret are both needed.")
+    scopes = values["scopes"] or "openid email profile"
+    if "openid" not in scopes.split():
+        problems.append("The scopes must include openid.")
+    if not problems:
+        try:
+            await state.oidc.metadata(issuer)
+        except OidcError as exc:
+            problems.append(f"Issuer: {exc}.")
+    if problems:
+        return Template(
+            "identity/admin_sso.html",
+            context={"tenant": tenant, "identity": identity, "problems": problems, "form": data},
+            status_code=400,
+        )
+    async with db.tenant(tenant.id) as session:
+        await save_provider(
+            session,
+            _secret(state),
+            issuer=issuer,
+            client_id=values["client_id"],
+            client_secret=values["client_secret"],
+            scopes=scopes,
+            claim_mapping=mapping,
+        )
+        audit.record(session, "sso_configured", actor=identity.email, details={"issuer": issuer})
+        config = await tenant_provider(session, _secret(state))
+    return Template(
+        "identity/admin_sso.html",
+        context={"tenant": tenant, "identity": identity, "config": config, "saved": True},
+    )
+
+
 _LINK_PAGES = {
     "invalid": "This link is not valid here. It may have been copied incompletely.",
     "expired": "This link has expired. Ask the applicant's coordinator for a new one.",
@@ -514,6 +642,10 @@ ROUTES = [
     admin_audit,
     admin_roster,
     admin_roster_upload,
+    admin_members,
+    admin_member_roles,
+    admin_sso,
+    admin_sso_save,
     approval_page,
     approval_decide,
     platform_activity,
