@@ -122,3 +122,21 @@ async def test_platform_page_needs_a_platform_admin(
     response = await client.get("/platform/activity")
     assert response.status_code == 303
     assert response.headers["location"] == "/platform/login"
+
+
+def test_membership_requirement_from_status_and_ratification() -> None:
+    from datetime import date
+
+    from mentorhub.identity.membership import membership_problem
+    from mentorhub.schemes import load_tenant
+    from mentorhub.settings import get_settings
+
+    tenants = get_settings().tenants_dir
+    alberta = load_tenant("alberta-museums", tenants).scheme
+    museums = load_tenant("museums-association", tenants).scheme
+    start = date(2026, 10, 1)
+    assert membership_problem(alberta, "active", date(2026, 9, 30), start) is None
+    assert "ratified" in (membership_problem(alberta, "active", date(2026, 10, 2), start) or "")
+    assert "ratified" in (membership_problem(alberta, "active", None, start) or "")
+    assert "not active" in (membership_problem(alberta, "lapsed", date(2026, 1, 1), start) or "")
+    assert membership_problem(museums, None, None, start) is None  # open to all

@@ -22,6 +22,7 @@ from mentorhub.db.session import current_tenant
 from mentorhub.identity import audit
 from mentorhub.identity.models import Member, MembershipLapse, MembershipStatus, Role
 from mentorhub.identity.oidc import OidcError, ProviderConfig
+from mentorhub.schemes.model import Scheme
 
 ROSTER_COLUMNS = ("member_number", "email", "status", "ratified_on")
 ROSTER_MAX_BYTES = 5 * 1024 * 1024
@@ -215,3 +216,18 @@ async def apply_roster(session: AsyncSession, rows: list[RosterRow], actor: str)
     audit.record(session, "roster_upload", actor=actor, details={"rows": len(rows), **counts})
     await session.flush()
     return counts
+
+
+def membership_problem(
+    scheme: Scheme, status: str | None, ratified_on: date | None, starts_on: date
+) -> str | None:
+    """Why a member does not meet the scheme's membership requirement on `starts_on`, or
+    None. Pure: the status comes from the ID-token claim or the roster."""
+    requirement = scheme.eligibility.membership
+    if not requirement.required:
+        return None
+    if status != MembershipStatus.ACTIVE:
+        return "membership of the association is required and is not active"
+    if scheme.application.board_ratification and (ratified_on is None or ratified_on > starts_on):
+        return "membership must be ratified before the relationship starts"
+    return None
