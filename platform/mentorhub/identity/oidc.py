@@ -149,7 +149,7 @@ class OidcClient:
         if iss is None and meta.get("authorization_response_iss_parameter_supported"):
             raise OidcError("the sign-in answer does not name its identity provider")
         if "error" in params:
-            raise OidcError(f"the identity provider refused: {params['error']}")
+            raise OidcError(f"the identity provider refused: {params['error'][:80]}")
         code = params.get("code")
         if not code:
             raise OidcError("the sign-in answer has no code")

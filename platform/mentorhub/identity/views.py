@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -255,9 +256,9 @@ async def logout(
 @get("/t/{tenant_slug:str}/me", name="me", opt=rule(MEMBER))
 async def me(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Template:
     async with db.tenant(tenant.id) as session:
-        member = (
-            await session.execute(select(Member).where(Member.email == identity.email))
-        ).scalar_one_or_none()
+        member = await session.get(
+            Member, {"tenant_id": tenant.id, "id": uuid.UUID(identity.member_id or "")}
+        )
     return Template(
         "identity/me.html", context={"tenant": tenant, "identity": identity, "member": member}
     )
