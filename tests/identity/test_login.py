@@ -307,3 +307,14 @@ async def test_login_is_rate_limited(
         codes = [(await c.get(f"/t/{SLUG_A}/login")).status_code for _ in range(5)]
     assert codes[:3] == [303, 303, 303]
     assert codes[3:] == [429, 429]
+
+
+async def test_cookies_are_secure_outside_localhost(
+    client: httpx.AsyncClient, tenant_a: Tenant
+) -> None:
+    on_host = await client.get("/login", headers={"host": f"{SLUG_A}.example.org"})
+    assert on_host.status_code == 303
+    assert "Secure" in on_host.headers["set-cookie"]
+    assert "Path=/login" in on_host.headers["set-cookie"]
+    on_localhost = await client.get(f"/t/{SLUG_A}/login")
+    assert "Secure" not in on_localhost.headers["set-cookie"]

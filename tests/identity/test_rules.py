@@ -51,3 +51,19 @@ def test_a_route_without_a_rule_is_refused() -> None:
 
     with pytest.raises(RuleMissing):
         asyncio.run(enforce_rule(None, Handler()))  # type: ignore[arg-type]
+
+
+def test_every_state_changing_route_is_under_csrf(servers: Servers) -> None:
+    """Litestar's CSRF middleware checks every unsafe method unless a handler opts out;
+    none of the application's handlers does (the demo provider's token endpoint, a
+    server-to-server call, is not mounted outside the embedded default)."""
+    litestar = create_app(get_settings()).app
+    unsafe = []
+    for route in litestar.routes:  # type: ignore[attr-defined]
+        for handler in route.route_handlers:
+            methods = set(getattr(handler, "http_methods", ())) - {"GET", "HEAD", "OPTIONS"}
+            if methods:
+                unsafe.append(handler)
+                assert not handler.opt.get("exclude_from_csrf"), handler.handler_name
+    assert len(unsafe) >= 6
+    assert litestar.csrf_config is not None  # type: ignore[attr-defined]
