@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from mentorhub.db import Database
 from mentorhub.identity.models import AuditEntry, IdentityProvider, Member
+from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, OidcProvider, csrf_from, email, sign_in
 
@@ -20,9 +21,12 @@ async def member(db: Database, tenant: Tenant, key: str) -> Member:
         ).scalar_one()
 
 
-async def test_role_change_is_audited_and_applies_at_next_sign_in(
+async def test_role_change_is_audited_and_ends_the_members_sessions(
     client: httpx.AsyncClient, db: Database, tenant_a: Tenant
 ) -> None:
+    await sign_in(client, SLUG_A, "mentor")
+    mentor_token = client.cookies.get(TENANT_COOKIE)
+    client.cookies.clear()
     await sign_in(client, SLUG_A, "admin")
     page = await client.get(f"/t/{SLUG_A}/admin/members")
     assert page.status_code == 200
@@ -40,6 +44,10 @@ async def test_role_change_is_audited_and_applies_at_next_sign_in(
     assert entry.actor == email(SLUG_A, "admin")
     assert entry.details == {"from": ["mentor"], "to": ["coordinator", "mentor"]}
     client.cookies.clear()
+    stale = await client.get(
+        f"/t/{SLUG_A}/me", headers={"cookie": f"{TENANT_COOKIE}={mentor_token}"}
+    )
+    assert stale.status_code == 303  # the session with the old roles is gone
     await sign_in(client, SLUG_A, "mentor")
     assert (await client.get(f"/t/{SLUG_A}/coordinator/members")).status_code == 200
 

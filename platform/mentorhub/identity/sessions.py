@@ -42,6 +42,10 @@ def _key(token: str) -> str:
     return PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
 
+def _member_index(tenant_id: str | None, member_id: str) -> str:
+    return f"mentorhub:member-sessions:{tenant_id}:{member_id}"
+
+
 class SessionStore:
     def __init__(self, redis: Redis, *, idle_seconds: int, absolute_seconds: int) -> None:
         self.redis = redis
@@ -51,8 +55,23 @@ class SessionStore:
     async def create(self, identity: Identity) -> str:
         token = secrets.token_urlsafe(32)
         data = asdict(identity)
-        await self.redis.set(_key(token), json.dumps(data), ex=self.idle)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(_key(token), json.dumps(data), ex=self.idle)
+        if identity.member_id is not None:
+            index = _member_index(identity.tenant_id, identity.member_id)
+            pipe.sadd(index, _key(token))
+            pipe.expire(index, self.absolute)
+        await pipe.execute()
         return token
+
+    async def revoke_member(self, tenant_id: str, member_id: str) -> int:
+        """End every session of one member (their roles changed); returns how many."""
+        index = _member_index(tenant_id, member_id)
+        keys = list(await self.redis.smembers(index))
+        if keys:
+            await self.redis.delete(*keys)
+        await self.redis.delete(index)
+        return len(keys)
 
     async def load(self, token: str | None) -> Identity | None:
         if not token or len(token) > 100:

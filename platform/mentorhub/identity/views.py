@@ -354,8 +354,8 @@ async def admin_member_roles(
     member_id: FromPath[str],
     request: AnyRequest,
 ) -> Response[Any]:
-    """Set a member's roles; the change is audited and applies at their next sign-in.
-    An admin cannot remove their own admin role (so a tenant always keeps one)."""
+    """Set a member's roles; the change is audited and ends the member's sessions, so it
+    holds at once. An admin cannot remove their own admin role (a tenant keeps one)."""
     form = await request.form()
     roles = sorted({r for r in form.getall("roles", []) if r in ASSIGNABLE_ROLES})
     async with db.tenant(tenant.id) as session:
@@ -374,6 +374,11 @@ async def admin_member_roles(
                 details={"from": sorted(member.roles), "to": roles},
             )
             member.roles = roles
+            changed = True
+        else:
+            changed = False
+    if changed:  # sessions carry roles: end the member's, so the change holds at once
+        await request.app.state.sessions.revoke_member(str(tenant.id), str(member.id))
     return Redirect(f"{_base(request)}/admin/members", status_code=303)
 
 
