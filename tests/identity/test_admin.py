@@ -105,3 +105,23 @@ async def test_sso_settings_are_checked_and_the_secret_encrypted(
     assert rows[b.issuer].client_id == "new-client"
     assert "a-very-secret-value" not in rows[b.issuer].client_secret_enc
     assert not re.search("a-very-secret-value", good.text)
+
+
+async def test_roles_from_a_mapped_claim_are_audited(db: Database, tenant_a: Tenant) -> None:
+    from mentorhub.identity.membership import sign_in_member
+    from mentorhub.identity.oidc import ProviderConfig
+
+    config = ProviderConfig("http://127.0.0.1:1", "c", "s", claim_mapping={"roles": "groups"})
+    claims = {
+        "sub": "from-claims",
+        "email": email(SLUG_A, "mentee"),
+        "email_verified": True,
+        "groups": ["mentee", "coordinator", "superuser"],
+    }
+    async with db.tenant(tenant_a.id) as session:
+        signed_in = await sign_in_member(session, config, claims)
+        assert signed_in.roles == ["coordinator", "mentee"]  # unknown roles are dropped
+        entry = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "role_change"))
+        ).scalar_one()
+    assert entry.details == {"from": ["mentee"], "to": ["coordinator", "mentee"]}
