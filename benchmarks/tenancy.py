@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -77,35 +78,54 @@ LOOKUP = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 AND i
 LISTING = "SELECT id, email, display_name FROM members WHERE tenant_id = $1 ORDER BY id LIMIT 50"
 
 
+async def _timed(
+    conn: asyncpg.Connection, stmt: Any, tenant_id: uuid.UUID, args: tuple[object, ...]
+) -> tuple[float, int]:
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('mentorhub.tenant_id', $1, true)", str(tenant_id))
+        start = time.perf_counter()
+        rows = await stmt.fetch(*args)
+        return time.perf_counter() - start, len(rows)
+
+
 async def time_queries(
-    url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], rounds: int
-) -> dict[str, float]:
-    """Median µs per statement. Each runs in its own transaction with the tenant set, as the
-    app does; only the statement itself is timed, so the ratio is not diluted."""
-    conn = await asyncpg.connect(**_connect_args(url))  # type: ignore[arg-type]
-    lookup, listing = await conn.prepare(LOOKUP), await conn.prepare(LISTING)
-    results: dict[str, list[float]] = {"lookup": [], "listing": []}
+    owner_url: str, app_url: str, probes: list[tuple[uuid.UUID, uuid.UUID]], rounds: int
+) -> tuple[dict[str, float], dict[str, float], str]:
+    """Median µs per statement through each role. Each statement runs in its own transaction
+    with the tenant set, as the app does; only the statement itself is timed, so the ratio is
+    not diluted. The two roles take turns probe by probe (in a seeded random order), so any
+    drift on the machine hits both alike; each round's median is kept, then their median."""
+    conns = {
+        "owner": await asyncpg.connect(**_connect_args(owner_url)),  # type: ignore[arg-type]
+        "runtime": await asyncpg.connect(**_connect_args(app_url)),  # type: ignore[arg-type]
+    }
+    order = random.Random(7)
+    runs: dict[tuple[str, str], list[float]] = {}
     try:
+        stmts = {
+            role: {"lookup": await c.prepare(LOOKUP), "listing": await c.prepare(LISTING)}
+            for role, c in conns.items()
+        }
         for _ in range(rounds):
-            for name, stmt, expect in (("lookup", lookup, 1), ("listing", listing, 50)):
-                samples = []
+            for name, expect in (("lookup", 1), ("listing", 50)):
+                samples: dict[str, list[float]] = {"owner": [], "runtime": []}
                 for tenant_id, member_id in probes:
                     args = (tenant_id, member_id) if name == "lookup" else (tenant_id,)
-                    async with conn.transaction():
-                        await conn.execute(
-                            "SELECT set_config('mentorhub.tenant_id', $1, true)", str(tenant_id)
-                        )
-                        start = time.perf_counter()
-                        rows = await stmt.fetch(*args)
-                        samples.append(time.perf_counter() - start)
-                    assert len(rows) == expect, (name, len(rows))
-                results[name].append(statistics.median(samples) * 1e6)
-        plan = await conn.fetch("EXPLAIN " + LISTING.replace("$1", f"'{probes[0][0]}'"))
+                    roles = ["owner", "runtime"]
+                    order.shuffle(roles)
+                    for role in roles:
+                        took, found = await _timed(conns[role], stmts[role][name], tenant_id, args)
+                        assert found == expect, (role, name, found)
+                        samples[role].append(took)
+                for role, values in samples.items():
+                    runs.setdefault((role, name), []).append(statistics.median(values) * 1e6)
+        plan = await conns["runtime"].fetch("EXPLAIN " + LISTING.replace("$1", f"'{probes[0][0]}'"))
     finally:
-        await conn.close()
-    return {k: statistics.median(v) for k, v in results.items()} | {
-        "plan": " / ".join(r[0] for r in plan)
-    }  # type: ignore[dict-item]
+        for c in conns.values():
+            await c.close()
+    owner = {name: statistics.median(runs[("owner", name)]) for name in ("lookup", "listing")}
+    runtime = {name: statistics.median(runs[("runtime", name)]) for name in ("lookup", "listing")}
+    return owner, runtime, " / ".join(r[0] for r in plan)
 
 
 async def rls_figures(owner_url: str, app_url: str, quick: bool) -> None:
@@ -120,23 +140,9 @@ async def rls_figures(owner_url: str, app_url: str, quick: bool) -> None:
     random.Random(1).shuffle(probes)
     probes = probes[: 500 if quick else 2000]
     rounds = 3 if quick else 7
-    # Warm both paths once so neither pays for a cold cache.
-    await time_queries(owner_url, probes[:100], 1)
-    await time_queries(app_url, probes[:100], 1)
-    owner: dict[str, float] = {"lookup": 0.0, "listing": 0.0}
-    runtime: dict[str, float] = {"lookup": 0.0, "listing": 0.0}
-    # Interleave the two roles round by round, so drift on the machine hits both alike.
-    o_runs: dict[str, list[float]] = {"lookup": [], "listing": []}
-    r_runs: dict[str, list[float]] = {"lookup": [], "listing": []}
-    for _ in range(rounds):
-        o = await time_queries(owner_url, probes, 1)
-        r = await time_queries(app_url, probes, 1)
-        for k in o_runs:
-            o_runs[k].append(o[k])
-            r_runs[k].append(r[k])
-    for k in o_runs:
-        owner[k], runtime[k] = statistics.median(o_runs[k]), statistics.median(r_runs[k])
-    print(f"  runtime-role plan: {r['plan']}")
+    await time_queries(owner_url, app_url, probes[:200], 1)  # warm caches on both paths
+    owner, runtime, plan = await time_queries(owner_url, app_url, probes, rounds)
+    print(f"  runtime-role plan: {plan}")
     print("row-level security (median µs per statement, same query through each role):")
     for k in ("lookup", "listing"):
         ratio = runtime[k] / owner[k]

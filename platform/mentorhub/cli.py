@@ -20,6 +20,7 @@ class LazyGroup(click.Group):
     lazy: ClassVar[dict[str, tuple[str, str]]] = {
         "scheme": ("mentorhub.schemes.cli", "scheme"),
         "match": ("mentorhub.matching.cli", "match"),
+        "identity": ("mentorhub.identity.cli", "identity"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

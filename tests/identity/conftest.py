@@ -97,6 +97,11 @@ class OidcProvider:
         return {"port": self.port, "keyId": self.key_id, "clients": clients, "accounts": accounts}
 
     def start(self) -> None:
+        if not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
+            raise RuntimeError(
+                "the test OpenID Connect provider is not installed: run "
+                "`npm ci --prefix tests/identity/oidc` (Node.js 20+; .ci/run does this)"
+            )
         path = self.tmp / f"oidc-{self.name}.json"
         path.write_text(json.dumps(self.config()))
         self.process = subprocess.Popen(
