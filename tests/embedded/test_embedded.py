@@ -132,6 +132,23 @@ def test_occupied_port_is_one_clear_line_and_makes_nothing(data_dir: Path) -> No
     assert not data_dir.exists()
 
 
+def test_a_port_just_freed_is_not_taken_for_busy() -> None:
+    """After a stop, the server's side of its last connections waits in TIME_WAIT; a
+    restart on the same port must go ahead (uvicorn itself binds with SO_REUSEADDR)."""
+    from mentorhub.embedded import check_port
+
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server closes first: its end goes to TIME_WAIT
+        client.close()
+    check_port("127.0.0.1", port)
+
+
 def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -162,6 +179,7 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
             "cannot use PostgreSQL at 127.0.0.1:1/x",
         ),
         ({"MENTORHUB_OUTBOX_BATCH": "lots"}, "MENTORHUB_OUTBOX_BATCH='lots' is not a whole number"),
+        ({"MENTORHUB_LOG_LEVEL": "loud"}, "MENTORHUB_LOG_LEVEL='LOUD' must be one of DEBUG"),
     ],
 )
 def test_bad_settings_are_one_clear_line(
