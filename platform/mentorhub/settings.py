@@ -116,6 +116,7 @@ class Settings:
     outbox_redeliver_after: float = 60.0
     outbox_max_attempts: int = 10
     debug: bool = False
+    log_level: str = "INFO"
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     approval_link_days: int = 14
@@ -178,6 +179,7 @@ class Settings:
             outbox_redeliver_after=_float("MENTORHUB_OUTBOX_REDELIVER_AFTER", 60.0, minimum=1),
             outbox_max_attempts=_int("MENTORHUB_OUTBOX_MAX_ATTEMPTS", 10, minimum=1),
             debug=_bool("MENTORHUB_DEBUG", False),
+            log_level=_log_level(),
             session_idle_seconds=idle,
             session_absolute_seconds=absolute,
             approval_link_days=_int("MENTORHUB_APPROVAL_LINK_DAYS", 14, minimum=1),
@@ -187,6 +189,16 @@ class Settings:
             platform_oidc_client_id=platform_oidc[1],
             platform_oidc_client_secret=platform_oidc[2],
         )
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level() -> str:
+    raw = (_env("MENTORHUB_LOG_LEVEL", "INFO") or "INFO").upper()
+    if raw not in LOG_LEVELS:
+        raise SettingsError(f"MENTORHUB_LOG_LEVEL={raw!r} must be one of {', '.join(LOG_LEVELS)}")
+    return raw
 
 
 def _session_timeouts() -> tuple[int, int]:

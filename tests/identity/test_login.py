@@ -64,6 +64,10 @@ async def test_happy_path_per_role(
     for page in denied:
         response = await client.get(f"/t/{SLUG_A}{page}")
         assert response.status_code == 403, (who, page)
+        # The refusal keeps the association's page, says why and leads back.
+        assert "You do not have access to this page" in response.text
+        assert tenant_a.name in response.text
+        assert f'href="/t/{SLUG_A}/me"' in response.text
     me = await client.get(f"/t/{SLUG_A}/me")
     assert email(SLUG_A, who) in me.text
     async with db.tenant(tenant_a.id) as session:
@@ -275,6 +279,8 @@ async def test_state_changing_request_without_csrf_is_refused(
     await sign_in(client, SLUG_A, "mentor")
     refused = await client.post(f"/t/{SLUG_A}/logout")
     assert refused.status_code == 403
+    assert "This form had expired" in refused.text  # not the framework's wording
+    assert "CSRF" not in refused.text
     assert (await client.get(f"/t/{SLUG_A}/me")).status_code == 200  # still signed in
 
 

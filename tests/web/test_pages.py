@@ -65,6 +65,44 @@ async def test_unknown_tenant_is_404(client: AsyncClient) -> None:
     page = await client.get("/t/no-such-association/")
     assert page.status_code == 404
     assert "Page not found" in page.text
+    assert 'href="/"' in page.text
+
+
+async def test_unknown_page_of_a_tenant_is_its_own_404(client: AsyncClient) -> None:
+    for url, headers, home in (
+        ("/t/ahep/no-such-page", {}, "/t/ahep/"),
+        ("/no-such-page", {"host": "ahep.localhost"}, "/"),
+    ):
+        page = await client.get(url, headers=headers)
+        assert page.status_code == 404
+        assert "Page not found" in page.text
+        assert "Association of Higher Education Professionals" in page.text
+        assert f'href="{home}"' in page.text
+
+
+async def test_an_unexpected_failure_is_a_plain_500_page(
+    db: Database, loaded: list[Tenant]
+) -> None:
+    """A bug in a handler: the member sees a page in the association's layout that says so
+    plainly (no traceback, no framework text); the failure is logged, not hidden."""
+    from litestar import get
+    from litestar.params import FromPath
+
+    from mentorhub.identity.guards import PUBLIC, rule
+
+    @get("/t/{tenant_slug:str}/boom", opt=rule(PUBLIC))
+    async def boom(tenant_slug: FromPath[str]) -> str:
+        raise RuntimeError("a bug")
+
+    app = create_app(get_settings(), db=db)
+    app.app.register(boom)  # type: ignore[attr-defined]
+    assert app.app.logging_config.log_exceptions == "always"  # type: ignore[attr-defined]
+    async with serving(app) as c:
+        page = await c.get("/t/ahep/boom")
+    assert page.status_code == 500
+    assert "Something went wrong on our side" in page.text
+    assert "Association of Higher Education Professionals" in page.text
+    assert "a bug" not in page.text and "Traceback" not in page.text
 
 
 async def test_suspended_tenant_gets_the_suspended_page(client: AsyncClient, db: Database) -> None:

@@ -50,6 +50,18 @@ CHECKS: dict[str, Callable[[Identity], bool] | None] = {
 }
 
 
+#: What a refused visitor is told: who the page is for, and whom to ask.
+REFUSALS = {
+    MEMBER: "This page is for the association's members.",
+    COORDINATOR: (
+        "This page is for the scheme's coordinators. If you need it, ask your association's "
+        "administrator to give you the coordinator role."
+    ),
+    TENANT_ADMIN: "This page is for the association's administrators.",
+    PLATFORM_ADMIN: "This page is for the platform's administrators.",
+}
+
+
 def rule(name: str) -> dict[str, Any]:
     if name not in CHECKS:
         raise ValueError(f"unknown access rule {name!r}")
@@ -113,4 +125,4 @@ async def enforce_rule(
     if identity is None:
         raise SignInRequired(platform=name == PLATFORM_ADMIN)
     if not check(identity):
-        raise PermissionDeniedException("Your account does not have access to this page.")
+        raise PermissionDeniedException(REFUSALS[name])

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mentorhub.db import Database
-from mentorhub.tenancy.services import find_by_hostname
+from mentorhub.tenancy.services import find_by_hostname, find_by_slug
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -49,15 +49,19 @@ class TenantRouting:
         if path.startswith(GLOBAL_PREFIXES) or path == "/healthz":
             await self.app(scope, receive, send)
             return
-        tenant = await find_by_hostname(self.db_getter(), _host(scope))
+        db = self.db_getter()
+        tenant = await find_by_hostname(db, _host(scope))
         if tenant is not None:
+            state["tenant"] = tenant
             state["tenant_base"] = ""
             scope = dict(scope, path=f"/t/{tenant.slug}{path}", raw_path=None)
             scope["state"] = state
         elif path.startswith("/t/") and not self.prefixes:
             state["tenant_prefix_disabled"] = True
+        elif path.startswith("/t/"):
+            slug = path[3:].split("/", 1)[0]
+            state["tenant_base"] = "/t/" + slug
+            state["tenant"] = await find_by_slug(db, slug)
         else:
-            state["tenant_base"] = (
-                "/t/" + path[3:].split("/", 1)[0] if path.startswith("/t/") else None
-            )
+            state["tenant_base"] = None
         await self.app(scope, receive, send)

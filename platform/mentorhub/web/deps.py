@@ -14,7 +14,6 @@ from mentorhub.db import Database
 from mentorhub.identity.guards import SignInRequired
 from mentorhub.identity.sessions import Identity
 from mentorhub.tenancy.models import Tenant
-from mentorhub.tenancy.services import find_by_slug
 
 
 class TenantSuspended(Exception):
@@ -27,18 +26,12 @@ async def provide_db(state: State) -> Database:
     return state.db  # type: ignore[no-any-return]
 
 
-async def provide_tenant(
-    request: Request[Any, Any, Any], tenant_slug: FromPath[str], db: NamedDependency[Database]
-) -> Tenant:
-    """The tenant this request is for: the hostname's (set by TenantRouting) or the
+async def provide_tenant(request: Request[Any, Any, Any], tenant_slug: FromPath[str]) -> Tenant:
+    """The tenant this request is for, as TenantRouting found it: the hostname's, or the
     `/t/<slug>/` prefix's where prefixes are allowed. Unknown → 404; suspended → the
     suspended page."""
     found: Tenant | None = request.scope["state"].get("tenant")
     if found is None or found.slug != tenant_slug:
-        if request.scope["state"].get("tenant_base") is None:
-            raise NotFoundException()
-        found = await find_by_slug(db, tenant_slug)
-    if found is None:
         raise NotFoundException()
     if not found.is_active:
         raise TenantSuspended(found)
