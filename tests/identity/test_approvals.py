@@ -60,6 +60,25 @@ async def test_get_shows_the_request_and_never_consumes_it(
     assert await status_of(db, tenant_a, request) == "pending"
 
 
+async def test_the_approver_reads_the_details_in_the_order_given(
+    client: httpx.AsyncClient, db: Database, settings: Settings, tenant_a: Tenant
+) -> None:
+    """jsonb reorders an object's keys (shortest first); the details are stored as pairs."""
+    assert settings.secret_key is not None
+    labels = ["Organisation", "Applicant", "Role", "Hours a month released for mentoring"]
+    async with db.tenant(tenant_a.id) as session:
+        _, token = await create_request(
+            session,
+            settings.secret_key,
+            summary="Application of Eli Mentee",
+            details={label: f"value {i}" for i, label in enumerate(labels)},
+            approver_email="manager@example.org",
+            valid_days=14,
+        )
+    page = await client.get(f"/t/{SLUG_A}/approvals/{token}")
+    assert re.findall(r"<dt>([^<]+)</dt>", page.text)[: len(labels)] == labels
+
+
 async def test_post_decides_once_and_records_who_and_when(
     client: httpx.AsyncClient, db: Database, settings: Settings, tenant_a: Tenant
 ) -> None:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -50,7 +51,7 @@ async def create_request(
     secret_key: str,
     *,
     summary: str,
-    details: dict[str, str],
+    details: Mapping[str, str] | Sequence[tuple[str, str]],
     approver_email: str,
     valid_days: int,
     now: datetime | None = None,
@@ -60,7 +61,10 @@ async def create_request(
         tenant_id=current_tenant(session),
         id=uuid.uuid4(),
         summary=summary,
-        details=details,
+        details=[
+            [str(k), str(v)]
+            for k, v in (details.items() if isinstance(details, Mapping) else details)
+        ],
         approver_email=approver_email.lower(),
         expires_at=(now + timedelta(days=valid_days)).replace(microsecond=0),
         status="pending",

@@ -93,7 +93,8 @@ class ApprovalRequest(TenantOwned):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     summary: Mapped[str] = mapped_column(String(300))
-    details: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    #: [label, value] pairs, shown to the approver in this order.
+    details: Mapped[list[list[str]]] = mapped_column(JSONB, default=list)
     approver_email: Mapped[str] = mapped_column(String(320))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="pending")
