@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from mentorhub.db import Database
 from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
-from mentorhub.identity.guards import PUBLIC, RuleMissing, SignInRequired, enforce_rule, rule
+from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
 from mentorhub.identity.secrets import derive_key
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
@@ -58,15 +58,23 @@ def _suspended(request: Request[Any, Any, Any], exc: TenantSuspended) -> Respons
     )
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
     return Template(  # type: ignore[return-value]
         "errors/error.html",
-        context={
-            "status": exc.status_code,
-            "detail": PLAIN_DETAIL.get(exc.detail, exc.detail),
-            "tenant": _page_tenant(request),
-        },
-        status_code=exc.status_code,
+        context={"status": status, "detail": detail, "tenant": _page_tenant(request)},
+        status_code=status,
+    )
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return _error_page(request, exc.status_code, PLAIN_DETAIL.get(exc.detail, exc.detail))
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything unhandled (a route without an access rule too): the page says so plainly;
+    the traceback goes to the log."""
+    return _error_page(
+        request, 500, "Something went wrong on our side. Please try again in a moment."
     )
 
 
@@ -75,31 +83,6 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[A
         return Redirect("/platform/login", status_code=303)
     base = request.scope["state"].get("tenant_base") or ""
     return Redirect(f"{base}/login", status_code=303)
-
-
-def _rule_missing(request: Request[Any, Any, Any], exc: RuleMissing) -> Response[Any]:
-    return Template(  # type: ignore[return-value]
-        "errors/error.html",
-        context={
-            "status": 500,
-            "detail": "Please try again later.",
-            "tenant": _page_tenant(request),
-        },
-        status_code=500,
-    )
-
-
-def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Anything unhandled: the page says so plainly; the traceback goes to the log."""
-    return Template(  # type: ignore[return-value]
-        "errors/error.html",
-        context={
-            "status": 500,
-            "detail": "Something went wrong on our side. Please try again in a moment.",
-            "tenant": _page_tenant(request),
-        },
-        status_code=500,
-    )
 
 
 def _logging_config(settings: Settings) -> LoggingConfig:
@@ -191,7 +174,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             TenantSuspended: _suspended,  # type: ignore[dict-item]
             HTTPException: _http_error,
             SignInRequired: _sign_in,  # type: ignore[dict-item]
-            RuleMissing: _rule_missing,  # type: ignore[dict-item]
             500: _server_error,
         },
         logging_config=_logging_config(settings),
