@@ -30,6 +30,7 @@ from mentorhub.matching import (
     suggest,
     suggest_all,
 )
+from mentorhub.matching.cohort import _assign
 from mentorhub.matching.vector import keep_freed_memory
 
 TOPICS = [f"topic-{i}" for i in range(40)]
@@ -176,6 +177,15 @@ def bench_cohort(quick: bool) -> None:
         f"total {result.total_score:.2f}]",
     )
     verdict("exact cohort, peak memory", peak, 1024, "MiB")
+    # The dense solve alone (what runs for small cohorts, and the fallback): same optimum.
+    dense = median_time(lambda: _assign(inst, None, "dense"), 1 if quick else 3)
+    check = _assign(inst, None, "dense")
+    same = len(check.pairs) == len(result.pairs) and abs(
+        check.total_score - result.total_score) <= 1e-9 * max(1.0, abs(check.total_score))
+    print(f"exact cohort, same input, dense solve only: median {dense:.3g} s  "
+          f"[{len(check.pairs)} pairs, total {check.total_score:.2f}: "
+          f"{'the same optimum' if same else 'DIFFERENT'}]")
+    assert same
     small = make_input(300, 100, 3, seed=4, conflicts=3)
     table = ScoreTable(small)
     rows = np.arange(len(small.mentees))
