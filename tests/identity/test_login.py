@@ -68,6 +68,7 @@ async def test_happy_path_per_role(
         assert "You do not have access to this page" in response.text
         assert tenant_a.name in response.text
         assert f'href="/t/{SLUG_A}/me"' in response.text
+        assert "Go to my page" in response.text and "Sign out" in response.text
     me = await client.get(f"/t/{SLUG_A}/me")
     assert email(SLUG_A, who) in me.text
     async with db.tenant(tenant_a.id) as session:
