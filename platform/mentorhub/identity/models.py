@@ -57,8 +57,14 @@ class AuditEntry(TenantOwned):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
+class ProviderStatus(enum.StrEnum):
+    ACTIVE = "active"  # members sign in through it
+    PENDING = "pending"  # saved, waiting for one successful test sign-in
+
+
 class IdentityProvider(TenantOwned):
-    """A tenant's OpenID Connect provider. The client secret is stored encrypted."""
+    """A tenant's OpenID Connect provider. The client secret is stored encrypted. At most one
+    active and one pending per tenant (partial unique indexes, migration 0005)."""
 
     __tablename__ = "identity_providers"
 
@@ -68,6 +74,9 @@ class IdentityProvider(TenantOwned):
     client_secret_enc: Mapped[str] = mapped_column(Text)
     scopes: Mapped[str] = mapped_column(String(500), default="openid email profile")
     claim_mapping: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=ProviderStatus.ACTIVE)
+    test_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    tested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class MembershipLapse(TenantOwned):
