@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from mentorhub.db import Database
 from mentorhub.identity.audit import action_counts
-from mentorhub.identity.membership import parse_roster
 from mentorhub.identity.models import AuditEntry, Member, MembershipLapse
+from mentorhub.identity.roster import parse_roster
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, csrf_from, email, sign_in
 
