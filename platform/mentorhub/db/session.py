@@ -6,7 +6,7 @@ next one. Row-level security reads it; the ORM hook below adds the same filter t
 ORM query on a tenant-owned model and refuses one that runs with no tenant set.
 `Database.platform(scope)` is the separately named path for code that must see across
 tenants (the outbox relay); it sets `mentorhub.scope`, which only the policies that name
-that scope honour.
+that scope honour. No tenant-owned ORM query runs there, whatever the scope.
 """
 
 from __future__ import annotations
@@ -113,8 +113,8 @@ def _scope_tenant_queries(state: ORMExecuteState) -> None:
         return
     tenant_id = state.session.info.get(TENANT_KEY)
     if tenant_id is None:
-        if state.session.info.get("scope") == "relay":
-            return
+        # The relay's scope too: its policy lets it see every tenant's outbox rows, so it
+        # uses Core statements on the outbox table only, never the tenant-owned ORM models.
         raise NoTenantError("a tenant-owned query ran outside Database.tenant(...)")
     state.statement = state.statement.options(
         with_loader_criteria(

@@ -16,11 +16,12 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import redis
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 
 from mentorhub.db import Database
 from mentorhub.outbox.broker import OutboxBroker
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 QUEUE = "outbox"
 ACTOR = "process_outbox"
+
+#: The relay crosses tenants, so it uses Core statements on the table: the session refuses
+#: tenant-owned ORM queries outside a tenant transaction, the relay's scope included.
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 def make_message(tenant_id: str, outbox_id: int) -> Message[None]:
@@ -59,13 +64,13 @@ class Relay:
         async with self.db.platform("relay") as session:
             rows = (
                 await session.execute(
-                    select(OutboxMessage.tenant_id, OutboxMessage.id, OutboxMessage.attempts)
+                    select(OUTBOX.c.tenant_id, OUTBOX.c.id, OUTBOX.c.attempts)
                     .where(
-                        OutboxMessage.done_at.is_(None),
-                        OutboxMessage.failed_at.is_(None),
-                        or_(OutboxMessage.enqueued_at.is_(None), OutboxMessage.enqueued_at < stale),
+                        OUTBOX.c.done_at.is_(None),
+                        OUTBOX.c.failed_at.is_(None),
+                        or_(OUTBOX.c.enqueued_at.is_(None), OUTBOX.c.enqueued_at < stale),
                     )
-                    .order_by(OutboxMessage.id)
+                    .order_by(OUTBOX.c.id)
                     .limit(self.batch)
                     .with_for_update(skip_locked=True)
                 )
@@ -78,14 +83,14 @@ class Relay:
             # Only what the broker accepted is marked; the rest stays pending for next time.
             if sent:
                 await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(enqueued_at=func.now(), attempts=OutboxMessage.attempts + 1)
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(sent))
+                    .values(enqueued_at=func.now(), attempts=OUTBOX.c.attempts + 1)
                 )
             if given_up:
                 await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(given_up))
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(given_up))
                     .values(failed_at=func.now(), last_error="gave up after max attempts")
                 )
             return len(sent)
