@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mentorhub.messages.config import SmtpConfig, SmtpConfigError, check_address, parse_smtp_url
+
 #: The repository root when running from a checkout; templates and tenant files live there.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,6 +127,9 @@ class Settings:
     platform_oidc_issuer: str | None = None
     platform_oidc_client_id: str | None = None
     platform_oidc_client_secret: str | None = None
+    # Messages (mentorhub.messages): where mail goes, and as whom.
+    smtp: SmtpConfig | None = None
+    mail_from: str = "mentorhub@localhost"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -188,6 +193,8 @@ class Settings:
             platform_oidc_issuer=platform_oidc[0],
             platform_oidc_client_id=platform_oidc[1],
             platform_oidc_client_secret=platform_oidc[2],
+            smtp=_smtp(),
+            mail_from=_mail_from(),
         )
 
 
@@ -232,6 +239,31 @@ def _platform_oidc() -> tuple[str | None, str | None, str | None]:
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
             raise SettingsError("MENTORHUB_PLATFORM_OIDC_ISSUER must be an https:// URL")
     return values[0], values[1], values[2]
+
+
+def _smtp() -> SmtpConfig | None:
+    """MENTORHUB_SMTP_URL (+ _USERNAME, _PASSWORD, _TIMEOUT_SECONDS); unset → None, which
+    production start-up refuses in one line (`mentorhub.messages.delivery.require_smtp`)."""
+    url = _env("MENTORHUB_SMTP_URL")
+    if url is None:
+        return None
+    try:
+        return parse_smtp_url(
+            url,
+            username=_env("MENTORHUB_SMTP_USERNAME"),
+            password=_env("MENTORHUB_SMTP_PASSWORD"),
+            timeout=_float("MENTORHUB_SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+        )
+    except SmtpConfigError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _mail_from() -> str:
+    value = _env("MENTORHUB_MAIL_FROM", "mentorhub@localhost") or "mentorhub@localhost"
+    try:
+        return check_address(value, "MENTORHUB_MAIL_FROM")
+    except SmtpConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 @lru_cache(maxsize=1)
