@@ -67,6 +67,7 @@ def servers() -> Iterator[Servers]:
             REDIS_URL=redis_url,
             MENTORHUB_SECRET_KEY=secrets.token_urlsafe(40),
             MENTORHUB_PATH_PREFIX_TENANTS="true",
+            MENTORHUB_OIDC_ALLOW_LOOPBACK="true",  # the test providers run on loopback
         )
         get_settings.cache_clear()
         yield servers

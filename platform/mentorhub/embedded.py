@@ -223,6 +223,7 @@ def configure_environment(owner_url: str, redis_url: str, secret_key: str) -> No
     os.environ["MENTORHUB_SECRET_KEY"] = secret_key
     os.environ.setdefault("MENTORHUB_PATH_PREFIX_TENANTS", "true")
     os.environ["MENTORHUB_EMBEDDED"] = "1"
+    os.environ.setdefault("MENTORHUB_OIDC_ALLOW_LOOPBACK", "true")  # the demo provider
     get_settings.cache_clear()
 
 
@@ -283,7 +284,7 @@ def _prepare_in_parallel(settings: Settings) -> list[TenantFile]:
     import alembic.command  # noqa: F401
 
     import mentorhub.server  # noqa: F401
-    from mentorhub.tenancy.demo import read_tenant_dir
+    from mentorhub.tenancy.loading import read_tenant_dir
 
     return read_tenant_dir(settings.tenants_dir)
 

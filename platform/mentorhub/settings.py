@@ -127,6 +127,7 @@ class Settings:
     platform_oidc_issuer: str | None = None
     platform_oidc_client_id: str | None = None
     platform_oidc_client_secret: str | None = None
+    oidc_allow_loopback: bool = False
     # Messages (mentorhub.messages): where mail goes, and as whom.
     smtp: SmtpConfig | None = None
     mail_from: str = "mentorhub@localhost"
@@ -168,7 +169,10 @@ class Settings:
         if secret_key is not None and len(secret_key) < 32:
             raise SettingsError("MENTORHUB_SECRET_KEY must be at least 32 characters")
         idle, absolute = _session_timeouts()
-        platform_oidc = _platform_oidc()
+        # Identity providers on this machine's loopback (plain http allowed there): on for
+        # the embedded default (its demo provider) and the tests, off in production.
+        oidc_allow_loopback = _bool("MENTORHUB_OIDC_ALLOW_LOOPBACK", database_url is None)
+        platform_oidc = _platform_oidc(oidc_allow_loopback)
         return cls(
             database_url=database_url,
             app_database_url=app_database_url,
@@ -195,6 +199,7 @@ class Settings:
             platform_oidc_client_secret=platform_oidc[2],
             smtp=_smtp(),
             mail_from=_mail_from(),
+            oidc_allow_loopback=oidc_allow_loopback,
         )
 
 
@@ -226,7 +231,7 @@ PLATFORM_OIDC = (
 )
 
 
-def _platform_oidc() -> tuple[str | None, str | None, str | None]:
+def _platform_oidc(allow_loopback: bool) -> tuple[str | None, str | None, str | None]:
     """The platform admins' own identity provider: all three variables or none."""
     values = tuple(_env(name) for name in PLATFORM_OIDC)
     missing = [name for name, value in zip(PLATFORM_OIDC, values, strict=True) if value is None]
@@ -234,10 +239,12 @@ def _platform_oidc() -> tuple[str | None, str | None, str | None]:
         raise SettingsError(f"{missing[0]} is not set (the platform sign-in needs all three)")
     issuer = values[0]
     if issuer is not None:
-        parts = urlsplit(issuer)
-        loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-            raise SettingsError("MENTORHUB_PLATFORM_OIDC_ISSUER must be an https:// URL")
+        from mentorhub.identity.outbound import AddressRefused, check_url
+
+        try:
+            check_url(issuer, allow_loopback=allow_loopback)
+        except AddressRefused as exc:
+            raise SettingsError(f"MENTORHUB_PLATFORM_OIDC_ISSUER {exc}") from None
     return values[0], values[1], values[2]
 
 

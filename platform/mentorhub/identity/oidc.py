@@ -8,16 +8,28 @@ code with PKCE S256, `state` and `nonce` generated here and checked on return, t
 tenant's provider is refused before any code is spent), the code exchanged over httpx, and
 the ID token verified with joserfc against the provider's JWKS (an unknown `kid` refetches
 the JWKS once: key rotation), `iss`, `aud`, `exp`, `iat`, `nonce`.
+
+Every provider URL goes through `outbound` (https, public addresses only, the checked address
+is the one connected to, no redirects, short timeouts, a size cap). The discovery document's
+endpoints are checked before use: on the issuer's own origin, or https on a public host; the
+loopback allowance (embedded default, tests) never extends beyond the issuer's origin, so a
+discovery document cannot send the client secret to another port on this machine. Whatever
+fails on the way to the provider, the user sees one message, `UNREACHABLE`; the cause goes
+to the server log.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
+import anyio
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -26,9 +38,17 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
+from mentorhub.identity import outbound
+
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 METADATA_TTL = 3600.0
 LEEWAY = 60
+#: The one message for any failure to reach or read the provider (no port-scanner oracle).
+UNREACHABLE = "the identity provider could not be reached"
+#: Endpoints a sign-in uses; the first three are required.
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint")
+
+log = logging.getLogger(__name__)
 
 
 class OidcError(Exception):
@@ -61,21 +81,69 @@ class SignIn:
     id_token: str
 
 
-def check_issuer_url(issuer: str) -> str:
-    parts = urlsplit(issuer)
-    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise ValueError("an issuer must be an https:// URL (http only on loopback)")
+def _loopback_setting() -> bool:
+    from mentorhub.settings import get_settings
+
+    return get_settings().oidc_allow_loopback
+
+
+def check_issuer_url(issuer: str, *, allow_loopback: bool | None = None) -> str:
+    """The checks on an issuer as typed (no network): https, a public host; plain http to
+    loopback only where `MENTORHUB_OIDC_ALLOW_LOOPBACK` allows it. Raises `ValueError`."""
+    if allow_loopback is None:
+        allow_loopback = _loopback_setting()
+    try:
+        parts = outbound.check_url(issuer, allow_loopback=allow_loopback)
+    except outbound.AddressRefused as exc:
+        raise ValueError(f"an issuer {exc}") from None
     if parts.query or parts.fragment:
         raise ValueError("an issuer has no query or fragment")
     return issuer
 
 
-class OidcClient:
-    """Caches each issuer's metadata and keys; one per process."""
+def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower().rstrip("."), parts.port or default
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+
+def same_origin(url: str, issuer: str) -> bool:
+    try:
+        return _origin(urlsplit(url)) == _origin(urlsplit(issuer))
+    except ValueError:
+        return False
+
+
+_warned_loopback = False
+
+
+def _warn_loopback() -> None:
+    """Loopback providers outside the embedded default: allowed, but never quietly."""
+    global _warned_loopback
+    if _warned_loopback or os.environ.get("MENTORHUB_EMBEDDED") == "1":
+        return
+    _warned_loopback = True
+    log.warning(
+        "MENTORHUB_OIDC_ALLOW_LOOPBACK is on outside the embedded default: identity "
+        "providers may be reached over plain http on this machine's loopback. Turn it off "
+        "in production."
+    )
+
+
+class OidcClient:
+    """Caches each issuer's metadata and keys; one per process.
+
+    `http` is no longer used for provider traffic: every request goes through `outbound`,
+    whose transport connects only to checked addresses. It is still accepted so that callers
+    written against the old signature keep working. `allow_loopback` defaults to the
+    `MENTORHUB_OIDC_ALLOW_LOOPBACK` setting."""
+
+    def __init__(
+        self, http: httpx.AsyncClient | None = None, *, allow_loopback: bool | None = None
+    ) -> None:
         self.http = http
+        self.allow_loopback = _loopback_setting() if allow_loopback is None else allow_loopback
+        if self.allow_loopback:
+            _warn_loopback()
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
         self._keys: dict[str, KeySet] = {}
 
@@ -83,30 +151,80 @@ class OidcClient:
         cached = self._metadata.get(issuer)
         if cached is not None and time.monotonic() - cached[0] < METADATA_TTL:
             return cached[1]
-        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
-            response = await self.http.get(url)
-            response.raise_for_status()
-            data: dict[str, Any] = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise OidcError(
-                f"the identity provider could not be reached ({type(exc).__name__})"
-            ) from None
+            check_issuer_url(issuer, allow_loopback=self.allow_loopback)
+        except ValueError as exc:
+            log.warning("identity provider %s refused: %s", issuer, exc)
+            raise OidcError(UNREACHABLE) from None
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        data = await self._get(url, issuer)
         if data.get("issuer") != issuer:
             raise OidcError("the identity provider's discovery document names another issuer")
+        for key in ENDPOINTS:
+            endpoint = data.get(key)
+            if endpoint is None and key == "end_session_endpoint":
+                continue
+            try:
+                await self._check_endpoint(endpoint, issuer)
+            except outbound.OutboundError as exc:
+                log.warning("identity provider %s: %s %r refused: %s", issuer, key, endpoint, exc)
+                if key == "end_session_endpoint":
+                    data = {k: v for k, v in data.items() if k != key}  # no logout there
+                    continue
+                raise OidcError(UNREACHABLE) from None
         self._metadata[issuer] = (time.monotonic(), data)
+        return data
+
+    def _loopback_for(self, url: str, issuer: str) -> bool:
+        """Loopback is allowed (where it is at all) only on the issuer's own origin."""
+        return self.allow_loopback and same_origin(url, issuer)
+
+    async def _check_endpoint(self, endpoint: object, issuer: str) -> None:
+        """An endpoint from discovery: on the issuer's origin, or https on a host whose
+        every address is public (the browser is sent to some of these; the rest are checked
+        again, and pinned, when fetched)."""
+        if not isinstance(endpoint, str):
+            raise outbound.OutboundError("missing or not a string")
+        loopback = self._loopback_for(endpoint, issuer)
+        parts = outbound.check_url(endpoint, allow_loopback=loopback)
+        if same_origin(endpoint, issuer):
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        with anyio.fail_after(outbound.CONNECT_TIMEOUT):
+            await outbound.resolve(parts.hostname or "", port, allow_loopback=loopback)
+
+    async def _request(
+        self, method: str, url: str, issuer: str, **kwargs: Any
+    ) -> tuple[int, dict[str, Any]]:
+        try:
+            status, data = await outbound.request_json(
+                method, url, allow_loopback=self._loopback_for(url, issuer), **kwargs
+            )
+        except (outbound.OutboundError, TimeoutError) as exc:
+            log.warning("identity provider %s: %s %s failed: %s", issuer, method, url, exc)
+            raise OidcError(UNREACHABLE) from None
+        if not isinstance(data, dict):
+            log.warning("identity provider %s: %s answered JSON that is not an object", issuer, url)
+            raise OidcError(UNREACHABLE)
+        return status, data
+
+    async def _get(self, url: str, issuer: str) -> dict[str, Any]:
+        status, data = await self._request("GET", url, issuer)
+        if status != 200:
+            log.warning("identity provider %s: %s answered %s", issuer, url, status)
+            raise OidcError(UNREACHABLE)
         return data
 
     async def _keyset(self, issuer: str, *, refresh: bool = False) -> KeySet:
         if not refresh and issuer in self._keys:
             return self._keys[issuer]
         meta = await self.metadata(issuer)
+        data = await self._get(meta["jwks_uri"], issuer)
         try:
-            response = await self.http.get(meta["jwks_uri"])
-            response.raise_for_status()
-            keys = KeySet.import_key_set(response.json())
-        except (httpx.HTTPError, ValueError, KeyError, JoseError) as exc:
-            raise OidcError(f"the identity provider's keys could not be read ({exc})") from None
+            keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError, JoseError) as exc:
+            log.warning("identity provider %s: its keys could not be read: %s", issuer, exc)
+            raise OidcError(UNREACHABLE) from None
         self._keys[issuer] = keys
         return keys
 
@@ -159,18 +277,22 @@ class OidcClient:
             code=code,
             code_verifier=pending.code_verifier,
         )
-        try:
-            response = await self.http.post(
-                meta["token_endpoint"],
-                content=body,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                auth=httpx.BasicAuth(quote(config.client_id), quote(config.client_secret)),
+        status, token = await self._request(
+            "POST",
+            meta["token_endpoint"],
+            config.issuer,
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=httpx.BasicAuth(quote(config.client_id), quote(config.client_secret)),
+        )
+        if status != 200:
+            error = token.get("error")
+            if not (isinstance(error, str) and re.fullmatch(r"[a-z_]{1,64}", error)):
+                error = "error"
+            log.warning(
+                "identity provider %s: the token endpoint answered %s", config.issuer, status
             )
-            token: dict[str, Any] = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise OidcError(f"the code could not be exchanged ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise OidcError(f"the code could not be exchanged ({token.get('error', 'error')})")
+            raise OidcError(f"the code could not be exchanged ({error})")
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise OidcError("the identity provider sent no ID token")
@@ -223,4 +345,4 @@ class OidcClient:
         }
         if id_token:
             query["id_token_hint"] = id_token
-        return f"{endpoint}?{urlencode(query)}"
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"

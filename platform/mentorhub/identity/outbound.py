@@ -1,0 +1,351 @@
+"""Outbound requests to identity providers, safe against server-side request forgery.
+
+A tenant admin types an issuer URL, and the provider's discovery document names more URLs
+(`jwks_uri`, `token_endpoint`, ...); the product fetches them and POSTs the client secret to
+one. Without care that lets anyone who controls a form or a discovery document make the
+server talk to its own network: the cloud metadata service at 169.254.169.254, a database
+on 10.x, an admin port on 127.0.0.1. So every URL fetched here is:
+
+- https only (plain http only to loopback, and only when loopback is allowed: the embedded
+  default and the tests, `MENTORHUB_OIDC_ALLOW_LOOPBACK`);
+- resolved once, every address checked (no private, loopback, link-local, multicast,
+  reserved, unspecified or shared addresses, IPv4 or IPv6, IPv4-mapped included), and then
+  connected to *that* address: a custom httpcore network backend does the lookup, so there
+  is no second lookup a DNS-rebinding attacker could answer differently. TLS still checks
+  the certificate against the URL's host name (httpcore sends that name as SNI and Host);
+- never redirected, bounded in time (connect 3 s, 5 s in all) and size (512 KB).
+
+Every failure is one `OutboundError`; its text is for the server log only. Callers show the
+same neutral message whatever went wrong, so the form cannot be used as a port scanner.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import ssl
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+import anyio
+import httpcore
+import httpx
+
+CONNECT_TIMEOUT = 3.0
+TOTAL_TIMEOUT = 5.0
+MAX_BYTES = 512 * 1024
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: Host names that mean "this machine" whatever DNS says.
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+#: Ranges `ipaddress` does not flag but that must never be reached from here.
+_EXTRA_BLOCKED = [
+    ipaddress.ip_network("100.64.0.0/10"),  # carrier-grade NAT (shared address space)
+    ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments
+    ipaddress.ip_network("198.18.0.0/15"),  # benchmarking
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use IPv4/IPv6 translation
+]
+
+
+class OutboundError(Exception):
+    """A provider URL could not be fetched; the message is for the server log only."""
+
+
+class AddressRefused(OutboundError):
+    """The URL, or an address its host resolves to, may not be reached from the server."""
+
+
+def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo, NAT64), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in ipaddress.ip_network("64:ff9b::/96"):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_allowed(address: IPAddress, *, allow_loopback: bool) -> bool:
+    """Whether the server may connect to `address`: a public unicast address (or, when
+    loopback is allowed, a loopback one)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id:
+            return False
+        inner = _embedded_v4(address)
+        if inner is not None:
+            return address_allowed(inner, allow_loopback=allow_loopback)
+    if address.is_loopback:
+        return allow_loopback
+    return not (
+        address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or (isinstance(address, ipaddress.IPv6Address) and address.is_site_local)
+        or not address.is_global
+        or any(address in net for net in _EXTRA_BLOCKED if net.version == address.version)
+    )
+
+
+def _literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def is_loopback_host(host: str) -> bool:
+    """A loopback IP literal or a name that always means this machine."""
+    host = host.lower().rstrip(".")
+    literal = _literal(host)
+    if literal is not None:
+        if isinstance(literal, ipaddress.IPv6Address) and literal.ipv4_mapped is not None:
+            return literal.ipv4_mapped.is_loopback
+        return literal.is_loopback
+    return host in LOOPBACK_NAMES or host.endswith(".localhost")
+
+
+def check_url(url: str, *, allow_loopback: bool) -> SplitResult:
+    """The checks that need no network. Raises `AddressRefused` whose message is a plain
+    predicate ("must be an https:// URL") to put after the field's name: it names nothing
+    the server looked up, so it may be shown to whoever typed the URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise AddressRefused("is not a well-formed URL") from None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise AddressRefused("names no host")
+    if parts.username is not None or parts.password is not None:
+        raise AddressRefused("may not contain a user name or password")
+    if parts.fragment:
+        raise AddressRefused("may not contain a fragment")
+    loopback = is_loopback_host(host)
+    if parts.scheme == "http":
+        if not (allow_loopback and loopback):
+            raise AddressRefused(
+                "must be an https:// URL (http only on loopback, where that is allowed)"
+                if loopback
+                else "must be an https:// URL"
+            )
+    elif parts.scheme != "https":
+        raise AddressRefused("must be an https:// URL")
+    if loopback and not allow_loopback:
+        raise AddressRefused("must be a public host, not this machine")
+    literal = _literal(host)
+    if literal is not None and not address_allowed(literal, allow_loopback=allow_loopback):
+        raise AddressRefused("must be a public host, not a private or reserved address")
+    if port == 0:
+        raise AddressRefused("may not use port 0")
+    return parts
+
+
+async def resolve(host: str, port: int, *, allow_loopback: bool) -> list[str]:
+    """Every address `host` resolves to, each checked; refuses if any is not allowed (a
+    name that mixes public and private answers is not trusted with either)."""
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OutboundError(f"{host} could not be resolved: {exc}") from None
+    addresses: list[str] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        text = str(sockaddr[0])
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and len(sockaddr) > 3 and sockaddr[3]:
+            raise AddressRefused(f"{host} resolves to a scoped address {text}")
+        if not address_allowed(address, allow_loopback=allow_loopback):
+            raise AddressRefused(f"{host} resolves to {address}, which may not be reached")
+        if text not in addresses:
+            addresses.append(text)
+    if not addresses:
+        raise OutboundError(f"{host} resolves to no address")
+    return addresses
+
+
+class CheckedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer with the address check in the one place a connection is
+    made: resolve, check, connect to the checked address. The HTTP layer above keeps the
+    URL's host for `Host` and for TLS (SNI and certificate name)."""
+
+    def __init__(self, *, allow_loopback: bool) -> None:
+        self.allow_loopback = allow_loopback
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        with anyio.fail_after(timeout):
+            addresses = await resolve(host, port, allow_loopback=self.allow_loopback)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise AddressRefused("Unix sockets are never reached from here")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+@contextmanager
+def _mapped(request: httpx.Request) -> Iterator[None]:
+    """httpcore's exceptions as httpx's, so callers deal with one family."""
+    try:
+        yield
+    except httpcore.TimeoutException as exc:
+        raise httpx.TimeoutException(str(exc), request=request) from exc
+    except (
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        httpcore.ProxyError,
+        httpcore.UnsupportedProtocol,
+    ) as exc:
+        raise httpx.TransportError(str(exc), request=request) from exc
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, stream: AsyncIterator[bytes] | Any, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped(self._request):
+            async for chunk in self._stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            await self._stream.aclose()
+
+
+class CheckedTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over an httpcore pool that connects only through
+    `CheckedBackend` (httpx 0.28 has no public way to give its own transport a backend)."""
+
+    def __init__(self, *, allow_loopback: bool, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context or _ssl_context(),
+            max_connections=4,
+            network_backend=CheckedBackend(allow_loopback=allow_loopback),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped(request):
+            response = await self._pool.handle_async_request(core)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream, request),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """Loading the CA bundle takes tens of milliseconds: once per process."""
+    return httpx.create_ssl_context()
+
+
+def checked_client(
+    *, allow_loopback: bool, ssl_context: ssl.SSLContext | None = None
+) -> httpx.AsyncClient:
+    """An httpx client that reaches only checked addresses: no redirects, no proxies from
+    the environment (a proxy would make the connection, unchecked), short timeouts."""
+    return httpx.AsyncClient(
+        transport=CheckedTransport(allow_loopback=allow_loopback, ssl_context=ssl_context),
+        follow_redirects=False,
+        trust_env=False,
+        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+    )
+
+
+async def request_json(
+    method: str,
+    url: str,
+    *,
+    allow_loopback: bool,
+    max_bytes: int = MAX_BYTES,
+    ssl_context: ssl.SSLContext | None = None,
+    **kwargs: Any,
+) -> tuple[int, Any]:
+    """(status, decoded JSON body) of one request to a checked address; any redirect,
+    failure, oversize or non-JSON body raises `OutboundError`."""
+    check_url(url, allow_loopback=allow_loopback)
+    headers = {**kwargs.pop("headers", {}), "Accept-Encoding": "identity"}
+    try:
+        with anyio.fail_after(TOTAL_TIMEOUT):
+            async with (
+                checked_client(allow_loopback=allow_loopback, ssl_context=ssl_context) as http,
+                http.stream(method, url, headers=headers, **kwargs) as response,
+            ):
+                if response.is_redirect:
+                    raise OutboundError(f"{url} answered a redirect, which is not followed")
+                if response.headers.get("content-encoding", "identity") != "identity":
+                    raise OutboundError(f"{url} answered compressed although asked not to")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise OutboundError(f"{url} answered more than {max_bytes} bytes")
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise OutboundError(f"{url} answered more than {max_bytes} bytes")
+                status = response.status_code
+    except TimeoutError:
+        raise OutboundError(f"{url} did not answer within {TOTAL_TIMEOUT:g} s") from None
+    except httpx.HTTPError as exc:
+        raise OutboundError(f"{url}: {type(exc).__name__}: {exc}") from None
+    except OSError as exc:  # TLS errors included
+        raise OutboundError(f"{url}: {type(exc).__name__}: {exc}") from None
+    try:
+        return status, json.loads(bytes(body))
+    except ValueError:
+        raise OutboundError(f"{url} answered {status} with a body that is not JSON") from None
