@@ -126,8 +126,8 @@ def tenants() -> None:
 def tenants_load(directory: str | None) -> None:
     """Create or update tenants from their files (default: the tenants/ folder)."""
     from mentorhub.db import Database
-    from mentorhub.tenancy.demo import load_tenants
     from mentorhub.tenancy.errors import TenantFilesError
+    from mentorhub.tenancy.loading import load_tenants
 
     settings = _production_settings()
     assert settings.app_database_url is not None

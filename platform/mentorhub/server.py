@@ -15,10 +15,11 @@ import uvicorn
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.demo import seed_demo_members
 from mentorhub.identity import demo_idp
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
-from mentorhub.tenancy.demo import load_tenants, seed_demo_members
+from mentorhub.tenancy.loading import load_tenants
 
 
 class _OwnedServer(uvicorn.Server):

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.settings import get_settings
-from mentorhub.tenancy.demo import load_tenants
+from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.services import set_status
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,7 @@ import uuid
 
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
-from mentorhub.schemes.model import Branding, TenantInfo
+from mentorhub.schemes.rules import Branding, TenantInfo
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
 

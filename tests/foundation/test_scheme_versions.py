@@ -14,8 +14,8 @@ from mentorhub.schemes import SchemeError, load_tenant_file
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.schemes.services import current_scheme, store_version
 from mentorhub.settings import get_settings
-from mentorhub.tenancy.demo import load_tenants
 from mentorhub.tenancy.errors import TenantFilesError
+from mentorhub.tenancy.loading import load_tenants
 from tests.foundation.helpers import make_tenant
 
 

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from mentorhub.schemes import Event, FactsError, PairFacts, timeline
-from mentorhub.schemes.model import Period
+from mentorhub.schemes.rules import Period
 from tests.schemes.conftest import tenant
 
 D = date

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mentorhub.schemes import Event, PairFacts, relationship_span, timeline
 from mentorhub.schemes.calendar import is_business_day
-from mentorhub.schemes.model import (
+from mentorhub.schemes.rules import (
     AgreedByPairCadence,
     FirstBusinessDayWhen,
     Period,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mentorhub.matching.model import parse_criteria
+from mentorhub.matching.input import parse_criteria
 from mentorhub.schemes import (
     Problem,
     SchemeError,

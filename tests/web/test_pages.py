@@ -12,7 +12,7 @@ from httpx import AsyncClient
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.settings import Settings, get_settings
-from mentorhub.tenancy.demo import load_tenants
+from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
 from tests.support import SLUGS, serving

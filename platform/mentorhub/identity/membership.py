@@ -19,7 +19,7 @@ from mentorhub.db.session import current_tenant
 from mentorhub.identity import audit
 from mentorhub.identity.models import Member, MembershipLapse, MembershipStatus, Role
 from mentorhub.identity.oidc import OidcError, ProviderConfig
-from mentorhub.schemes.model import Scheme
+from mentorhub.schemes.rules import Scheme
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

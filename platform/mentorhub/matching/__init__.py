@@ -12,7 +12,7 @@ functions and render the results.
 """
 
 from mentorhub.matching.cohort import CohortResult, Pair, Unmatched, assign_cohort
-from mentorhub.matching.model import (
+from mentorhub.matching.input import (
     KINDS,
     Criterion,
     InputError,

@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 
 from mentorhub.matching.cohort import assign_cohort
-from mentorhub.matching.model import InputError, Instance, parse_instance
+from mentorhub.matching.input import InputError, Instance, parse_instance
 from mentorhub.matching.suggest import suggest as suggest_for
 from mentorhub.matching.vector import keep_freed_memory
 

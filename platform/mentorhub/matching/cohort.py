@@ -79,7 +79,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra, maximum_flow
 
-from mentorhub.matching.model import Instance
+from mentorhub.matching.input import Instance
 from mentorhub.matching.vector import F64, I64, Bool, ScoreTable
 
 _BLOCK_ROWS = 32

@@ -30,7 +30,7 @@ Kinds (``hard`` default in brackets):
 Structural rules, always hard, checked before the criteria: the mentee's ``conflicts`` and
 ``declined`` mentor ids, and pairs the coordinator ``forbidden``. Capacity is a property of
 the mentor rather than of a pair; suggestions skip full mentors and cohort assignment never
-exceeds free places (see :mod:`mentorhub.matching.model`).
+exceeds free places (see :mod:`mentorhub.matching.input`).
 
 This module is the readable definition. :mod:`mentorhub.matching.vector` computes the same
 numbers for whole blocks with NumPy; tests hold the two equal.
@@ -42,7 +42,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mentorhub.matching.model import Criterion, Instance, Person
+from mentorhub.matching.input import Criterion, Instance, Person
 
 EARTH_RADIUS_KM = 6371.0
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mentorhub.matching.model import Instance
+from mentorhub.matching.input import Instance
 from mentorhub.matching.scoring import PairScore, score_people
 from mentorhub.matching.vector import F64, I64, Bool, ScoreTable
 

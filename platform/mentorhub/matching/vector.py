@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mentorhub.matching.model import Criterion, Instance
+from mentorhub.matching.input import Criterion, Instance
 from mentorhub.matching.scoring import EARTH_RADIUS_KM
 
 F64 = npt.NDArray[np.float64]

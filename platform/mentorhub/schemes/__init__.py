@@ -22,7 +22,7 @@ from mentorhub.schemes.loader import (
     parse_tenant_file,
     scheme_document,
 )
-from mentorhub.schemes.model import Scheme, TenantInfo
+from mentorhub.schemes.rules import Scheme, TenantInfo
 from mentorhub.schemes.timeline import (
     Event,
     PairFacts,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from mentorhub.schemes.calendar import MONTH_NAMES
-from mentorhub.schemes.model import (
+from mentorhub.schemes.rules import (
     AfterEachMeetingWhen,
     AgreedByPairCadence,
     CalendarMonthCadence,

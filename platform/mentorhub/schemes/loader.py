@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from mentorhub.schemes.errors import Problem, SchemeError
-from mentorhub.schemes.model import Scheme, TenantInfo
+from mentorhub.schemes.rules import Scheme, TenantInfo
 from mentorhub.schemes.validate import _scheme_found, _tenant_found, parse_scheme
 
 __all__ = [

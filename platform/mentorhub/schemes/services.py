@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorhub.db.session import current_tenant
 from mentorhub.schemes.errors import Problem, SchemeError
 from mentorhub.schemes.loader import scheme_document
-from mentorhub.schemes.model import Scheme
 from mentorhub.schemes.models import SchemeVersion
+from mentorhub.schemes.rules import Scheme
 from mentorhub.schemes.validate import parse_scheme
 
 

@@ -43,7 +43,7 @@ from mentorhub.schemes.calendar import (
     next_business_day,
 )
 from mentorhub.schemes.errors import FactsError
-from mentorhub.schemes.model import (
+from mentorhub.schemes.rules import (
     AfterEachMeetingWhen,
     AgreedByPairCadence,
     CalendarMonthCadence,

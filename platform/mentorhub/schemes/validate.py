@@ -26,7 +26,7 @@ import msgspec.inspect as mi
 
 from mentorhub.schemes.calendar import add_period, check_jurisdiction
 from mentorhub.schemes.errors import Problem, SchemeError
-from mentorhub.schemes.model import (
+from mentorhub.schemes.rules import (
     AgreedByPairCadence,
     Application,
     Checkpoint,

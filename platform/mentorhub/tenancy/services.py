@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
-from mentorhub.schemes.model import TenantInfo
+from mentorhub.schemes.rules import TenantInfo
 from mentorhub.tenancy.models import Tenant, TenantDomain
 
 

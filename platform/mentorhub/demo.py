@@ -1,20 +1,19 @@
-"""Loading the tenant files, and the demo members of the embedded default."""
+"""The embedded default's demo data: a platform admin and, in every tenant, one member per
+demo role (the demo identity provider lists them to sign in as). Never used in production.
+
+It lives outside `mentorhub.tenancy` because it creates identity rows: tenancy stays below
+identity (identity imports tenancy, never the other way round)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
 from mentorhub.db import Database
 from mentorhub.identity.models import Member, Role
-from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
-from mentorhub.schemes.services import store_version
-from mentorhub.tenancy.errors import TenantFilesError
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
-from mentorhub.tenancy.services import upsert_tenant
 
 PLATFORM_ADMIN_EMAIL = "platform.admin@mentorhub.localhost"
 
@@ -38,42 +37,6 @@ DEMO_MEMBERS = (
 
 def demo_email(slug: str, key: str) -> str:
     return f"{key}@{slug}.localhost"
-
-
-def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
-    """Validate every file first, so a bad one is reported with all the others' problems
-    and nothing is loaded."""
-    paths = sorted(tenants_dir.glob("*.toml"))
-    if not paths:
-        raise TenantFilesError(f"{tenants_dir}: no tenant files (*.toml)")
-    files: list[TenantFile] = []
-    problems: list[str] = []
-    for path in paths:
-        try:
-            files.append(load_tenant_file(path))
-        except SchemeError as exc:
-            problems.extend(str(p) for p in exc.problems)
-    if problems:
-        raise TenantFilesError("\n".join(problems))
-    return files
-
-
-async def load_tenants(
-    db: Database, tenants_dir: Path, *, files: list[TenantFile] | None = None
-) -> list[Tenant]:
-    """Create or update every tenant in `tenants_dir` (or the `files` already read from it)
-    and store its scheme version. Each tenant's work is one transaction, and nothing starts
-    until every file is valid."""
-    files = files if files is not None else read_tenant_dir(tenants_dir)
-    async with db.platform() as session:
-        tenants = [await upsert_tenant(session, f.tenant) for f in files]
-    for tenant, file in zip(tenants, files, strict=True):
-        async with db.tenant(tenant.id) as session:
-            try:
-                await store_version(session, file.scheme, file.path)
-            except SchemeError as exc:
-                raise TenantFilesError("\n".join(str(p) for p in exc.problems)) from None
-    return tenants
 
 
 async def seed_demo_members(db: Database, tenants: list[Tenant]) -> None:

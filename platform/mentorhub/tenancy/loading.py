@@ -1,0 +1,51 @@
+"""Loading the tenant files into the database: every file validated first, then each tenant
+created or updated and its scheme version stored. Production (`mentorhub tenants load`) and
+the embedded default both load tenants this way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mentorhub.db import Database
+from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
+from mentorhub.schemes.services import store_version
+from mentorhub.tenancy.errors import TenantFilesError
+from mentorhub.tenancy.models import Tenant
+from mentorhub.tenancy.services import upsert_tenant
+
+
+def read_tenant_dir(tenants_dir: Path) -> list[TenantFile]:
+    """Validate every file first, so a bad one is reported with all the others' problems
+    and nothing is loaded."""
+    paths = sorted(tenants_dir.glob("*.toml"))
+    if not paths:
+        raise TenantFilesError(f"{tenants_dir}: no tenant files (*.toml)")
+    files: list[TenantFile] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            files.append(load_tenant_file(path))
+        except SchemeError as exc:
+            problems.extend(str(p) for p in exc.problems)
+    if problems:
+        raise TenantFilesError("\n".join(problems))
+    return files
+
+
+async def load_tenants(
+    db: Database, tenants_dir: Path, *, files: list[TenantFile] | None = None
+) -> list[Tenant]:
+    """Create or update every tenant in `tenants_dir` (or the `files` already read from it)
+    and store its scheme version. The tenants themselves are one platform transaction (a
+    hostname another tenant serves raises :class:`TenantConflict` and changes nothing); each
+    tenant's scheme version is then its own transaction."""
+    files = files if files is not None else read_tenant_dir(tenants_dir)
+    async with db.platform() as session:
+        tenants = [await upsert_tenant(session, f.tenant) for f in files]
+    for tenant, file in zip(tenants, files, strict=True):
+        async with db.tenant(tenant.id) as session:
+            try:
+                await store_version(session, file.scheme, file.path)
+            except SchemeError as exc:
+                raise TenantFilesError("\n".join(str(p) for p in exc.problems)) from None
+    return tenants
