@@ -126,7 +126,7 @@ def tenants() -> None:
 def tenants_load(directory: str | None) -> None:
     """Create or update tenants from their files (default: the tenants/ folder)."""
     from mentorhub.db import Database
-    from mentorhub.tenancy.errors import TenantFilesError
+    from mentorhub.tenancy.errors import TenantConflict, TenantFilesError
     from mentorhub.tenancy.loading import load_tenants
 
     settings = _production_settings()
@@ -141,7 +141,8 @@ def tenants_load(directory: str | None) -> None:
 
     try:
         slugs = asyncio.run(run())
-    except TenantFilesError as exc:
+    except (TenantFilesError, TenantConflict) as exc:
+        # A conflict rolls the platform transaction back: no tenant is created or changed.
         raise click.ClickException(str(exc)) from None
     click.echo("loaded: " + ", ".join(slugs))
 

@@ -3,3 +3,7 @@
 
 class TenantFilesError(ValueError):
     """A tenants folder that cannot be loaded; the message lists every problem."""
+
+
+class TenantConflict(ValueError):
+    """A tenant file claims a hostname another tenant already serves."""

@@ -10,11 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
 from mentorhub.schemes.rules import TenantInfo
+from mentorhub.tenancy.errors import TenantConflict
 from mentorhub.tenancy.models import Tenant, TenantDomain
 
-
-class TenantConflict(ValueError):
-    pass
+__all__ = [
+    "TenantConflict",
+    "find_by_hostname",
+    "find_by_slug",
+    "list_tenants",
+    "set_status",
+    "upsert_tenant",
+]
 
 
 async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
