@@ -30,7 +30,8 @@ def names(servers: Servers, slugs: list[str]) -> dict[str, str]:
         db = Database.connect(servers.app_url, pool_size=1)
         try:
             async with db.platform() as s:
-                rows = await s.execute(select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs)))
+                query = select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs))
+                rows = await s.execute(query)
                 return {slug: name for slug, name in rows.all()}
         finally:
             await db.dispose()
