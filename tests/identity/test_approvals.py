@@ -164,7 +164,9 @@ async def test_link_on_another_tenant_changes_nothing(
     tenant_b: Tenant,
 ) -> None:
     request, token = await new_request(db, settings, tenant_a)
-    page = await client.get(f"/t/{SLUG_A}/approvals/{token}")
+    # A form token valid on B (tokens are bound to their tenant: A's is refused on B).
+    _, b_token = await new_request(db, settings, tenant_b)
+    page = await client.get(f"/t/{SLUG_B}/approvals/{b_token}")
     for where, headers in ((f"/t/{SLUG_B}", {}), ("", {"host": f"{SLUG_B}.example.org"})):
         shown = await client.get(f"{where}/approvals/{token}", headers=headers)
         assert shown.status_code == 404

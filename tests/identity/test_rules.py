@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from mentorhub.app import create_app
 from mentorhub.identity.guards import CHECKS, PUBLIC, litestar_options
 from mentorhub.settings import get_settings
+from mentorhub.web.security import CSRFProtection
 from tests.conftest import Servers
 
 
@@ -54,7 +55,7 @@ def test_a_route_without_a_rule_is_refused() -> None:
 
 
 def test_every_state_changing_route_is_under_csrf(servers: Servers) -> None:
-    """Litestar's CSRF middleware checks every unsafe method unless a handler opts out;
+    """Our CSRF middleware (web/security.py) checks every unsafe method unless a handler opts out;
     none of the application's handlers does (the demo provider's token endpoint, a
     server-to-server call, is not mounted outside the embedded default)."""
     litestar = create_app(get_settings()).app
@@ -66,4 +67,7 @@ def test_every_state_changing_route_is_under_csrf(servers: Servers) -> None:
                 unsafe.append(handler)
                 assert not handler.opt.get("exclude_from_csrf"), handler.handler_name
     assert len(unsafe) >= 6
-    assert litestar.csrf_config is not None  # type: ignore[attr-defined]
+    assert any(  # on the application, so on every route
+        getattr(m, "middleware", None) is CSRFProtection
+        for m in litestar.middleware  # type: ignore[attr-defined]
+    )
