@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
 from litestar import Litestar, Request, Response
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.logging.config import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -22,12 +21,17 @@ from mentorhub.db import Database
 from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
-from mentorhub.identity.secrets import derive_key
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import views
 from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
+from mentorhub.web.security import (
+    CSRF_REFUSED,
+    CSRFProtection,
+    install_security_headers,
+    register_template_callables,
+)
 
 
 def _page_tenant(request: Request[Any, Any, Any]) -> Tenant | None:
@@ -39,7 +43,7 @@ def _page_tenant(request: Request[Any, Any, Any]) -> Tenant | None:
 
 #: Framework messages that mean nothing to a member, in plain words.
 PLAIN_DETAIL = {
-    "CSRF token verification failed": (
+    CSRF_REFUSED: (
         "This form had expired or did not come from this site. Go back, reload the page "
         "and try again."
     ),
@@ -104,16 +108,10 @@ def _logging_config(settings: Settings) -> LoggingConfig:
     )
 
 
-def _csrf_config(settings: Settings) -> CSRFConfig:
-    secret = derive_key(settings.secret_key or "", "csrf").hex()
-    return CSRFConfig(
-        secret=secret,
-        cookie_name="mentorhub_csrf",
-        cookie_httponly=True,
-        cookie_samesite="lax",
-        # Plain http only on the embedded default (localhost); everywhere else https.
-        cookie_secure=not (settings.embedded or os.environ.get("MENTORHUB_EMBEDDED") == "1"),
-    )
+def _csrf_config(settings: Settings) -> DefineMiddleware:
+    """Our CSRF check (tokens bound to the session and tenant; `web/security.py`), not
+    Litestar's CSRFConfig, which accepts any valid cookie-and-token pair."""
+    return DefineMiddleware(CSRFProtection, secret_key=settings.secret_key or "")
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> TenantRouting:
@@ -165,9 +163,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         },
         guards=[enforce_rule],
         openapi_config=None,  # server-rendered pages; no published API schema
-        csrf_config=_csrf_config(settings),
+        middleware=[_csrf_config(settings)],
         template_config=TemplateConfig(
-            directory=settings.templates_dir, engine=JinjaTemplateEngine
+            directory=settings.templates_dir,
+            engine=JinjaTemplateEngine,
+            engine_callback=register_template_callables,
         ),
         exception_handlers={
             NotFoundException: _not_found,
@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         debug=settings.debug,
     )
     litestar.state.settings = settings
+    install_security_headers(litestar)  # CSP, HSTS, no-store…: every response Litestar gives
     if demo_idp.enabled(settings):
         litestar.state.demo_idp = demo_idp.DemoIdentityProvider(settings)
     # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.
