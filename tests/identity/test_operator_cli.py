@@ -171,7 +171,7 @@ async def test_an_operator_opens_an_association_and_its_admin_signs_in(
         (
             ["sso", "{slug}", "--issuer", "{issuer}", "--client-id", "x", "--scopes", "email"],
             "s",
-            "--scopes must include openid",
+            "--scopes: must include openid",
         ),
         (["sso", "{slug}", "--issuer", "{issuer}", "--client-id", "x"], "", "no client secret"),
     ],

@@ -5,12 +5,15 @@ sign-on. These commands close that loop from the operator's shell:
 
 - `platform-admin EMAIL` lists a platform administrator (they then sign in at
   `/platform/login` through the platform's own provider, `MENTORHUB_PLATFORM_OIDC_*`);
-- `sso SLUG --issuer URL --client-id ID` stores the association's OpenID Connect provider after
-  fetching its discovery document; the client secret is read from
-  `MENTORHUB_SSO_CLIENT_SECRET` or asked for without echo, never taken as an argument (it
-  would show in the process list and the shell history);
-- `tenant-admin SLUG EMAIL` lists the association's first administrator: their first sign-in
-  with that (verified) e-mail address links the account and they hold the tenant admin role.
+- `sso SLUG --issuer URL --client-id ID` stores the association's OpenID Connect provider
+  (`services.configure_sso`, the same checks as the admin page) and makes it the *active*
+  one at once: the operator needs no test sign-in, unlike an admin's change on the page; the
+  client secret is read from `MENTORHUB_SSO_CLIENT_SECRET` or asked for without echo, never
+  taken as an argument (it would show in the process list and the shell history);
+- `tenant-admin SLUG EMAIL` lists the association's first administrator
+  (`services.change_roles`): their first sign-in with that (verified) e-mail address links
+  the account and they hold the tenant admin role; sessions they already have end, so the
+  role holds at once.
 
 Each change is recorded in the tenant's audit log with the actor "operator (command line)".
 Bad input changes nothing and exits 1 with one line saying what is wrong.
@@ -27,14 +30,16 @@ from typing import TypeVar
 
 import click
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from mentorhub.db import Database
-from mentorhub.identity import audit
 from mentorhub.identity.membership import EMAIL
-from mentorhub.identity.models import Member
-from mentorhub.identity.oidc import OidcClient, OidcError, check_issuer_url
-from mentorhub.identity.providers import save_provider
+from mentorhub.identity.models import Role
+from mentorhub.identity.oidc import OidcClient
+from mentorhub.identity.providers import DEFAULT_SCOPES
+from mentorhub.identity.services import SsoForm, SsoProblems, change_roles, configure_sso
+from mentorhub.identity.sessions import SessionStore
 from mentorhub.settings import Settings, SettingsError, get_settings
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from mentorhub.tenancy.services import find_by_slug
@@ -115,7 +120,7 @@ def platform_admin(email: str, name: str | None) -> None:
 @click.argument("slug")
 @click.option("--issuer", required=True, help="the provider's issuer URL (https://)")
 @click.option("--client-id", required=True)
-@click.option("--scopes", default="openid email profile", show_default=True)
+@click.option("--scopes", default=DEFAULT_SCOPES, show_default=True)
 @click.option("--membership-claim", default=None, help="ID-token claim giving membership status")
 @click.option("--roles-claim", default=None, help="ID-token claim listing MentorHub roles")
 def sso(
@@ -126,53 +131,44 @@ def sso(
     membership_claim: str | None,
     roles_claim: str | None,
 ) -> None:
-    """Store SLUG's OpenID Connect provider (its discovery document must answer)."""
+    """Make SLUG's active OpenID Connect provider (checked like the admin page, discovery
+    included). Active at once, without the test sign-in an admin's change waits for: you
+    are the operator. Audited as "sso_configured" by the operator."""
     settings = _settings()
     if settings.secret_key is None:
         raise click.ClickException(
             "MENTORHUB_SECRET_KEY is not set (it encrypts the client secret at rest)"
         )
-    issuer = issuer.strip().rstrip("/")
-    try:
-        check_issuer_url(issuer)
-    except ValueError as exc:
-        raise click.ClickException(f"--issuer: {exc}") from None
-    if "openid" not in scopes.split():
-        raise click.ClickException("--scopes must include openid")
     secret = os.environ.get(SECRET_ENV)
     if secret is None and sys.stdin.isatty():
         secret = click.prompt("Client secret", hide_input=True, default="", show_default=False)
     if not (secret or "").strip():
         raise click.ClickException(f"no client secret (set {SECRET_ENV}, or run in a terminal)")
-    assert secret is not None
-    mapping = {
-        key: claim
-        for key, claim in (("membership", membership_claim), ("roles", roles_claim))
-        if claim
-    }
+    form = SsoForm(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret or "",
+        scopes=scopes,
+        membership_claim=membership_claim or "",
+        roles_claim=roles_claim or "",
+    )
     secret_key = settings.secret_key
 
-    async def work(db: Database) -> None:
+    async def work(db: Database) -> str:
         tenant = await _tenant(db, slug)
         async with httpx.AsyncClient(timeout=10) as http:
             try:
-                await OidcClient(http).metadata(issuer)
-            except OidcError as exc:
-                raise click.ClickException(f"--issuer: {exc}") from None
-        async with db.tenant(tenant.id) as session:
-            await save_provider(
-                session,
-                secret_key,
-                issuer=issuer,
-                client_id=client_id,
-                client_secret=secret.strip(),
-                scopes=scopes,
-                claim_mapping=mapping,
-            )
-            audit.record(session, "sso_configured", actor=OPERATOR, details={"issuer": issuer})
+                saved = await configure_sso(
+                    db, tenant.id, secret_key, OidcClient(http), form, actor=OPERATOR, activate=True
+                )
+            except SsoProblems as exc:
+                raise click.ClickException(
+                    "; ".join(f"--{p.field.replace('_', '-')}: {p.detail}" for p in exc.problems)
+                ) from None
+        return saved.issuer
 
-    _run(settings, work)
-    click.echo(f"{slug}: members now sign in at {issuer}")
+    stored = _run(settings, work)
+    click.echo(f"{slug}: members now sign in at {stored}")
 
 
 @identity.command("tenant-admin")
@@ -184,33 +180,35 @@ def tenant_admin(slug: str, email: str, name: str | None) -> None:
     settings = _settings()
     address = _email(email)
 
-    async def work(db: Database) -> str:
+    async def work(db: Database) -> bool:
         tenant = await _tenant(db, slug)
-        async with db.tenant(tenant.id) as session:
-            member = (
-                await session.execute(select(Member).where(func.lower(Member.email) == address))
-            ).scalar_one_or_none()
-            if member is not None and "tenant_admin" in member.roles:
-                return "already is"
-            before = sorted(member.roles) if member is not None else []
-            if member is None:
-                member = Member(
-                    tenant_id=tenant.id,
-                    id=uuid.uuid4(),
-                    email=address,
-                    display_name=(name or address)[:200],
-                    roles=[],
-                )
-                session.add(member)
-            member.roles = sorted({*before, "tenant_admin"})
-            audit.record(
-                session,
-                "role_change",
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        try:
+            change = await change_roles(
+                db,
+                tenant.id,
+                email=address,
+                name=name,
+                add=[Role.TENANT_ADMIN],
                 actor=OPERATOR,
-                subject=address,
-                details={"from": before, "to": member.roles},
+                sessions=_sessions(settings, redis),
             )
-            return "is now"
+        finally:
+            if redis is not None:
+                await redis.aclose()
+        return change.changed
 
-    outcome = _run(settings, work)
-    click.echo(f"{address} {outcome} an administrator of {slug}")
+    changed = _run(settings, work)
+    click.echo(f"{address} {'is now' if changed else 'already is'} an administrator of {slug}")
+
+
+def _sessions(settings: Settings, redis: Redis | None) -> SessionStore | None:
+    """The session store, so a role change ends the member's sessions (production has
+    REDIS_URL; without it there are no sessions to end)."""
+    if redis is None:
+        return None
+    return SessionStore(
+        redis,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )

@@ -34,8 +34,8 @@ from mentorhub.db import Database
 from mentorhub.identity.guards import PUBLIC
 from mentorhub.identity.models import Member
 from mentorhub.identity.oidc import ProviderConfig
-from mentorhub.identity.providers import save_provider
 from mentorhub.identity.secrets import derive_key
+from mentorhub.identity.services import provision_default_provider
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from mentorhub.tenancy.services import find_by_slug
@@ -96,7 +96,9 @@ class DemoIdentityProvider:
 
 
 async def provision(db: Database, settings: Settings, tenants: list[Tenant], origin: str) -> None:
-    """Make the demo provider each tenant's identity provider (embedded start-up)."""
+    """The demo provider for each tenant that has no provider (embedded start-up). Rows that
+    are the demo provider (`is_demo`) follow `origin` (a restart on another port); rows an
+    admin chose are never touched. `services.provision_default_provider` audits changes."""
     global _EMBEDDED_PROCESS
     if os.environ.get("MENTORHUB_EMBEDDED") != "1":
         raise DemoProviderRefused(
@@ -106,16 +108,30 @@ async def provision(db: Database, settings: Settings, tenants: list[Tenant], ori
     _PLATFORM_ORIGIN[:] = [origin]
     assert settings.secret_key is not None
     for tenant in tenants:
-        async with db.tenant(tenant.id) as session:
-            await save_provider(
-                session,
-                settings.secret_key,
+        await provision_default_provider(
+            db,
+            tenant.id,
+            settings.secret_key,
+            ProviderConfig(
                 issuer=f"{origin}{PATH}/{tenant.slug}",
                 client_id=client_id(tenant.slug),
                 client_secret=client_secret(settings, tenant),
                 scopes="openid email profile",
                 claim_mapping={"membership": "membership_status"},
-            )
+            ),
+            is_default=lambda issuer, client, slug=tenant.slug: is_demo(slug, issuer, client),
+        )
+
+
+def is_demo(slug: str, issuer: str, client: str) -> bool:
+    """Whether a stored provider is this tenant's demo provider, at whatever port: a
+    loopback issuer at the demo path with the demo client id."""
+    parts = urlsplit(issuer)
+    return (
+        client == client_id(slug)
+        and parts.hostname in LOOPBACK
+        and parts.path.rstrip("/") == f"{PATH}/{slug}"
+    )
 
 
 PLATFORM_REALM = "_platform"  # tenant slugs never contain "_"

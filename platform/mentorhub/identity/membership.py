@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.session import current_tenant
-from mentorhub.identity import audit
-from mentorhub.identity.models import Member, MembershipLapse, MembershipStatus, Role
+from mentorhub.identity.models import Member, MembershipLapse, MembershipStatus
 from mentorhub.identity.oidc import OidcError, ProviderConfig
 from mentorhub.schemes.rules import Scheme
 
@@ -93,18 +92,7 @@ async def sign_in_member(
         value = str(claims[membership_claim]).lower()
         if value in set(MembershipStatus):
             set_membership(session, member, value, source="claim")
-    roles_claim = mapping.get("roles")
-    if roles_claim and isinstance(claims.get(roles_claim), list):
-        roles = sorted({r for r in claims[roles_claim] if r in set(Role)})
-        if roles != sorted(member.roles):
-            audit.record(
-                session,
-                "role_change",
-                actor=config.issuer,
-                subject=member.email,
-                details={"from": sorted(member.roles), "to": roles},
-            )
-            member.roles = roles
+    # A mapped roles claim is applied by `services.sign_in` (the one role-change step).
     await session.flush()
     return member
 

@@ -1,0 +1,550 @@
+"""Identity actions: each is one function, one tenant transaction and its audit row; what
+must follow the commit (ending a member's sessions in Redis) happens after it, in the action,
+whenever the caller hands it the session store.
+
+- `change_roles`: the one way a member's roles change (admin page, operator command line);
+  `sign_in` applies an ID-token roles claim through the same step, `apply_roles`.
+- `configure_sso`: the one place an association's single sign-on settings are checked and
+  stored: pending until a test sign-in succeeds (`complete_sso_test`), or active at once when
+  the operator says so.
+- `provision_default_provider`: the embedded default's demo provider, created only where a
+  tenant has none and followed to a new origin, never overwriting an admin's settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db import Database
+from mentorhub.db.access import get_in_tenant
+from mentorhub.identity import audit
+from mentorhub.identity.approvals import decide
+from mentorhub.identity.membership import sign_in_member
+from mentorhub.identity.models import (
+    ApprovalRequest,
+    IdentityProvider,
+    Member,
+    ProviderStatus,
+    Role,
+)
+from mentorhub.identity.oidc import (
+    OidcClient,
+    OidcError,
+    Pending,
+    ProviderConfig,
+    check_issuer_url,
+)
+from mentorhub.identity.providers import (
+    DEFAULT_SCOPES,
+    StoredProvider,
+    promote,
+    rows_by_status,
+    save_provider,
+    stored,
+    to_config,
+)
+from mentorhub.identity.roster import RosterRow, apply_roster
+from mentorhub.identity.secrets import encrypt_secret
+from mentorhub.identity.sessions import SessionStore
+
+# --- roles -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    member_id: uuid.UUID
+    email: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    created: bool = False
+    kept_own_admin: bool = False  # the actor tried to drop their own admin role
+
+    @property
+    def changed(self) -> bool:
+        return self.created or self.before != self.after
+
+
+def known_roles(values: Iterable[object]) -> list[str]:
+    """The MentorHub roles among `values`, sorted; anything else is dropped."""
+    return sorted({v for v in values if isinstance(v, str) and v in set(Role)})
+
+
+def apply_roles(session: AsyncSession, member: Member, roles: list[str], *, actor: str) -> bool:
+    """In the caller's transaction: set the roles and audit the change, if it is one."""
+    before = sorted(member.roles or [])
+    if roles == before:
+        return False
+    audit.record(
+        session,
+        "role_change",
+        actor=actor,
+        subject=member.email,
+        details={"from": before, "to": roles},
+    )
+    member.roles = roles
+    return True
+
+
+async def change_roles(
+    db: Database,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str,
+    member_id: uuid.UUID | str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    roles: Iterable[str] | None = None,
+    add: Iterable[str] = (),
+    sessions: SessionStore | None = None,
+) -> RoleChange:
+    """Set (`roles`) or extend (`add`) one member's roles, found by `member_id` (NotFound if
+    absent) or by `email` (listed now if absent, linked at their first verified sign-in).
+    An actor never removes their own admin role (a tenant keeps an administrator). After the
+    commit the member's sessions end (they carry roles), so the change holds at once."""
+    if (member_id is None) == (email is None):
+        raise ValueError("name the member by id or by e-mail")
+    created = kept = False
+    async with db.tenant(tenant_id) as session:
+        if member_id is not None:
+            member = await get_in_tenant(session, Member, member_id, what="member")
+        else:
+            address = (email or "").lower()
+            found = (
+                await session.execute(select(Member).where(func.lower(Member.email) == address))
+            ).scalar_one_or_none()
+            if found is None:
+                found = Member(
+                    tenant_id=tenant_id,
+                    id=uuid.uuid4(),
+                    email=address,
+                    display_name=(name or address)[:200],
+                    roles=[],
+                )
+                session.add(found)
+                created = True
+            member = found
+        before = sorted(member.roles or [])
+        wanted = set(before if roles is None else roles) | set(add)
+        if (
+            member.email.lower() == actor.lower()
+            and Role.TENANT_ADMIN in before
+            and Role.TENANT_ADMIN not in wanted
+        ):
+            wanted.add(Role.TENANT_ADMIN)
+            kept = True
+        after = known_roles(wanted)
+        apply_roles(session, member, after, actor=actor)
+        change = RoleChange(member.id, member.email, tuple(before), tuple(after), created, kept)
+    if change.before != change.after and sessions is not None:
+        await sessions.revoke_member(str(tenant_id), str(change.member_id))
+    return change
+
+
+# --- sign-in -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    member_id: uuid.UUID
+    email: str
+    display_name: str
+    roles: tuple[str, ...]
+
+
+def roles_claimed(config: ProviderConfig, claims: dict[str, Any]) -> list[str] | None:
+    """The roles an ID token grants through the mapped claim, or None (no such mapping)."""
+    name = config.claim_mapping.get("roles")
+    value = claims.get(name) if name else None
+    return known_roles(value) if isinstance(value, list) else None
+
+
+async def sign_in(
+    db: Database,
+    tenant_id: uuid.UUID,
+    config: ProviderConfig,
+    claims: dict[str, Any],
+    *,
+    sessions: SessionStore | None = None,
+) -> SignedIn:
+    """A verified ID token signs a member in: found, linked or created, membership and roles
+    from the mapped claims, audited; OidcError when the claims cannot name a member. A
+    roles claim that changes the roles ends the member's other sessions after the commit."""
+    async with db.tenant(tenant_id) as session:
+        member = await sign_in_member(session, config, claims)
+        claimed = roles_claimed(config, claims)
+        changed = claimed is not None and apply_roles(session, member, claimed, actor=config.issuer)
+        audit.record(
+            session,
+            "login",
+            actor=member.email,
+            details={"issuer": config.issuer, "roles": sorted(member.roles)},
+        )
+        await session.flush()
+        done = SignedIn(member.id, member.email, member.display_name, tuple(sorted(member.roles)))
+    if changed and sessions is not None:
+        await sessions.revoke_member(str(tenant_id), str(done.member_id))
+    return done
+
+
+async def record_login_failure(db: Database, tenant_id: uuid.UUID, reason: str) -> None:
+    async with db.tenant(tenant_id) as session:
+        audit.record(session, "login_failed", actor=None, details={"reason": reason})
+
+
+async def record_logout(db: Database, tenant_id: uuid.UUID, actor: str) -> None:
+    async with db.tenant(tenant_id) as session:
+        audit.record(session, "logout", actor=actor)
+
+
+# --- single sign-on ----------------------------------------------------------------------
+
+LIMITS = {"issuer": 500, "client_id": 255, "client_secret": 1000, "scopes": 500, "claim": 100}
+
+
+@dataclass(frozen=True)
+class SsoForm:
+    """Single sign-on settings as entered. An empty secret keeps the stored one for the same
+    issuer and client ID."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    scopes: str = ""
+    membership_claim: str = ""
+    roles_claim: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # issuer, client_id, client_secret, scopes, membership_claim, roles_claim
+    detail: str  # follows the field's name: "Scopes: must include openid"
+
+
+class SsoProblems(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.detail}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SsoOverview:
+    active: StoredProvider | None
+    pending: StoredProvider | None
+
+
+async def sso_overview(db: Database, tenant_id: uuid.UUID, secret_key: str) -> SsoOverview:
+    async with db.tenant(tenant_id) as session:
+        rows = await rows_by_status(session)
+    active, pending = rows.get(ProviderStatus.ACTIVE), rows.get(ProviderStatus.PENDING)
+    return SsoOverview(
+        active=stored(active, secret_key) if active else None,
+        pending=stored(pending, secret_key) if pending else None,
+    )
+
+
+async def active_config(
+    db: Database, tenant_id: uuid.UUID, secret_key: str
+) -> ProviderConfig | None:
+    """The provider members sign in through, if any."""
+    async with db.tenant(tenant_id) as session:
+        row = (await rows_by_status(session)).get(ProviderStatus.ACTIVE)
+        return to_config(row, secret_key) if row is not None else None
+
+
+def _control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def _checked(form: SsoForm) -> tuple[dict[str, str], list[Problem]]:
+    values = {
+        "issuer": form.issuer.strip().rstrip("/"),
+        "client_id": form.client_id.strip(),
+        "client_secret": form.client_secret.strip(),
+        "scopes": " ".join(form.scopes.split()) or DEFAULT_SCOPES,
+        "membership_claim": form.membership_claim.strip(),
+        "roles_claim": form.roles_claim.strip(),
+    }
+    problems: list[Problem] = []
+    for field, value in values.items():
+        limit = LIMITS.get(field, LIMITS["claim"])
+        if len(value) > limit:
+            problems.append(Problem(field, f"is longer than {limit} characters"))
+        elif _control(value):
+            problems.append(Problem(field, "contains characters that cannot be part of it"))
+    if not any(p.field == "issuer" for p in problems):
+        try:
+            check_issuer_url(values["issuer"])
+        except ValueError as exc:
+            problems.append(Problem("issuer", str(exc)))
+    if not values["client_id"]:
+        problems.append(Problem("client_id", "is needed"))
+    if "openid" not in values["scopes"].split():
+        problems.append(Problem("scopes", "must include openid"))
+    return values, problems
+
+
+@dataclass(frozen=True)
+class SsoSaved:
+    status: str  # "active", "pending" or "unchanged"
+    issuer: str
+
+
+async def configure_sso(
+    db: Database,
+    tenant_id: uuid.UUID,
+    secret_key: str,
+    oidc: OidcClient,
+    form: SsoForm,
+    *,
+    actor: str,
+    activate: bool = False,
+) -> SsoSaved:
+    """Check `form` (lengths, issuer URL, scopes, the provider's discovery document) and
+    store it as the pending provider, to be activated by a successful test sign-in; with
+    `activate` (the operator) as the active one at once. SsoProblems lists every problem;
+    then nothing changes. Settings equal to the active ones change nothing (and withdraw a
+    pending change)."""
+    values, problems = _checked(form)
+    async with db.tenant(tenant_id) as session:
+        rows = list((await rows_by_status(session)).values())
+        reusable = [
+            to_config(r, secret_key).client_secret
+            for r in rows
+            if r.issuer == values["issuer"] and r.client_id == values["client_id"]
+        ]
+        active_row = next((r for r in rows if r.status == ProviderStatus.ACTIVE), None)
+        active = to_config(active_row, secret_key) if active_row else None
+    secret = values["client_secret"] or (reusable[0] if reusable else "")
+    if not secret and values["client_id"]:
+        problems.append(Problem("client_secret", "is needed for a new issuer or client ID"))
+    elif not secret:
+        problems.append(Problem("client_secret", "is needed"))
+    if not problems:
+        try:
+            await oidc.metadata(values["issuer"])
+        except OidcError as exc:
+            problems.append(Problem("issuer", str(exc)))
+    if problems:
+        raise SsoProblems(problems)
+    mapping = {
+        key: values[f"{key}_claim"] for key in ("membership", "roles") if values[f"{key}_claim"]
+    }
+    wanted = ProviderConfig(
+        values["issuer"],
+        values["client_id"],
+        secret,
+        values["scopes"],
+        {"email": "email", "name": "name", **mapping},
+    )
+    status = ProviderStatus.ACTIVE if activate else ProviderStatus.PENDING
+    async with db.tenant(tenant_id) as session:
+        rows_now = await rows_by_status(session)
+        if not activate and active is not None and active == wanted:
+            withdrawn = rows_now.get(ProviderStatus.PENDING)
+            if withdrawn is not None:
+                await session.delete(withdrawn)
+                audit.record(
+                    session,
+                    "sso_pending_withdrawn",
+                    actor=actor,
+                    details={"issuer": withdrawn.issuer},
+                )
+            return SsoSaved("unchanged", wanted.issuer)
+        if activate and (pending := rows_now.get(ProviderStatus.PENDING)) is not None:
+            await session.delete(pending)  # the operator's choice replaces an untested change
+        await save_provider(
+            session,
+            secret_key,
+            issuer=wanted.issuer,
+            client_id=wanted.client_id,
+            client_secret=secret,
+            scopes=wanted.scopes,
+            claim_mapping=mapping,
+            status=status,
+        )
+        if activate and active is not None and active.issuer != wanted.issuer:
+            await _relink_members(session, active.issuer)
+        audit.record(
+            session,
+            "sso_configured",
+            actor=actor,
+            details={"issuer": wanted.issuer, "client_id": wanted.client_id, "status": status},
+        )
+    return SsoSaved(str(status), wanted.issuer)
+
+
+async def _relink_members(session: AsyncSession, old_issuer: str) -> None:
+    """Members known by the old provider's subjects are linked again, by their verified
+    e-mail address, at their first sign-in through the new provider."""
+    await session.execute(
+        update(Member)
+        .where(Member.issuer == old_issuer)
+        .values(issuer=None, subject=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def sso_test_target(
+    db: Database, tenant_id: uuid.UUID, secret_key: str
+) -> StoredProvider | None:
+    """The pending provider a test sign-in goes through, if there is one."""
+    return (await sso_overview(db, tenant_id, secret_key)).pending
+
+
+@dataclass(frozen=True)
+class SsoTestResult:
+    activated: bool
+    issuer: str | None
+    reason: str | None = None
+
+
+async def complete_sso_test(
+    db: Database,
+    tenant_id: uuid.UUID,
+    secret_key: str,
+    oidc: OidcClient,
+    provider_id: str,
+    pending: Pending,
+    params: dict[str, str],
+    *,
+    actor: str,
+) -> SsoTestResult:
+    """The answer to a test sign-in through the pending provider: a valid ID token makes it
+    the active provider (one transaction, "sso_activated"); anything else leaves the active
+    one in place and records why on the pending one ("sso_test_failed")."""
+
+    async def pending_row(session: AsyncSession) -> IdentityProvider | None:
+        row = (await rows_by_status(session)).get(ProviderStatus.PENDING)
+        return row if row is not None and str(row.id) == provider_id else None
+
+    async with db.tenant(tenant_id) as session:
+        row = await pending_row(session)
+        config = to_config(row, secret_key) if row is not None else None
+    if config is None:
+        return SsoTestResult(
+            False, None, "the settings being tested were changed or already activated"
+        )
+    try:
+        await oidc.finish(config, pending, params)
+    except OidcError as exc:
+        reason = str(exc)[:300]
+        async with db.tenant(tenant_id) as session:
+            row = await pending_row(session)
+            if row is not None:
+                row.test_error, row.tested_at = reason, datetime.now(UTC)
+            audit.record(
+                session,
+                "sso_test_failed",
+                actor=actor,
+                details={"issuer": config.issuer, "reason": reason},
+            )
+        return SsoTestResult(False, config.issuer, reason)
+    async with db.tenant(tenant_id) as session:
+        row = await pending_row(session)
+        if row is None:
+            return SsoTestResult(False, None, "the settings being tested were changed meanwhile")
+        row.tested_at = datetime.now(UTC)
+        previous = await promote(session, row)
+        if previous is not None and previous.issuer != row.issuer:
+            await _relink_members(session, previous.issuer)
+        audit.record(
+            session,
+            "sso_activated",
+            actor=actor,
+            details={
+                "issuer": row.issuer,
+                "client_id": row.client_id,
+                "previous": previous.issuer if previous is not None else None,
+            },
+        )
+    return SsoTestResult(True, config.issuer)
+
+
+EMBEDDED_ACTOR = "embedded default (start-up)"
+
+
+async def provision_default_provider(
+    db: Database,
+    tenant_id: uuid.UUID,
+    secret_key: str,
+    config: ProviderConfig,
+    *,
+    is_default: Callable[[str, str], bool],
+) -> str:
+    """The embedded default's provider for one tenant: created only when the tenant has
+    none; rows that are the default provider (`is_default(issuer, client_id)`) follow it to
+    `config` (a new port); any other row, an admin's choice, is left alone. Returns
+    "created", "updated" or "unchanged"; each change is audited."""
+    async with db.tenant(tenant_id) as session:
+        rows = await rows_by_status(session)
+        if not rows:
+            await save_provider(
+                session,
+                secret_key,
+                issuer=config.issuer,
+                client_id=config.client_id,
+                client_secret=config.client_secret,
+                scopes=config.scopes,
+                claim_mapping=config.claim_mapping,
+            )
+            audit.record(
+                session,
+                "sso_configured",
+                actor=EMBEDDED_ACTOR,
+                details={
+                    "issuer": config.issuer,
+                    "client_id": config.client_id,
+                    "status": "active",
+                },
+            )
+            return "created"
+        outcome = "unchanged"
+        for row in rows.values():
+            if not is_default(row.issuer, row.client_id) or (
+                row.issuer == config.issuer
+                and to_config(row, secret_key).client_secret == config.client_secret
+            ):
+                continue
+            previous = row.issuer
+            row.issuer = config.issuer
+            row.client_secret_enc = encrypt_secret(secret_key, tenant_id, config.client_secret)
+            await session.execute(
+                update(Member)
+                .where(Member.issuer == previous)
+                .values(issuer=config.issuer)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                session,
+                "sso_default_moved",
+                actor=EMBEDDED_ACTOR,
+                details={"from": previous, "to": config.issuer, "status": row.status},
+            )
+            outcome = "updated"
+        return outcome
+
+
+# --- roster and approvals ----------------------------------------------------------------
+
+
+async def upload_roster(
+    db: Database, tenant_id: uuid.UUID, rows: list[RosterRow], *, actor: str
+) -> dict[str, int]:
+    """Apply checked roster rows, all or nothing, audited ("roster_upload")."""
+    async with db.tenant(tenant_id) as session:
+        return await apply_roster(session, rows, actor)
+
+
+async def decide_approval(
+    db: Database, tenant_id: uuid.UUID, secret_key: str, token: str, *, decision: str, comment: str
+) -> ApprovalRequest:
+    """An approver's decision through their link, once (LinkProblem otherwise), audited."""
+    async with db.tenant(tenant_id) as session:
+        return await decide(session, secret_key, token, decision=decision, comment=comment)
