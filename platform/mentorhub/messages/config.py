@@ -12,8 +12,8 @@ variable (`SettingsError`, raised by the settings module).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.errors import HeaderParseError
+from email.headerregistry import Address
 from urllib.parse import unquote, urlsplit
 
 SCHEMES = {"smtp": (25, "plain"), "smtp+starttls": (587, "starttls"), "smtps": (465, "tls")}
@@ -82,7 +82,11 @@ def check_address(value: str, name: str) -> str:
         address = Address(addr_spec=value)
     except (HeaderParseError, ValueError, IndexError):
         raise SmtpConfigError(f"{name}={value!r} is not an e-mail address") from None
-    if not address.username or not address.domain or "." not in address.domain.strip("."):
-        if address.domain != "localhost":
-            raise SmtpConfigError(f"{name}={value!r} is not an e-mail address")
+    domain = address.domain
+    if (
+        not address.username
+        or not domain
+        or ("." not in domain.strip(".") and domain != "localhost")
+    ):
+        raise SmtpConfigError(f"{name}={value!r} is not an e-mail address")
     return value

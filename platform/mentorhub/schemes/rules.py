@@ -412,6 +412,8 @@ class Branding(_Model, frozen=True, kw_only=True):
     logo_text: str = ""
     primary_color: str = "#1f4e79"
     accent_color: str = "#c2410c"
+    #: Replies to the association's e-mail go here (Reply-To); empty: no Reply-To.
+    contact_email: str = ""
 
 
 class TenantInfo(_Model, frozen=True, kw_only=True):

@@ -1,0 +1,286 @@
+"""Delivery: the outbox handler that renders one message and hands it to the SMTP server.
+
+Exactly once, as far as SMTP allows. The handler runs in the tenant transaction that holds
+the outbox row's lock and marks it done (`mentorhub.outbox.process`): a duplicate delivery
+of the same outbox row waits for the lock, then finds the row done and does nothing. Before
+sending, the message must still be `pending`; right after the server's 250 it is marked
+`sent` in that same transaction, which commits at once. The one window left is a worker
+killed between the 250 and that commit: the message is then sent again by the redelivery,
+with the *same* `Message-ID` (derived from the tenant and the message id), so receivers that
+dedupe on it — as the mail catcher and the tests' sink do — hold it once.
+
+Errors: a permanent refusal (5xx, an address the server rejects) is recorded on the message
+(`failed`, `last_error`) and in the tenant's audit log, and never retried. A transient one
+(4xx, connection refused or lost, a timeout) is recorded (`attempts`, `last_error`) in its
+own transaction and raised, so Dramatiq retries with back-off and the outbox redelivers; after
+`MAX_ATTEMPTS` it is recorded as failed like a permanent error.
+
+One SMTP connection per worker process (per event loop), opened at the first message, reused
+for every message after it, and reopened after a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+import uuid
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from mentorhub.db import Database
+from mentorhub.identity.models import Member
+from mentorhub.messages.config import SmtpConfig
+from mentorhub.messages.kinds import Category, get_kind
+from mentorhub.messages.models import Message, Status
+from mentorhub.messages.render import Branding, Outgoing, build_email, message_id
+from mentorhub.messages.services import (
+    override_for,
+    reminders_off,
+    renderer,
+    unsubscribe_token,
+)
+from mentorhub.outbox.models import OutboxMessage
+from mentorhub.settings import Settings, get_settings
+from mentorhub.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+
+#: Transient failures after which a message is recorded as failed.
+MAX_ATTEMPTS = 8
+
+
+class TransientDeliveryError(RuntimeError):
+    """Try again later (raised so Dramatiq retries with back-off)."""
+
+
+class PermanentDeliveryError(RuntimeError):
+    pass
+
+
+def require_smtp(settings: Settings) -> None:
+    """Production start-up (web and workers): one clear line, not a failure at first send."""
+    if settings.smtp is None and os.environ.get("MENTORHUB_EMBEDDED") != "1":
+        print(
+            "mentorhub: MENTORHUB_SMTP_URL is not set (production mode sends e-mail through "
+            "it, e.g. smtp+starttls://user:password@mail.example.org)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+
+
+def base_url(settings: Settings, tenant: Tenant | TenantFacts) -> str:
+    """Where the tenant's pages are, for links in mail."""
+    if settings.path_prefix_tenants or not tenant.hostnames:
+        root = os.environ.get("MENTORHUB_BASE_URL", "http://localhost:8000").rstrip("/")
+        return f"{root}/t/{tenant.slug}"
+    return f"https://{tenant.hostnames[0]}"
+
+
+class Mailer:
+    """One SMTP connection, reused; reconnects after any failure."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self.client: aiosmtplib.SMTP | None = None
+        self.lock = asyncio.Lock()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self.client is not None and self.client.is_connected:
+            return self.client
+        c = self.config
+        client = aiosmtplib.SMTP(
+            hostname=c.host,
+            port=c.port,
+            username=c.username,
+            password=c.password,
+            timeout=c.timeout,
+            use_tls=c.security == "tls",
+            start_tls=c.security == "starttls",
+        )
+        await client.connect()
+        self.client = client
+        return client
+
+    async def send(self, email: Outgoing, sender: str, recipient: str) -> None:
+        async with self.lock:
+            try:
+                client = await self._connected()
+                await client.sendmail(sender, [recipient], email.raw)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                codes = [r.code for r in exc.recipients]
+                text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+                if codes and all(code >= 500 for code in codes):
+                    raise PermanentDeliveryError(f"recipient refused: {text}") from None
+                raise TransientDeliveryError(f"recipient deferred: {text}") from None
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                await self.close()  # our configuration, not the message: keep it
+                raise TransientDeliveryError(f"SMTP sign-in refused: {exc.code}") from None
+            except aiosmtplib.SMTPResponseException as exc:
+                if exc.code >= 500:
+                    raise PermanentDeliveryError(f"refused: {exc.code} {exc.message}") from None
+                raise TransientDeliveryError(f"deferred: {exc.code} {exc.message}") from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self.close()
+                reason = str(exc) or type(exc).__name__
+                raise TransientDeliveryError(f"SMTP server unavailable: {reason}") from None
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                if client.is_connected:
+                    await asyncio.wait_for(client.quit(), 2)
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+_mailers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailer] = weakref.WeakKeyDictionary()
+
+
+def mailer(settings: Settings) -> Mailer:
+    """The process's connection for this event loop (asyncio streams belong to their loop)."""
+    if settings.smtp is None:
+        raise TransientDeliveryError("MENTORHUB_SMTP_URL is not set")
+    loop = asyncio.get_running_loop()
+    found = _mailers.get(loop)
+    if found is None or found.config != settings.smtp:
+        found = _mailers[loop] = Mailer(settings.smtp)
+    return found
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    """What mail needs of a tenant, copied out of the ORM (a cached ORM object would be
+    expired by the next rollback)."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    branding: dict[str, Any]
+    hostnames: tuple[str, ...]
+
+
+#: Tenants' names and branding, read once a minute per process rather than per message.
+_tenants: dict[uuid.UUID, tuple[float, TenantFacts]] = {}
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts:
+    cached = _tenants.get(tenant_id)
+    if cached is not None and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+    facts = TenantFacts(
+        tenant.id, tenant.slug, tenant.name, dict(tenant.branding), tuple(tenant.hostnames)
+    )
+    _tenants[tenant_id] = (time.monotonic(), facts)
+    return facts
+
+
+async def render_stored(
+    session: AsyncSession, message: Message, *, unsubscribe_url: str | None
+) -> Outgoing:
+    settings = get_settings()
+    tenant = await _tenant(session, message.tenant_id)
+    recipient_name = None
+    if message.member_id is not None:
+        recipient_name = (
+            await session.execute(select(Member.display_name).where(Member.id == message.member_id))
+        ).scalar_one_or_none()
+    domain = settings.mail_from.partition("@")[2]
+    return build_email(
+        renderer=renderer(),
+        kind=get_kind(message.kind),
+        branding=Branding.from_tenant(tenant.name, tenant.branding),
+        context=dict(message.context),
+        subject=message.subject,
+        to_address=message.to_address,
+        recipient_name=recipient_name,
+        mail_from=settings.mail_from,
+        msg_id=message_id(message.tenant_id, message.id, domain),
+        unsubscribe_url=unsubscribe_url,
+        override=await override_for(session, message.kind),
+    )
+
+
+async def deliver(session: AsyncSession, outbox: OutboxMessage) -> None:
+    """The outbox handler for `message.send` (see the module docstring)."""
+    settings = get_settings()
+    message = (
+        await session.execute(select(Message).where(Message.id == int(outbox.payload["message"])))
+    ).scalar_one_or_none()
+    if message is None or message.status != Status.PENDING:
+        return  # already sent, failed or suppressed: a redelivery does nothing
+    kind = get_kind(message.kind)
+    unsubscribe_url = None
+    if kind.category is Category.REMINDER and message.member_id is not None:
+        if await reminders_off(session, message.member_id):
+            message.status = Status.SUPPRESSED
+            return
+        tenant = await _tenant(session, message.tenant_id)
+        token = unsubscribe_token(settings.secret_key or "", message.tenant_id, message.member_id)
+        unsubscribe_url = f"{base_url(settings, tenant)}/messages/unsubscribe/{token}"
+    email = await render_stored(session, message, unsubscribe_url=unsubscribe_url)
+    try:
+        await mailer(settings).send(email, settings.mail_from, message.to_address)
+    except PermanentDeliveryError as exc:
+        _fail(session, message, str(exc))
+        return
+    except TransientDeliveryError as exc:
+        if message.attempts + 1 >= MAX_ATTEMPTS:
+            _fail(session, message, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+            return
+        await _record_attempt(session, message, str(exc))
+        raise
+    message.status = Status.SENT
+    message.sent_at = _now()
+    message.attempts += 1
+    message.last_error = None
+
+
+def _now() -> Any:
+    from sqlalchemy import func
+
+    return func.now()
+
+
+def _fail(session: AsyncSession, message: Message, error: str) -> None:
+    from mentorhub.identity.audit import record
+
+    message.status = Status.FAILED
+    message.failed_at = _now()
+    message.attempts += 1
+    message.last_error = error[:1000]
+    record(
+        session,
+        "message.failed",
+        actor=None,
+        subject=f"message:{message.id}",
+        details={"kind": message.kind, "to": message.to_address, "error": error[:300]},
+    )
+    log.warning("message %s (%s) not delivered: %s", message.id, message.kind, error)
+
+
+async def _record_attempt(session: AsyncSession, message: Message, error: str) -> None:
+    """Count a transient failure in its own transaction: the handler's is rolled back when
+    the error is raised for a retry."""
+    bind = session.bind
+    if isinstance(bind, AsyncConnection):
+        bind = bind.engine
+    if not isinstance(bind, AsyncEngine):
+        return
+    async with Database(bind).tenant(message.tenant_id) as own:
+        await own.execute(
+            update(Message)
+            .where(Message.id == message.id, Message.status == Status.PENDING)
+            .values(attempts=Message.attempts + 1, last_error=error[:1000])
+        )
+    log.info("message %s deferred (attempt %d): %s", message.id, message.attempts + 1, error)

@@ -1,0 +1,212 @@
+"""Turn a stored message into the e-mail that goes out: HTML and plain-text parts in the
+association's branding, autoescaped, with a footer saying why the recipient gets it.
+
+Templates live in `templates/email/` (`<kind>.html` and `<kind>.txt`, both extending the
+layout). Compiled templates are cached per process: the file templates by Jinja (no reload
+check per message), a tenant's overridden texts by their source.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.header import Header
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup, escape
+
+from mentorhub.messages.kinds import Category, Kind
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
+
+
+@dataclass(frozen=True)
+class Branding:
+    association: str
+    scheme_name: str
+    logo_text: str = ""
+    primary_color: str = "#1f4e79"
+    accent_color: str = "#c2410c"
+    contact_email: str | None = None
+
+    @classmethod
+    def from_tenant(cls, name: str, branding: dict[str, Any]) -> Branding:
+        def color(key: str, default: str) -> str:
+            value = str(branding.get(key) or default)
+            return value if _COLOR.match(value) else default
+
+        return cls(
+            association=name,
+            scheme_name=str(branding.get("scheme_name") or name),
+            logo_text=str(branding.get("logo_text") or ""),
+            primary_color=color("primary_color", "#1f4e79"),
+            accent_color=color("accent_color", "#c2410c"),
+            contact_email=str(branding.get("contact_email") or "") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Override:
+    subject: str | None = None
+    body: str | None = None
+
+
+class Renderer:
+    """One per process: two Jinja environments over `templates/email` (HTML autoescaped,
+    text not), strict about undefined variables."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        loader = FileSystemLoader(templates_dir / "email")
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "auto_reload": False,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self.html = Environment(autoescape=True, **common)
+        self.text = Environment(autoescape=False, keep_trailing_newline=True, **common)
+        self.html.filters["paragraphs"] = _paragraphs
+
+    def subject(self, kind: Kind, context: dict[str, Any], override: Override | None) -> str:
+        source = override.subject if override and override.subject else kind.subject
+        line = _compiled(self.text, source).render(context)
+        return " ".join(line.split())[:300]
+
+    def parts(
+        self, kind: Kind, context: dict[str, Any], override: Override | None
+    ) -> tuple[str, str]:
+        """(html, text). An overridden body replaces the kind's own block in both parts."""
+        values = {**context, "reason": _compiled(self.text, kind.reason).render(context)}
+        if override and override.body:
+            values["override_text"] = _compiled(self.text, override.body).render(context)
+            return (
+                self.html.get_template("override.html").render(values),
+                self.text.get_template("override.txt").render(values),
+            )
+        return (
+            self.html.get_template(f"{kind.name}.html").render(values),
+            self.text.get_template(f"{kind.name}.txt").render(values),
+        )
+
+
+@lru_cache(maxsize=512)
+def _compiled(env: Environment, source: str) -> Template:
+    return env.from_string(source)
+
+
+def _paragraphs(text: str) -> Markup:
+    """Plain text as HTML paragraphs, escaped (line breaks kept)."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in b.splitlines()))
+        for b in blocks
+    )
+
+
+def message_id(tenant_id: Any, message_id: int, domain: str) -> str:
+    """Stable for a message whatever the delivery attempt: receivers dedupe on it."""
+    return f"<m{message_id}.{str(tenant_id).replace('-', '')}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A composed e-mail: its wire form (CRLF lines) and the headers, for the record."""
+
+    raw: bytes
+    headers: dict[str, str]
+
+    @property
+    def message_id(self) -> str:
+        return self.headers["Message-ID"]
+
+    def parsed(self) -> EmailMessage:
+        return message_from_bytes(self.raw, policy=default)  # type: ignore[return-value]
+
+
+def _header(value: str) -> str:
+    """One header value: as is when plain ASCII, else RFC 2047 encoded; never a line break."""
+    value = " ".join(value.split())
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _address(name: str | None, address: str) -> str:
+    return formataddr((" ".join(name.split()), address) if name else ("", address), "utf-8")
+
+
+def _part(content_type: str, text: str) -> bytes:
+    body = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    return (
+        f"Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    ).encode() + body
+
+
+def build_email(
+    *,
+    renderer: Renderer,
+    kind: Kind,
+    branding: Branding,
+    context: dict[str, Any],
+    subject: str,
+    to_address: str,
+    recipient_name: str | None,
+    mail_from: str,
+    msg_id: str,
+    unsubscribe_url: str | None,
+    override: Override | None,
+    when: datetime | None = None,
+) -> Outgoing:
+    """Compose the message by hand: the standard library's `EmailMessage` took 80 % of a
+    message's CPU time (header objects, the generator); this writes the same MIME shape
+    (multipart/alternative, text then HTML, base64 parts) directly."""
+    values = {
+        **context,
+        "association": branding.association,
+        "scheme_name": branding.scheme_name,
+        "recipient_name": recipient_name,
+        "brand": branding,
+    }
+    if kind.category is Category.REMINDER:
+        values["unsubscribe_url"] = unsubscribe_url
+    html, text = renderer.parts(kind, values, override)
+    headers = {
+        "From": _address(f"{branding.scheme_name} via MentorHub", mail_from),
+        "To": _address(recipient_name, to_address),
+        "Subject": _header(subject),
+        "Date": format_datetime(when or datetime.now(UTC)),
+        "Message-ID": msg_id,
+        "MIME-Version": "1.0",
+        "Auto-Submitted": "auto-generated",
+        "X-MentorHub-Kind": kind.name,
+    }
+    if branding.contact_email:
+        headers["Reply-To"] = _address(branding.association, branding.contact_email)
+    if kind.category is Category.REMINDER and unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    boundary = f"=_mentorhub_{secrets.token_hex(12)}"
+    headers["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    sep = f"\r\n--{boundary}\r\n".encode()
+    raw = b"".join(
+        (
+            head.encode(),
+            b"\r\nThis is a message in two parts: plain text and HTML.\r\n",
+            sep,
+            _part("text/plain", text),
+            sep,
+            _part("text/html", html),
+            f"\r\n--{boundary}--\r\n".encode(),
+        )
+    )
+    return Outgoing(raw, headers)

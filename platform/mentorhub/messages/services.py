@@ -1,0 +1,303 @@
+"""The one way to send a message, and what members do with theirs.
+
+`send` writes the message and the outbox row that delivers it in the caller's tenant
+transaction: both exist if and only if the caller's change commits. Its `key` is the
+business idempotency key (`checkpoint:<pair>:<checkpoint>:<audience>:<member>`,
+`approval:<request>`…); a second call with a key the tenant already used writes nothing
+(`INSERT … ON CONFLICT DO NOTHING` on a unique index), so a retried action or a clock run
+twice never mails twice. Everything is checked before anything is written: an unknown kind,
+a missing or unknown variable, an address that is not an address, a subject that does not
+render — each raises `MessageError` and nothing is half-sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from typing import Any
+
+import msgspec
+from jinja2 import TemplateError
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db.session import current_tenant
+from mentorhub.identity.models import Member
+from mentorhub.messages.kinds import KINDS, UnknownKind, get_kind
+from mentorhub.messages.models import Message, MessagePreference, TemplateOverride
+from mentorhub.messages.render import Branding, Override, Renderer
+from mentorhub.settings import get_settings
+from mentorhub.tenancy.models import Tenant
+
+OUTBOX_KIND = "message.send"
+
+
+class MessageError(ValueError):
+    """A message cannot be sent as asked; the text says why in plain words."""
+
+
+def check_address(value: str) -> str:
+    """A deliverable address `user@domain.tld` (or `@localhost`), without a display name."""
+    value = value.strip()
+    try:
+        address = Address(addr_spec=value)
+    except (HeaderParseError, ValueError, IndexError):
+        raise MessageError(f"{value[:80]!r} is not an e-mail address") from None
+    domain = address.domain
+    if (
+        not address.username
+        or not domain
+        or any(c.isspace() or ord(c) < 32 for c in value)
+        or (domain != "localhost" and "." not in domain.strip("."))
+        or len(value) > 320
+    ):
+        raise MessageError(f"{value[:80]!r} is not an e-mail address")
+    return value
+
+
+_renderers: dict[str, Renderer] = {}
+
+
+def renderer() -> Renderer:
+    directory = get_settings().templates_dir
+    found = _renderers.get(str(directory))
+    if found is None:
+        found = _renderers[str(directory)] = Renderer(directory)
+    return found
+
+
+def _json(context: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(context))
+    except (TypeError, msgspec.EncodeError) as exc:
+        raise MessageError(f"the message's context cannot be stored: {exc}") from None
+    return value
+
+
+async def override_for(session: AsyncSession, kind: str) -> Override | None:
+    row = (
+        await session.execute(select(TemplateOverride).where(TemplateOverride.kind == kind))
+    ).scalar_one_or_none()
+    return Override(row.subject, row.body) if row is not None else None
+
+
+async def send(
+    session: AsyncSession,
+    tenant: Tenant,
+    kind: str,
+    context: dict[str, Any],
+    key: str,
+    *,
+    to_member: Member | None = None,
+    to_address: str | None = None,
+) -> int | None:
+    """Write one message (to a member, or to an address with no account, e.g. an approver)
+    in the caller's transaction. Returns the new message's id, or None when this tenant
+    already has a message with `key` (nothing is written then)."""
+    from mentorhub.outbox.writer import add_outbox
+
+    if current_tenant(session) != tenant.id:
+        raise MessageError("the message's tenant is not the transaction's tenant")
+    try:
+        spec = get_kind(kind)
+    except UnknownKind as exc:
+        raise MessageError(str(exc.args[0])) from None
+    if (to_member is None) == (to_address is None):
+        raise MessageError("a message goes to a member or to an address, exactly one")
+    if not key or len(key) > 300:
+        raise MessageError("a message needs an idempotency key of at most 300 characters")
+    unknown = set(context) - set(spec.variables)
+    missing = {name for name, required in spec.variables.items() if required} - set(context)
+    if unknown or missing:
+        raise MessageError(
+            f"message {kind!r}: "
+            + "; ".join(
+                ([f"unknown variables {sorted(unknown)}"] if unknown else [])
+                + ([f"missing variables {sorted(missing)}"] if missing else [])
+            )
+        )
+    values = {name: context.get(name, "") for name in spec.variables}
+    address = check_address(to_member.email if to_member is not None else to_address or "")
+    branding = Branding.from_tenant(tenant.name, tenant.branding)
+    try:
+        subject = renderer().subject(
+            spec,
+            {
+                **values,
+                "association": branding.association,
+                "scheme_name": branding.scheme_name,
+                "recipient_name": to_member.display_name if to_member else None,
+            },
+            await override_for(session, kind),
+        )
+    except TemplateError as exc:
+        raise MessageError(f"message {kind!r}: the subject does not render: {exc}") from None
+    inserted = await session.execute(
+        insert(Message.__table__)  # type: ignore[arg-type]
+        .values(
+            tenant_id=tenant.id,
+            key=key,
+            kind=kind,
+            member_id=to_member.id if to_member is not None else None,
+            to_address=address,
+            subject=subject,
+            context=_json(values),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+        .returning(Message.__table__.c.id)
+    )
+    message_id = inserted.scalar_one_or_none()
+    if message_id is None:
+        return None
+    await add_outbox(session, OUTBOX_KIND, {"message": int(message_id)})
+    return int(message_id)
+
+
+async def _deliver(session: AsyncSession, outbox: Any) -> None:
+    from mentorhub.messages.delivery import deliver
+
+    await deliver(session, outbox)
+
+
+def _register() -> None:
+    from mentorhub.outbox.handlers import handler
+
+    handler(OUTBOX_KIND)(_deliver)
+
+
+_register()
+
+
+# --- a member's notifications --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    kind: str
+    subject: str
+    created_at: datetime
+    read: bool
+    status: str
+
+
+async def notifications(
+    session: AsyncSession, member_id: uuid.UUID, *, limit: int = 50, before: int | None = None
+) -> list[Notification]:
+    query = select(
+        Message.id,
+        Message.kind,
+        Message.subject,
+        Message.created_at,
+        Message.read_at,
+        Message.status,
+    ).where(Message.member_id == member_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = await session.execute(query.order_by(Message.id.desc()).limit(limit))
+    return [Notification(i, k, s, c, r is not None, st) for i, k, s, c, r, st in rows.all()]
+
+
+async def unread_count(session: AsyncSession, member_id: uuid.UUID) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.member_id == member_id, Message.read_at.is_(None))
+            )
+        ).scalar_one()
+    )
+
+
+async def mark_read(
+    session: AsyncSession, member_id: uuid.UUID, message_id: int | None = None
+) -> int:
+    """Mark one notification (or all of them) read; only the member's own."""
+    stmt = update(Message).where(Message.member_id == member_id, Message.read_at.is_(None))
+    if message_id is not None:
+        stmt = stmt.where(Message.id == message_id)
+    result = await session.execute(stmt.values(read_at=func.now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def message_text(session: AsyncSession, member_id: uuid.UUID, message_id: int) -> str:
+    """The plain-text body of one of the member's messages, as it was mailed."""
+    from mentorhub.messages.delivery import render_stored
+
+    message = (
+        await session.execute(
+            select(Message).where(Message.id == message_id, Message.member_id == member_id)
+        )
+    ).scalar_one_or_none()
+    if message is None:
+        raise LookupError(message_id)
+    email = await render_stored(session, message, unsubscribe_url=None)
+    body = email.parsed().get_body(preferencelist=("plain",))
+    return body.get_content() if body is not None else ""  # type: ignore[attr-defined]
+
+
+# --- reminders on and off (RFC 8058 one-click unsubscribe) ---------------------------------
+
+
+def unsubscribe_token(secret_key: str, tenant_id: uuid.UUID, member_id: uuid.UUID) -> str:
+    from mentorhub.identity.secrets import derive_key
+
+    key = derive_key(secret_key, "unsubscribe", tenant_id)
+    mac = hmac.new(key, member_id.bytes, hashlib.sha256).hexdigest()[:32]
+    return f"{member_id.hex}.{mac}"
+
+
+def member_from_token(secret_key: str, tenant_id: uuid.UUID, token: str) -> uuid.UUID | None:
+    head, _, _mac = token.partition(".")
+    try:
+        member_id = uuid.UUID(hex=head)
+    except ValueError:
+        return None
+    expected = unsubscribe_token(secret_key, tenant_id, member_id)
+    return member_id if hmac.compare_digest(expected, token) else None
+
+
+async def set_reminders(session: AsyncSession, member_id: uuid.UUID, *, on: bool) -> None:
+    table = MessagePreference.__table__
+    await session.execute(
+        insert(table)  # type: ignore[arg-type]
+        .values(
+            tenant_id=current_tenant(session),
+            member_id=member_id,
+            reminders_off_at=None if on else func.now(),
+        )
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "member_id"],
+            set_={"reminders_off_at": None if on else func.now()},
+        )
+    )
+
+
+async def reminders_off(session: AsyncSession, member_id: uuid.UUID) -> bool:
+    off = (
+        await session.execute(
+            select(MessagePreference.reminders_off_at).where(
+                MessagePreference.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+    return off is not None
+
+
+__all__ = [
+    "KINDS",
+    "OUTBOX_KIND",
+    "MessageError",
+    "Notification",
+    "mark_read",
+    "notifications",
+    "send",
+    "unread_count",
+]
