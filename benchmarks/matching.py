@@ -21,17 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from mentorhub.matching import (
-    Instance,
-    ScoreTable,
-    assign_cohort,
-    parse_instance,
-    reference_scores,
-    suggest,
-    suggest_all,
-)
-from mentorhub.matching.cohort import _assign
-from mentorhub.matching.vector import keep_freed_memory
+from mentorhub.matching import Instance, parse_instance
+from mentorhub.matching.cohort import _assign, assign_cohort
+from mentorhub.matching.scoring import reference_scores
+from mentorhub.matching.suggest import suggest, suggest_all
+from mentorhub.matching.vector import ScoreTable, keep_freed_memory
 
 TOPICS = [f"topic-{i}" for i in range(40)]
 REGIONS = [f"region-{i}" for i in range(12)]

@@ -15,7 +15,8 @@ GOOD: dict[str, Any] = {
     "criteria": [
         {"name": "needs", "kind": "overlap", "field": "topics", "weight": 2},
         {"name": "region", "kind": "same", "field": "region"},
-        {"name": "experience", "kind": "min_gap", "field": "years", "min": 5},
+        # A gate only: weight 0 (a criterion's weight is 1 unless it says otherwise).
+        {"name": "experience", "kind": "min_gap", "field": "years", "min": 5, "weight": 0},
     ],
     "mentees": [
         {"id": "e1", "topics": ["a", "b"], "region": "n", "years": 1, "conflicts": ["r2"]},
@@ -67,7 +68,7 @@ def test_suggest_json_and_table(tmp_path: Path) -> None:
 BAD_CASES: dict[str, tuple[Any, list[str]]] = {
     "unknown kind": (
         GOOD | {"criteria": [{"name": "x", "kind": "telepathy", "field": "f"}]},
-        ["unknown kind 'telepathy'"],
+        ["criteria[0].kind: a string ('telepathy') is not one of"],
     ),
     "missing field": (
         GOOD | {"mentors": [{"id": "r1", "topics": [], "years": 3}, GOOD["mentors"][1]]},
@@ -93,7 +94,8 @@ BAD_CASES: dict[str, tuple[Any, list[str]]] = {
             "mentors": [{"id": "r1", "years": 2, "capacity": -2}],
             "forbidden": [{"mentee": "nobody", "mentor": "r1"}],
         },
-        ["unknown kind 'nope'", "min_gap needs 'min'", "duplicate id",
+        ["criteria[0].kind: a string ('nope') is not one of",
+         "criteria[1].min: required for kind 'min_gap'", "duplicate id",
          "mentees[1] 'e1': field 'years' missing", "'capacity' must be a whole number",
          "names 'ghost'", "forbidden: 'nobody' is no mentee"],
     ),

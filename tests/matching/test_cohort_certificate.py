@@ -26,7 +26,9 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from mentorhub.matching import CohortResult, Instance, ScoreTable, assign_cohort, parse_instance
+from mentorhub.matching import Instance, parse_instance
+from mentorhub.matching.cohort import CohortResult, assign_cohort
+from mentorhub.matching.vector import ScoreTable
 
 REGIONS = [f"g{i}" for i in range(5)]
 TOPICS = [f"t{i}" for i in range(12)]

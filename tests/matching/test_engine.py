@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from mentorhub.matching import (
-    InputError,
-    ScoreTable,
-    assign_cohort,
-    parse_instance,
-    reference_scores,
-    score_pair,
-    suggest,
-)
-from mentorhub.matching.scoring import score_people
+from mentorhub.matching import InputError, parse_instance
+from mentorhub.matching.cohort import assign_cohort
+from mentorhub.matching.scoring import reference_scores, score_pair, score_people
+from mentorhub.matching.suggest import suggest
+from mentorhub.matching.vector import ScoreTable
 from tests.matching.matching_helpers import brute_force, instances, try_parse
 
 SETTINGS = settings(max_examples=300, deadline=None,

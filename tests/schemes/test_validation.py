@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from mentorhub.matching.input import parse_criteria
+from mentorhub.matching.criteria import parse_criteria
 from mentorhub.schemes import (
     Problem,
     SchemeError,
@@ -212,7 +213,7 @@ def test_all_problems_are_listed_at_once_across_sections() -> None:
     checkpoint(data, "first_meeting_agenda")["when"] = {"kind": "offset", "offset_months": 7}
     checkpoint(data, "review_6_months")["when"]["offset_months"] = -1
     data["scheme"]["matching"]["top_n"] = "three"
-    data["scheme"]["matching"]["criteria"][0]["min"] = 2
+    data["scheme"]["matching"]["criteria"][0]["min"] = 2.5  # shared items: whole numbers
     data["scheme"]["meetings"]["session_minutes"] = {"min": 90, "max": 60}
     found = problems(data)
     paths = [p.split(": ")[1] for p in found]
@@ -263,9 +264,9 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
 def test_criteria_are_accepted_by_the_matching_engine() -> None:
     """The matching engine reads [scheme.matching.criteria]; both sides agree on the shape."""
     for slug in SLUGS:
-        criteria = tenant(slug).scheme.matching.criteria_dicts()
-        parsed = parse_criteria(criteria)
-        assert [c.name for c in parsed] == [c["name"] for c in criteria]
+        criteria = tenant(slug).scheme.matching.criteria
+        parsed = parse_criteria(msgspec.to_builtins(criteria))
+        assert parsed == tuple(c.resolved() for c in criteria)
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -13,7 +13,8 @@ from typing import NoReturn
 import click
 
 from mentorhub.matching.cohort import assign_cohort
-from mentorhub.matching.input import InputError, Instance, parse_instance
+from mentorhub.matching.criteria import InputError
+from mentorhub.matching.input import Instance, parse_instance
 from mentorhub.matching.suggest import suggest as suggest_for
 from mentorhub.matching.vector import keep_freed_memory
 

@@ -35,7 +35,8 @@ Coordinator controls (top level, optional)
 - ``forbidden``: ``[{"mentee", "mentor"}]`` pairs never proposed — neither suggested nor
   assigned.
 
-Unknown top-level keys and unknown criterion keys are problems too (a typo such as
+Criteria are checked by :mod:`mentorhub.matching.criteria` (the same check as a scheme
+file's). Unknown top-level keys and unknown criterion keys are problems too (a typo such as
 ``"wieght"`` must not silently fall back to a default).
 """
 
@@ -44,54 +45,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeGuard
+from typing import Any, TypeGuard
 
-Kind = Literal["overlap", "same", "min_gap", "distance", "career_stage", "availability"]
-KINDS: tuple[Kind, ...] = ("overlap", "same", "min_gap", "distance", "career_stage", "availability")
+from mentorhub.matching.criteria import Criterion, InputError, parse_criteria
 
-#: Whether a criterion excludes pairs unless the scheme says otherwise.
-DEFAULT_HARD: dict[str, bool] = {
-    "overlap": False,
-    "same": False,
-    "min_gap": True,
-    "distance": True,
-    "career_stage": True,
-    "availability": True,
-}
-
-RESERVED_FIELDS = frozenset({"id", "conflicts", "declined", "capacity", "assigned"})
-CRITERION_KEYS = frozenset(
-    {"name", "kind", "field", "weight", "min", "max", "order", "hard", "description", "label"}
-)
 TOP_LEVEL_KEYS = frozenset({"criteria", "mentees", "mentors", "pinned", "forbidden"})
 
 Scalar = str | int | float | bool
-
-
-class InputError(ValueError):
-    """Raised with the complete list of problems found in a matching input."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems: list[str] = list(problems)
-        super().__init__("; ".join(self.problems))
-
-
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    """One scoring rule of a scheme. See :mod:`mentorhub.matching.scoring` for the kinds."""
-
-    name: str
-    kind: Kind
-    field: str
-    weight: float
-    hard: bool
-    min: float | None = None
-    max: float | None = None
-    order: tuple[str, ...] = ()
-
-    def label(self) -> str:
-        """How the criterion is named in explanations, e.g. ``min_gap 'experience'``."""
-        return f"{self.kind} '{self.name}'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,125 +110,6 @@ def _finite(value: object) -> TypeGuard[int | float]:
     return _is_number(value) and math.isfinite(float(value))
 
 
-def parse_criteria(
-    raw: object,
-    problems: list[str] | None = None,
-    checkable: list[Criterion] | None = None,
-) -> tuple[Criterion, ...]:
-    """Validate a scheme's criteria list (also used for the ``[matching]`` of tenant files).
-
-    Without ``problems`` it raises :class:`InputError`; with it, problems are appended so a
-    caller can report criteria and people together. ``checkable`` receives the criteria that
-    are invalid but still name a kind and a field, so people's fields can be checked too.
-    """
-    own = problems is None
-    found: list[str] = [] if problems is None else problems
-    out: list[Criterion] = []
-    if not isinstance(raw, list):
-        found.append("criteria: must be a list")
-        raw = []
-    names: set[str] = set()
-    for i, item in enumerate(raw):
-        where = f"criteria[{i}]"
-        if not isinstance(item, Mapping):
-            found.append(f"{where}: must be an object")
-            continue
-        start = len(found)
-        name = item.get("name")
-        if not isinstance(name, str) or not name:
-            found.append(f"{where}: 'name' missing or not a non-empty string")
-            name = f"#{i}"
-        else:
-            where = f"criteria[{i}] '{name}'"
-            if name in names:
-                found.append(f"{where}: duplicate criterion name")
-            names.add(name)
-        for key in sorted(set(item) - CRITERION_KEYS):
-            found.append(f"{where}: unknown key '{key}'")
-        kind = item.get("kind")
-        if kind not in KINDS:
-            found.append(
-                f"{where}: unknown kind {kind!r} (expected one of {', '.join(KINDS)})"
-            )
-        fld = item.get("field")
-        if not isinstance(fld, str) or not fld:
-            found.append(f"{where}: 'field' missing or not a non-empty string")
-        elif fld in RESERVED_FIELDS:
-            found.append(f"{where}: field '{fld}' is reserved")
-        default_weight = 0.0 if kind == "min_gap" else 1.0
-        weight = item.get("weight", default_weight)
-        if not _finite(weight):
-            found.append(f"{where}: 'weight' must be a finite number")
-            weight = default_weight
-        hard = item.get("hard", DEFAULT_HARD.get(str(kind), False))
-        if not isinstance(hard, bool):
-            found.append(f"{where}: 'hard' must be true or false")
-            hard = False
-        lo = item.get("min")
-        hi = item.get("max")
-        order: tuple[str, ...] = ()
-        if lo is not None and not _finite(lo):
-            found.append(f"{where}: 'min' must be a finite number")
-            lo = None
-        if hi is not None and not _finite(hi):
-            found.append(f"{where}: 'max' must be a finite number")
-            hi = None
-        if kind == "min_gap" and lo is None and "min" not in item:
-            found.append(f"{where}: min_gap needs 'min'")
-        if kind == "distance":
-            if hi is None and "max" not in item:
-                found.append(f"{where}: distance needs 'max' (kilometres)")
-            elif hi is not None and float(hi) <= 0:
-                found.append(f"{where}: 'max' must be positive")
-        if kind in ("overlap", "availability", "career_stage") and lo is not None and (
-            float(lo) != int(lo) or (kind != "career_stage" and lo < 0)
-        ):
-            found.append(f"{where}: 'min' must be a whole number" + (
-                "" if kind == "career_stage" else " ≥ 0"))
-        if kind == "career_stage":
-            raw_order = item.get("order")
-            if (
-                not isinstance(raw_order, list)
-                or not raw_order
-                or not all(isinstance(s, str) and s for s in raw_order)
-            ):
-                found.append(f"{where}: career_stage needs 'order', a list of stage names")
-            elif len(set(raw_order)) != len(raw_order):
-                found.append(f"{where}: 'order' repeats a stage")
-            else:
-                order = tuple(raw_order)
-        if len(found) > start:
-            # Still check people's fields against it, so one run lists every problem.
-            if checkable is not None and kind in KINDS and isinstance(fld, str) and fld and (
-                kind != "career_stage" or order
-            ):
-                checkable.append(
-                    Criterion(str(name), kind, fld, 0.0, False, None, None, order)  # type: ignore[arg-type]
-                )
-            continue
-        if kind in ("overlap", "availability"):
-            lo = float(lo) if lo is not None else (1.0 if (hard or kind == "availability") else 0.0)
-        elif kind == "career_stage":
-            lo = float(lo) if lo is not None else 0.0
-        elif lo is not None:
-            lo = float(lo)
-        out.append(
-            Criterion(
-                name=str(name),
-                kind=kind,  # type: ignore[arg-type]
-                field=str(fld),
-                weight=float(weight),  # type: ignore[arg-type]
-                hard=hard,
-                min=lo,
-                max=float(hi) if hi is not None else None,
-                order=order,
-            )
-        )
-    if own and found:
-        raise InputError(found)
-    return tuple(out)
-
-
 def _check_field(value: object, crit: Criterion) -> str | None:
     """Return what is wrong with a person's value for ``crit``, or None if it fits."""
     if crit.kind in ("overlap", "availability"):
@@ -291,8 +132,8 @@ def _check_field(value: object, crit: Criterion) -> str | None:
             or not -180 <= value[1] <= 180
         ):
             return "must be [latitude, longitude] in degrees"
-    elif crit.kind == "career_stage" and value not in crit.order:
-        return f"must be one of {', '.join(crit.order)}"
+    elif crit.kind == "career_stage" and value not in crit.stages():
+        return f"must be one of {', '.join(crit.stages())}"
     return None
 
 
@@ -350,12 +191,12 @@ def _people(
         for crit in criteria:
             if crit.field not in item:
                 problems.append(
-                    f"{where}: field '{crit.field}' missing (read by {crit.label()})"
+                    f"{where}: field '{crit.field}' missing (read by {crit.title()})"
                 )
                 continue
             wrong = _check_field(item[crit.field], crit)
             if wrong:
-                problems.append(f"{where}: field '{crit.field}' {wrong} (read by {crit.label()})")
+                problems.append(f"{where}: field '{crit.field}' {wrong} (read by {crit.title()})")
                 continue
             values[crit.field] = _normalise(item[crit.field], crit)
         capacity = assigned = 0

@@ -1,8 +1,9 @@
 """Scoring a mentee against mentors, with the reasons — the reference (plain Python) scorer.
 
-A scheme lists criteria; each has a ``name``, a ``kind``, the ``field`` it reads on both
-people, a ``weight`` (default 1.0) and, per kind, ``min``/``max``/``order``/``hard``. A pair's
-score is the sum of the criteria's points, added in the order the criteria are listed. A
+A scheme lists criteria (:class:`~mentorhub.matching.criteria.Criterion`, one model for
+scheme files and matching inputs); each has a ``name``, a ``kind``, the ``field`` it reads on
+both people, a ``weight`` (default 1.0) and, per kind, ``min``/``max``/``order``/``hard``. A
+pair's score is the sum of the criteria's points, added in the order the criteria are listed. A
 *hard* criterion that is not met excludes the pair (it is never suggested nor assigned), and
 the explanation names it; a soft one that is not met just gives 0 points.
 
@@ -14,9 +15,8 @@ Kinds (``hard`` default in brackets):
 ``same`` [soft] — scalar field (e.g. region). Points: ``weight`` if equal, else 0 — "region
     where possible". If hard, unequal values exclude the pair.
 ``min_gap`` [hard] — number field (e.g. years of experience). Needs
-    ``mentor − mentee ≥ min`` (Arts Marketing: ``min = 5``). Weight defaults to **0**: the rule
-    is a gate, not a preference; a scheme that also wants to reward it gives a weight, which is
-    added when the gap is met.
+    ``mentor − mentee ≥ min`` (Arts Marketing: ``min = 5``). The weight (default 1.0, as for
+    every kind) is added when the gap is met; a rule meant only as a gate says ``weight = 0``.
 ``distance`` [hard] — field ``[lat, lon]`` in degrees. Great-circle (haversine, R = 6371 km)
     distance ``d`` must be ``≤ max`` km; points ``weight × (1 − d / max)``, so nearer is better.
     Soft: beyond ``max`` gives 0 points.
@@ -42,7 +42,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mentorhub.matching.input import Criterion, Instance, Person
+from mentorhub.matching.criteria import Criterion
+from mentorhub.matching.input import Instance, Person
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -125,7 +126,7 @@ def _criterion(
         detail = f"{d:.1f} km (max {_fmt(top)} km)"
         return (crit.weight * (1.0 - d / top) if ok else 0.0), ok, detail
     # career_stage
-    gap = float(crit.order.index(b) - crit.order.index(a))
+    gap = float(crit.stages().index(b) - crit.stages().index(a))
     ok = gap >= lo
     detail = f"{b} for {a} ({_fmt(gap)} stage(s) ahead, needs ≥ {_fmt(lo)})"
     return (crit.weight / (1.0 + (gap - lo)) if ok else 0.0), ok, detail
@@ -150,7 +151,7 @@ def score_people(instance: Instance, mentee: Person, mentor: Person) -> PairScor
     for crit in instance.criteria:
         points, ok, detail = _criterion(crit, mentee, mentor)
         if not ok and crit.hard and excluded is None:
-            excluded = f"excluded by {crit.label()}: {detail}"
+            excluded = f"excluded by {crit.title()}: {detail}"
         total += points
         parts.append(Contribution(crit.name, crit.kind, points, detail))
     return PairScore(mentee.id, mentor.id, total, tuple(parts), excluded)
@@ -210,6 +211,6 @@ def _criterion_fast(crit: Criterion, mentee: Person, mentor: Person) -> tuple[fl
         d = haversine_km(a, b)
         ok = d <= top
         return (crit.weight * (1.0 - d / top) if ok else 0.0), ok, None
-    gap = float(crit.order.index(b) - crit.order.index(a))
+    gap = float(crit.stages().index(b) - crit.stages().index(a))
     ok = gap >= lo
     return (crit.weight / (1.0 + (gap - lo)) if ok else 0.0), ok, None

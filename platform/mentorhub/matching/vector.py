@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mentorhub.matching.input import Criterion, Instance
+from mentorhub.matching.criteria import Criterion
+from mentorhub.matching.input import Instance
 from mentorhub.matching.scoring import EARTH_RADIUS_KM
 
 F64 = npt.NDArray[np.float64]
@@ -123,10 +124,10 @@ def _prepare(crit: Criterion, instance: Instance) -> _Prepared:
         return _Prepared(crit, trig(me), trig(mo))
     # career_stage: a mentee's stage is one of a few, so precompute each stage's row of
     # points and "met" over all mentors once; a block is then a gather of rows.
-    rank = {stage: i for i, stage in enumerate(crit.order)}
+    rank = {stage: i for i, stage in enumerate(crit.stages())}
     lo = crit.min if crit.min is not None else 0.0
     mentor_rank = np.array([rank[v] for v in mo], dtype=np.float64)
-    gaps = mentor_rank[None, :] - np.arange(len(crit.order), dtype=np.float64)[:, None]
+    gaps = mentor_rank[None, :] - np.arange(len(crit.stages()), dtype=np.float64)[:, None]
     met = gaps >= lo
     denom = (gaps - lo) + 1.0
     points = np.divide(crit.weight, denom, out=np.zeros_like(gaps), where=met)
@@ -279,6 +280,6 @@ class ScoreTable:
             _, met = self._points(prep, rows)
             if met is None:
                 continue
-            labels.append(f"excluded by {prep.crit.label()}")
+            labels.append(f"excluded by {prep.crit.title()}")
             reason[(reason < 0) & ~met[0]] = len(labels) - 1
         return [labels[k] if k >= 0 else None for k in reason.tolist()]

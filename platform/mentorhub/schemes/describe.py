@@ -258,7 +258,7 @@ def _lower_first(text: str) -> str:
 def _criterion(c: Criterion) -> str:
     if c.description:
         return _lower_first(c.description)
-    hard = c.hard
+    hard = c.is_hard
     if c.kind == "min_gap":
         return f"the mentor's {c.field} exceeds the mentee's by at least {c.min:g}"
     if c.kind == "distance":
@@ -292,9 +292,7 @@ def _matching(s: Scheme) -> list[str]:
                    "mentor and mentee accept.")
         if m.rematch_on_decline:
             out.append("If either declines, another match is proposed.")
-    hard = [c for c in m.criteria if c.hard or (c.hard is None and c.kind in
-                                                  ("min_gap", "distance", "career_stage",
-                                                   "availability"))]
+    hard = [c for c in m.criteria if c.is_hard]
     soft = [c for c in m.criteria if c not in hard]
     if hard:
         out.append("A match always respects these rules: "

@@ -17,10 +17,12 @@ Validation (unknown keys, types, ranges, cross-rule checks) lives in
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+
+from mentorhub.matching.criteria import Criterion
 
 __all__ = [
     "AfterEachMeetingWhen",
@@ -78,7 +80,6 @@ CheckpointKind = Literal[
     "quarterly_update",
 ]
 Flow = Literal["coordinator", "suggest_and_accept", "mutual_acceptance"]
-CriterionKind = Literal["overlap", "same", "min_gap", "distance", "career_stage", "availability"]
 
 
 class _Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -316,31 +317,7 @@ class Application(_Model, frozen=True, kw_only=True):
     note: str = ""
 
 
-# --- matching (read by mentorhub.matching) -------------------------------------------------
-
-
-class Criterion(_Model, frozen=True, kw_only=True):
-    """One matching criterion; semantics in :mod:`mentorhub.matching` and describe()."""
-
-    name: Text
-    kind: CriterionKind
-    field: Text
-    weight: NonNegFloat = 1.0
-    min: float | None = None
-    max: float | None = None
-    order: tuple[Text, ...] | None = None
-    hard: bool | None = None
-    description: str | None = None
-    label: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The plain mapping the matching engine's input parser accepts (unset keys left out)."""
-        out: dict[str, Any] = {}
-        for key in self.__struct_fields__:
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = list(value) if isinstance(value, tuple) else value
-        return out
+# --- matching (criteria: mentorhub.matching.criteria) --------------------------------------
 
 
 class Matching(_Model, frozen=True, kw_only=True):
@@ -359,12 +336,9 @@ class Matching(_Model, frozen=True, kw_only=True):
     coordinator_calls_mentors: bool = False
     # When nobody suitable is found: tell the applicant (and invite them to the next cohort).
     unmatched: Literal["inform", "inform_and_invite_next_cohort"] | None = None
+    # The matching engine's own model and check (mentorhub.matching.criteria).
     criteria: tuple[Criterion, ...] = ()
     note: str = ""
-
-    def criteria_dicts(self) -> list[dict[str, Any]]:
-        """Criteria as the matching engine's `criteria` input."""
-        return [c.as_dict() for c in self.criteria]
 
 
 # --- the relationship ----------------------------------------------------------------------

@@ -14,7 +14,6 @@ Two passes:
 
 from __future__ import annotations
 
-import math
 import re
 import typing
 from collections.abc import Callable, Iterable
@@ -24,6 +23,8 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
+from mentorhub.core.shape import Found, walk
+from mentorhub.matching.criteria import Criterion, check_criteria
 from mentorhub.schemes.calendar import add_period, check_jurisdiction
 from mentorhub.schemes.errors import Problem, SchemeError
 from mentorhub.schemes.rules import (
@@ -32,7 +33,6 @@ from mentorhub.schemes.rules import (
     Checkpoint,
     CohortDuration,
     CohortMonthWhen,
-    Criterion,
     Eligibility,
     FirstBusinessDayWhen,
     FixedDuration,
@@ -49,7 +49,6 @@ from mentorhub.schemes.rules import (
 
 __all__ = ["cohort_months", "parse_scheme", "parse_tenant"]
 
-Found = list[tuple[str, str]]  # (key path, message)
 
 _SCHEME_HINTS = typing.get_type_hints(Scheme, include_extras=True)
 _SCHEME_INFO = typing.cast(mi.StructType, mi.type_info(Scheme))
@@ -60,134 +59,6 @@ _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-# --- pass 1: shape -------------------------------------------------------------------------
-
-
-def _describe_value(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "an array", dict: "a table", date: "a date"}
-    kind = names.get(type(value), type(value).__name__)
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        return f"{kind} ({shown})"
-    return kind
-
-
-def _bounds(t: mi.IntType | mi.FloatType, value: float) -> str | None:
-    if t.ge is not None and value < t.ge:
-        return f"must be ≥ {t.ge}"
-    if t.gt is not None and value <= t.gt:
-        return f"must be > {t.gt}"
-    if t.le is not None and value > t.le:
-        return f"must be ≤ {t.le}"
-    if t.lt is not None and value >= t.lt:
-        return f"must be < {t.lt}"
-    return None
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _walk(value: Any, t: mi.Type, path: str, out: Found) -> None:
-    """Append every shape problem of `value` against type `t` to `out`."""
-    if isinstance(t, mi.AnyType):
-        return
-    if isinstance(t, mi.UnionType):
-        _walk_union(value, t, path, out)
-    elif isinstance(t, mi.StructType):
-        _walk_struct(value, t, path, out)
-    elif isinstance(t, mi.BoolType):
-        if not isinstance(value, bool):
-            out.append((path, f"expected true or false, got {_describe_value(value)}"))
-    elif isinstance(t, mi.IntType):
-        if not isinstance(value, int) or isinstance(value, bool):
-            out.append((path, f"expected an integer, got {_describe_value(value)}"))
-        elif (problem := _bounds(t, value)) is not None:
-            out.append((path, problem))
-    elif isinstance(t, mi.FloatType):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            out.append((path, f"expected a number, got {_describe_value(value)}"))
-        elif not math.isfinite(value):
-            out.append((path, "must be a finite number"))
-        elif (problem := _bounds(t, value)) is not None:
-            out.append((path, problem))
-    elif isinstance(t, mi.StrType):
-        if not isinstance(value, str):
-            out.append((path, f"expected a string, got {_describe_value(value)}"))
-        elif t.min_length is not None and len(value) < t.min_length:
-            out.append((path, "must not be empty"))
-        elif t.pattern is not None and not re.search(t.pattern, value):
-            out.append((path, f"{value!r} must match {t.pattern}"))
-    elif isinstance(t, mi.LiteralType):
-        if value not in t.values or type(value) is bool:
-            choices = ", ".join(repr(v) for v in t.values)
-            out.append((path, f"{_describe_value(value)} is not one of {choices}"))
-    elif isinstance(t, mi.ListType | mi.VarTupleType):
-        if not isinstance(value, list | tuple):
-            out.append((path, f"expected an array, got {_describe_value(value)}"))
-            return
-        if t.min_length is not None and len(value) < t.min_length:
-            out.append((path, f"must list at least {t.min_length} item(s)"))
-        for i, item in enumerate(value):
-            _walk(item, t.item_type, f"{path}[{i}]", out)
-    elif isinstance(t, mi.DateType):
-        if not isinstance(value, date):
-            out.append((path, f"expected a date, got {_describe_value(value)}"))
-    else:  # pragma: no cover - the model uses only the types above
-        out.append((path, f"unsupported type {t!r}"))
-
-
-def _walk_union(value: Any, t: mi.UnionType, path: str, out: Found) -> None:
-    members = [m for m in t.types if not isinstance(m, mi.NoneType)]
-    if value is None and len(members) < len(t.types):
-        return
-    tagged = [m for m in members if isinstance(m, mi.StructType) and m.tag_field]
-    if tagged and len(tagged) == len(members):
-        field = tagged[0].tag_field
-        assert field is not None
-        if not isinstance(value, dict):
-            out.append((path, f"expected a table, got {_describe_value(value)}"))
-            return
-        choices = ", ".join(repr(m.tag) for m in tagged)
-        if field not in value:
-            out.append((_join(path, field), f"required key is missing (one of {choices})"))
-            return
-        for m in tagged:
-            if value[field] == m.tag:
-                _walk_struct(value, m, path, out)
-                return
-        out.append((_join(path, field), f"{_describe_value(value[field])} is not one of {choices}"))
-        return
-    if len(members) == 1:
-        _walk(value, members[0], path, out)
-        return
-    attempts: list[Found] = []
-    for member in members:
-        found: Found = []
-        _walk(value, member, path, found)
-        if not found:
-            return
-        attempts.append(found)
-    out.extend(attempts[0])
-
-
-def _walk_struct(value: Any, t: mi.StructType, path: str, out: Found) -> None:
-    if not isinstance(value, dict):
-        out.append((path, f"expected a table, got {_describe_value(value)}"))
-        return
-    fields = {f.encode_name: f for f in t.fields}
-    for key in value:
-        if key not in fields and key != t.tag_field:
-            allowed = ", ".join(sorted(fields)) or "none"
-            out.append((_join(path, str(key)), f"unknown key (allowed here: {allowed})"))
-    for name, f in fields.items():
-        if name in value:
-            _walk(value[name], f.type, _join(path, name), out)
-        elif f.required:
-            out.append((_join(path, name), "required key is missing"))
 
 
 # --- pass 2: meaning -----------------------------------------------------------------------
@@ -349,15 +220,6 @@ def _check_checkpoint(
             found.append((f"{p}.when", "a cohort month needs a cohort duration (kind = 'cohort')"))
 
 
-_CRITERION_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    # kind: (required, allowed) among min / max / order
-    "overlap": (frozenset(), frozenset()),
-    "same": (frozenset(), frozenset()),
-    "min_gap": (frozenset({"min"}), frozenset({"min"})),
-    "distance": (frozenset({"max"}), frozenset({"max"})),
-    "career_stage": (frozenset({"order"}), frozenset({"order", "min"})),
-    "availability": (frozenset(), frozenset({"min"})),
-}
 
 
 def _check_matching(m: Matching, criteria: list[tuple[int, Criterion]], found: Found) -> None:
@@ -376,38 +238,7 @@ def _check_matching(m: Matching, criteria: list[tuple[int, Criterion]], found: F
         and m.capacity_default > m.capacity_recommended_max
     ):
         found.append((f"{p}.capacity_default", "exceeds capacity_recommended_max"))
-    seen: dict[str, int] = {}
-    for i, c in criteria:
-        cp = f"{p}.criteria[{i}]"
-        if c.name in seen:
-            found.append((f"{cp}.name", f"{c.name!r} is already used by criteria[{seen[c.name]}]"))
-        seen.setdefault(c.name, i)
-        required, allowed = _CRITERION_PARAMS[c.kind]
-        given = {k for k in ("min", "max", "order") if getattr(c, k) is not None}
-        for k in sorted(required - given):
-            found.append((f"{cp}.{k}", f"required for kind {c.kind!r}"))
-        for k in sorted(given - allowed):
-            found.append((f"{cp}.{k}", f"not used by kind {c.kind!r}"))
-        for k in ("min", "max"):
-            v = getattr(c, k)
-            if v is not None and not math.isfinite(v):
-                found.append((f"{cp}.{k}", "must be a finite number"))
-        if c.kind == "distance" and c.max is not None and c.max <= 0:
-            found.append((f"{cp}.max", "must be > 0 (kilometres)"))
-        if c.kind in ("career_stage", "availability") and c.min is not None and c.min < 0:
-            found.append((f"{cp}.min", "must be ≥ 0"))
-        if c.kind == "availability" and c.min is not None and c.min < 1:
-            found.append((f"{cp}.min", "must be ≥ 1 shared item"))
-        if c.order is not None:
-            if not c.order:
-                found.append((f"{cp}.order", "must list at least one stage"))
-            if len(set(c.order)) != len(c.order):
-                found.append((f"{cp}.order", "lists a stage twice"))
-            if c.min is not None and c.min >= len(c.order):
-                found.append((f"{cp}.min", f"a gap of {c.min:g} stages is impossible "
-                                           f"with {len(c.order)} stages"))
-        if c.weight == 0 and c.hard is False:
-            found.append((f"{cp}.weight", "a soft criterion with weight 0 has no effect"))
+    found.extend(check_criteria(criteria, f"{p}.criteria"))
 
 
 def _check_application(a: Application, found: Found) -> None:
@@ -480,7 +311,7 @@ def _pruned(data: dict[str, Any], bad: Iterable[str]) -> dict[str, Any]:
 
 def _scheme_found(data: Any) -> Found:
     found: Found = []
-    _walk(data, _SCHEME_INFO, "scheme", found)
+    walk(data, _SCHEME_INFO, "scheme", found)
     if not isinstance(data, dict):
         return found
     bad = [p for p, _ in found]
@@ -564,7 +395,7 @@ def parse_scheme(data: Any, source: str) -> Scheme:
 
 def _tenant_found(data: Any, expected_slug: str | None) -> Found:
     found: Found = []
-    _walk(data, _TENANT_INFO, "tenant", found)
+    walk(data, _TENANT_INFO, "tenant", found)
     if found or not isinstance(data, dict):
         return found
     info = msgspec.convert(data, TenantInfo)
