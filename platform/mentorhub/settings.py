@@ -113,6 +113,11 @@ class Settings:
     templates_dir: Path = PROJECT_ROOT / "templates"
     path_prefix_tenants: bool = False
     db_pool_size: int = 10
+    # A frozen or unreachable database fails a page fast (the 503 page) instead of hanging it.
+    db_connect_timeout: float = 3.0
+    db_statement_timeout: float = 5.0
+    db_idle_transaction_timeout: float = 60.0
+    db_pool_timeout: float = 3.0
     outbox_batch: int = 500
     outbox_poll_seconds: float = 0.5
     outbox_redeliver_after: float = 60.0
@@ -183,6 +188,12 @@ class Settings:
             tenants_dir=tenants_dir,
             path_prefix_tenants=_bool("MENTORHUB_PATH_PREFIX_TENANTS", database_url is None),
             db_pool_size=_int("MENTORHUB_DB_POOL_SIZE", 10, minimum=1),
+            db_connect_timeout=_float("MENTORHUB_DB_CONNECT_TIMEOUT", 3.0, minimum=0.1),
+            db_statement_timeout=_float("MENTORHUB_DB_STATEMENT_TIMEOUT", 5.0, minimum=0.1),
+            db_idle_transaction_timeout=_float(
+                "MENTORHUB_DB_IDLE_TRANSACTION_TIMEOUT", 60.0, minimum=1
+            ),
+            db_pool_timeout=_float("MENTORHUB_DB_POOL_TIMEOUT", 3.0, minimum=0.1),
             outbox_batch=_int("MENTORHUB_OUTBOX_BATCH", 500, minimum=1),
             outbox_poll_seconds=_float("MENTORHUB_OUTBOX_POLL_SECONDS", 0.5, minimum=0.01),
             outbox_redeliver_after=_float("MENTORHUB_OUTBOX_REDELIVER_AFTER", 60.0, minimum=1),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -36,6 +37,43 @@ class NoTenantError(RuntimeError):
     """A tenant-owned query ran outside `Database.tenant(...)`."""
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a connection may wait, in seconds. `statement` and `idle_in_transaction` are
+    the server's own limits (`statement_timeout`, `idle_in_transaction_session_timeout`); a
+    server that is frozen cannot enforce them, so the driver gives up on any command one
+    second after `statement` too. `connect` bounds opening a connection (handshake
+    included), `pool` waiting for one from a full pool."""
+
+    connect: float = 3.0
+    statement: float = 5.0
+    idle_in_transaction: float = 60.0
+    pool: float = 3.0
+
+    @classmethod
+    def from_settings(cls) -> Timeouts:
+        from mentorhub.settings import get_settings
+
+        settings = get_settings()
+        return cls(
+            connect=settings.db_connect_timeout,
+            statement=settings.db_statement_timeout,
+            idle_in_transaction=settings.db_idle_transaction_timeout,
+            pool=settings.db_pool_timeout,
+        )
+
+    def connect_args(self) -> dict[str, Any]:
+        """asyncpg's `connect()` arguments."""
+        return {
+            "timeout": self.connect,
+            "command_timeout": self.statement + 1,
+            "server_settings": {
+                "statement_timeout": str(round(self.statement * 1000)),
+                "idle_in_transaction_session_timeout": str(round(self.idle_in_transaction * 1000)),
+            },
+        }
+
+
 class Database:
     """Holds the runtime engine and opens scoped transactions on it."""
 
@@ -48,12 +86,20 @@ class Database:
         )
 
     @classmethod
-    def connect(cls, url: str, *, pool_size: int = 10, **kwargs: Any) -> Database:
+    def connect(
+        cls, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None, **kwargs: Any
+    ) -> Database:
+        """A pooled engine on `url`. Every connection carries `timeouts` (by default the
+        settings'), so a frozen or unreachable server fails a request in seconds; a
+        connection that died while the server was away is replaced at checkout (pre-ping)."""
+        limits = timeouts if timeouts is not None else Timeouts.from_settings()
         engine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=kwargs.pop("max_overflow", pool_size),
             pool_pre_ping=True,
+            pool_timeout=limits.pool,
+            connect_args=limits.connect_args() | kwargs.pop("connect_args", {}),
             **kwargs,
         )
         return cls(engine)

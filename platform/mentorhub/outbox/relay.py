@@ -24,6 +24,7 @@ from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Table, func, or_, select, update
 
 from mentorhub.db import Database
+from mentorhub.db.errors import database_unavailable
 from mentorhub.outbox.broker import OutboxBroker
 from mentorhub.outbox.models import OutboxMessage
 
@@ -122,10 +123,19 @@ class Relay:
         return total
 
     async def run_forever(self, poll_seconds: float, stop: asyncio.Event) -> None:
+        away: str | None = None  # why the database is unavailable, while it is
         while not stop.is_set():
             try:
                 await self.drain()
-            except Exception:  # the loop must outlive a database or broker blip
-                log.exception("outbox relay pass failed; retrying")
+                if away is not None:
+                    log.warning("outbox relay: the database is back")
+                    away = None
+            except Exception as exc:  # the loop must outlive a database or broker blip
+                reason = database_unavailable(exc)
+                if reason is None:
+                    log.exception("outbox relay pass failed; retrying")
+                elif away is None:  # one line per outage, not one traceback per pass
+                    log.warning("outbox relay waits: %s", reason)
+                    away = reason
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_seconds)

@@ -16,6 +16,7 @@ from typing import Any
 
 from mentorhub.db import Database
 from mentorhub.tenancy.services import find_by_hostname, find_by_slug
+from mentorhub.web.unavailable import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -49,6 +50,20 @@ class TenantRouting:
         if path.startswith(GLOBAL_PREFIXES) or path == "/healthz":
             await self.app(scope, receive, send)
             return
+        try:
+            scope = await self._route(scope, state, path)
+        except Exception as exc:
+            # Outside Litestar, so its error pages cannot catch this: a database that is
+            # away is handed to the "briefly unavailable" route; anything else is a bug.
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            state.update({STATE_KEY: reason, "unavailable_path": path, "tenant_base": None})
+            state.pop("tenant", None)
+            scope = dict(scope, path=UNAVAILABLE_PATH, raw_path=None, state=state)
+        await self.app(scope, receive, send)
+
+    async def _route(self, scope: Scope, state: dict[str, Any], path: str) -> Scope:
         db = self.db_getter()
         tenant = await find_by_hostname(db, _host(scope))
         if tenant is not None:
@@ -64,4 +79,4 @@ class TenantRouting:
             state["tenant"] = await find_by_slug(db, slug)
         else:
             state["tenant_base"] = None
-        await self.app(scope, receive, send)
+        return scope
