@@ -10,6 +10,7 @@ with the same data, and the member's session still works.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,10 +39,8 @@ class Product:
     def stop(self) -> list[str]:
         """Stop it (as Ctrl-C would); its standard error, line by line."""
         for process in postgres_processes(self.data_dir):  # never leave a server stopped
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 process.resume()
-            except psutil.NoSuchProcess:
-                pass
         if self.proc.returncode is not None:
             return []
         self.proc.send_signal(signal.SIGTERM)

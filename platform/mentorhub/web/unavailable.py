@@ -70,7 +70,7 @@ def unavailable_page(request: Request[Any, Any, Any]) -> Response[Any]:
 
 def exception_handlers(
     fallback: Callable[[Request[Any, Any, Any], Exception], Response[Any]],
-) -> dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
+) -> dict[int | type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
     """Handlers for the exception families an outage raises: the 503 page when
     `unavailable_reason` says so, `fallback` (the 500 page) otherwise."""
 
