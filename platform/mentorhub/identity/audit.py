@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorhub.db import Database
 from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import AuditEntry
+from mentorhub.identity.paging import PAGE_SIZE, Page
 
 
 def record(
@@ -38,6 +39,27 @@ async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
         select(AuditEntry).order_by(AuditEntry.created_at.desc()).limit(limit)
     )
     return list(rows.scalars())
+
+
+async def page(session: AsyncSession, number: int = 1, size: int = PAGE_SIZE) -> Page[AuditEntry]:
+    """One page of the tenant's audit log, newest first (ties in time by id, so an entry
+    never shows on two pages); the page's keys come from the (tenant, created_at, id) index."""
+    total = int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
+    number = min(max(1, number), max(1, -(-total // size)))
+    order = (AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    keys = (
+        select(AuditEntry.id).order_by(*order).limit(size).offset((number - 1) * size).subquery()
+    )
+    rows = await session.execute(
+        select(AuditEntry).join(keys, AuditEntry.id == keys.c.id).order_by(*order)
+    )
+    return Page(rows=list(rows.scalars()), number=number, size=size, total=total)
+
+
+async def read_page(db: Database, tenant_id: uuid.UUID, number: int = 1) -> Page[AuditEntry]:
+    """`page` in its own short tenant transaction, for the audit log page."""
+    async with db.tenant(tenant_id) as session:
+        return await page(session, number)
 
 
 async def action_counts(

@@ -110,12 +110,3 @@ def membership_problem(
     if scheme.application.board_ratification and (ratified_on is None or ratified_on > starts_on):
         return "membership must be ratified before the relationship starts"
     return None
-
-
-def __getattr__(name: str) -> Any:
-    """The roster moved to `mentorhub.identity.roster`; old imports still resolve."""
-    if name in {"parse_roster", "apply_roster", "RosterRow", "RosterReport"}:
-        from mentorhub.identity import roster
-
-        return getattr(roster, name)
-    raise AttributeError(name)

@@ -9,14 +9,16 @@ from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from mentorhub.db.access import NotFound
-from mentorhub.identity import queries, services
+from mentorhub.identity import audit, services
+from mentorhub.identity.directory import read_members_page
 from mentorhub.identity.guards import TENANT_ADMIN, rule
 from mentorhub.identity.models import Role
 from mentorhub.identity.oidc import OidcError
+from mentorhub.identity.paging import page_number, search_term
 from mentorhub.identity.roster import parse_roster
 from mentorhub.identity.views._common import (
     AnyRequest,
@@ -34,11 +36,14 @@ ASSIGNABLE_ROLES = tuple(r.value for r in Role)
 
 
 @get("/admin/audit", name="admin_audit", opt=rule(TENANT_ADMIN))
-async def admin_audit(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Template:
-    entries = await queries.audit_entries(db, tenant.id)
+async def admin_audit(
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, page: FromQuery[str | None] = None
+) -> Template:
+    """The audit log a page at a time, newest first (`?page=`)."""
+    entries = await audit.read_page(db, tenant.id, page_number(page))
     return Template(
         "identity/audit.html",
-        context={"tenant": tenant, "identity": identity, "entries": entries},
+        context={"tenant": tenant, "identity": identity, "page": entries},
     )
 
 
@@ -70,14 +75,23 @@ async def admin_roster_upload(
 
 
 @get("/admin/members", name="admin_members", opt=rule(TENANT_ADMIN))
-async def admin_members(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Template:
-    members = await queries.members(db, tenant.id)
+async def admin_members(
+    tenant: CurrentTenant,
+    db: DB,
+    identity: CurrentIdentity,
+    q: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Template:
+    """Members a page at a time in name order, searchable (`?q=`, `?page=`)."""
+    search = search_term(q)
+    members = await read_members_page(db, tenant.id, search=search, number=page_number(page))
     return Template(
         "identity/admin_members.html",
         context={
             "tenant": tenant,
             "identity": identity,
-            "members": members,
+            "page": members,
+            "q": search,
             "assignable": ASSIGNABLE_ROLES,
         },
     )
