@@ -18,7 +18,7 @@ from mentorhub.db import Database
 from mentorhub.db.migrate import upgrade
 from mentorhub.db.urls import with_database, with_user
 from mentorhub.identity.models import AuditEntry, IdentityProvider, Member
-from mentorhub.identity.providers import tenant_provider
+from mentorhub.identity.providers import save_provider, tenant_provider
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import PlatformAdmin, Tenant
 from tests.conftest import Servers, admin_sql
@@ -151,6 +151,42 @@ async def test_an_operator_opens_an_association_and_its_admin_signs_in(
             await session.execute(select(Member).where(Member.email == email(SLUG_A, "admin")))
         ).scalar_one()
     assert admin.issuer == a.issuer and admin.roles == ["tenant_admin"]
+
+
+async def test_the_tenant_admin_command_ends_the_members_sessions(
+    fresh: Fresh, providers: dict[str, OidcProvider]
+) -> None:
+    """The role change holds at once: the member's session (carrying the old roles) ends,
+    and one audit row records it."""
+    tenant = await make_tenant(fresh.db, SLUG_A)
+    a = providers["a"]
+    async with fresh.db.tenant(tenant.id) as session:
+        await save_provider(
+            session,
+            fresh.settings.secret_key or "",
+            issuer=a.issuer,
+            client_id=a.client_id,
+            client_secret=a.client_secret,
+        )
+    mentor = email(SLUG_A, "mentor")
+    app = create_app(fresh.settings, db=fresh.db)
+    async with serving(app, base_url=BASE) as client:
+        await sign_in(client, SLUG_A, "mentor")  # created at this first sign-in
+        assert (await client.get(f"/t/{SLUG_A}/me")).status_code == 200
+        done = operator(fresh, "tenant-admin", SLUG_A, mentor)
+        assert done.returncode == 0, done.stderr
+        assert (await client.get(f"/t/{SLUG_A}/me")).status_code == 303  # signed out
+        await sign_in(client, SLUG_A, "mentor")
+        assert (await client.get(f"/t/{SLUG_A}/admin/members")).status_code == 200
+    async with fresh.db.tenant(tenant.id) as session:
+        changes = list(
+            (
+                await session.execute(select(AuditEntry).where(AuditEntry.action == "role_change"))
+            ).scalars()
+        )
+    assert [(e.actor, e.subject, e.details) for e in changes] == [
+        ("operator (command line)", mentor, {"from": [], "to": ["tenant_admin"]})
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ Issuer per tenant:
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import time
@@ -119,7 +120,7 @@ async def provision(db: Database, settings: Settings, tenants: list[Tenant], ori
                 scopes="openid email profile",
                 claim_mapping={"membership": "membership_status"},
             ),
-            is_default=lambda issuer, client, slug=tenant.slug: is_demo(slug, issuer, client),
+            is_default=functools.partial(is_demo, tenant.slug),
         )
 
 

@@ -435,6 +435,8 @@ async def complete_sso_test(
         await oidc.finish(config, pending, params)
     except OidcError as exc:
         reason = str(exc)[:300]
+        if "invalid_client" in reason:  # the usual mistake, in plain words
+            reason = "the provider refused the client ID or client secret (invalid_client)"
         async with db.tenant(tenant_id) as session:
             row = await pending_row(session)
             if row is not None:
