@@ -12,6 +12,7 @@ from mentorhub.db import Database
 from mentorhub.outbox.process import process_message
 from mentorhub.outbox.relay import ACTOR, QUEUE
 from mentorhub.settings import get_settings
+from workers import handlers
 
 _databases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Database] = (
     weakref.WeakKeyDictionary()
@@ -32,4 +33,4 @@ def _database() -> Database:
 
 @dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, max_retries=5, min_backoff=1000)
 async def process_outbox(tenant_id: str, outbox_id: int) -> None:
-    await process_message(_database(), uuid.UUID(tenant_id), int(outbox_id))
+    await process_message(_database(), uuid.UUID(tenant_id), int(outbox_id), handlers.HANDLERS)

@@ -1,20 +1,26 @@
 """A worker module for `dramatiq workers`, adding a handler that blocks while a file exists,
-so a test can SIGKILL the worker in the middle of a message."""
+so a test can SIGKILL the worker in the middle of a message.
+
+The product's kinds are fixed (mentorhub/outbox/kinds.py, workers/handlers.py); this test
+kind joins the workers' mapping here only, and its messages are written as rows directly
+(add_outbox refuses kinds the product does not know)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workers  # noqa: F401  (sets up the broker and the outbox actor)
 from mentorhub.identity.models import AuditEntry
-from mentorhub.outbox.handlers import handler
 from mentorhub.outbox.models import OutboxMessage
+from workers import handlers
+
+SLOW_KIND = "test.slow_audit"
 
 
-@handler("test.slow_audit")
 async def slow_audit(session: AsyncSession, message: OutboxMessage) -> None:
     block = Path(message.payload["block_file"])
     Path(message.payload["started_file"]).touch()
@@ -24,3 +30,6 @@ async def slow_audit(session: AsyncSession, message: OutboxMessage) -> None:
     await session.flush()
     while block.exists():
         await asyncio.sleep(0.05)
+
+
+handlers.HANDLERS = MappingProxyType({**handlers.HANDLERS, SLOW_KIND: slow_audit})

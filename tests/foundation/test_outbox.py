@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mentorhub.db import Database
+from mentorhub.outbox.kinds import AUDIT_RECORD
+from mentorhub.outbox.models import OutboxMessage
 from mentorhub.outbox.relay import ACTOR, QUEUE, Relay
 from mentorhub.outbox.writer import add_outbox
 from tests.conftest import Servers
@@ -65,7 +67,7 @@ async def write_messages(
     db: Database,
     tenant_id: uuid.UUID,
     n: int,
-    kind: str = "audit.record",
+    kind: str = AUDIT_RECORD,
     payload: dict[str, Any] | None = None,
 ) -> list[int]:
     async with db.tenant(tenant_id) as s:
@@ -205,18 +207,20 @@ async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
 ) -> None:
     """Dramatiq alone would bring the message back only after its heartbeat timeout and a
     random maintenance pass; the outbox re-sends it once `redeliver_after` has passed."""
-    import tests.foundation.slow_worker  # noqa: F401  (registers test.slow_audit here too)
+    from tests.foundation.slow_worker import SLOW_KIND  # its handler joins this process too
 
     tenant = await make_tenant(live_db)
     block, started = tmp_path / "block", tmp_path / "started"
     block.touch()
-    [outbox_id] = await write_messages(
-        live_db,
-        tenant.id,
-        1,
-        kind="test.slow_audit",
-        payload={"block_file": str(block), "started_file": str(started)},
-    )
+    async with live_db.tenant(tenant.id) as s:  # a test-only kind: written as a row directly
+        message = OutboxMessage(
+            tenant_id=tenant.id,
+            kind=SLOW_KIND,
+            payload={"block_file": str(block), "started_file": str(started)},
+        )
+        s.add(message)
+        await s.flush()
+        outbox_id = message.id
     assert await Relay(live_db, broker).drain() == 1
     worker = subprocess.Popen(
         [

@@ -7,15 +7,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.session import current_tenant
-from mentorhub.outbox.handlers import known_kind
+from mentorhub.outbox.kinds import check_kind
 from mentorhub.outbox.models import OutboxMessage
 
 
 async def add_outbox(session: AsyncSession, kind: str, payload: dict[str, Any]) -> OutboxMessage:
     """Write a message in the caller's tenant transaction: it exists if and only if the
-    change that caused it commits."""
-    if not known_kind(kind):
-        raise ValueError(f"no outbox handler for kind {kind!r}")
+    change that caused it commits. A kind not named in `mentorhub.outbox.kinds` raises
+    :class:`~mentorhub.outbox.kinds.UnknownKind` here, before anything is written."""
+    check_kind(kind)
     message = OutboxMessage(tenant_id=current_tenant(session), kind=kind, payload=payload)
     session.add(message)
     await session.flush()
