@@ -4,15 +4,17 @@ A search matches a member whose name, e-mail address or member number contains t
 typed, each word anywhere, in any case ("smith 2031" finds Jane Smith, M-2031). Row-level
 security keeps PostgreSQL from using an index for a condition whose functions are not
 leakproof (LIKE), so a search filters the tenant's members in name order: a common word
-fills its page after a few rows, a rare one reads the tenant's members once. The match
-count is exact up to `COUNT_LIMIT` and said as "more than" beyond it.
+fills its page after a few rows, a rare one reads the tenant's members once. What it reads
+is `members.search_text`: name, e-mail and member number lowercased into one column when
+the row is written (a stored generated column, migration 0007), so a row costs one LIKE.
+The match count is exact up to `COUNT_LIMIT` and said as "more than" beyond it.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, func, literal, select
+from sqlalchemy import ColumnElement, Text, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
@@ -32,13 +34,7 @@ def _matches(search: str) -> ColumnElement[bool] | None:
     words = search.lower().split()
     if not words:
         return None
-    haystack = func.lower(
-        Member.display_name
-        + literal(" ")
-        + Member.email
-        + literal(" ")
-        + func.coalesce(Member.member_number, "")
-    )
+    haystack = literal_column("members.search_text", Text)
     return and_(*(haystack.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
 
 

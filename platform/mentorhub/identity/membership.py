@@ -16,16 +16,29 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.session import current_tenant
-from mentorhub.identity.models import Member, MembershipLapse, MembershipStatus
+from mentorhub.identity.models import (
+    Member,
+    MembershipLapse,
+    MembershipSource,
+    MembershipStatus,
+)
 from mentorhub.identity.oidc import OidcError, ProviderConfig
 from mentorhub.schemes.rules import Scheme
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def claim_may_set_membership(member: Member) -> bool:
+    """Precedence: where the roster gave a member's status, the roster is the source of it
+    and an ID-token claim does not change it (until a roster says otherwise); a claim only
+    fills what no roster has said. README, "Membership: roster and claim"."""
+    return member.membership_source != MembershipSource.ROSTER
+
+
 def set_membership(session: AsyncSession, member: Member, status: str, *, source: str) -> bool:
-    """Set the status; a change away from active is recorded as a lapse."""
+    """Set the status and who gave it; a change away from active is recorded as a lapse."""
     previous = member.membership_status
+    member.membership_source = source
     if previous == status:
         return False
     member.membership_status = status
@@ -90,7 +103,7 @@ async def sign_in_member(
     membership_claim = mapping.get("membership")
     if membership_claim and membership_claim in claims:
         value = str(claims[membership_claim]).lower()
-        if value in set(MembershipStatus):
+        if value in set(MembershipStatus) and claim_may_set_membership(member):
             set_membership(session, member, value, source="claim")
     # A mapped roles claim is applied by `services.sign_in` (the one role-change step).
     await session.flush()

@@ -31,6 +31,11 @@ class MembershipStatus(enum.StrEnum):
     PENDING = "pending"
 
 
+class MembershipSource(enum.StrEnum):
+    ROSTER = "roster"  # the tenant's roster; outranks a claim
+    CLAIM = "claim"  # the member's ID token, where no roster gave the status
+
+
 class Member(TenantOwned):
     __tablename__ = "members"
 
@@ -41,6 +46,8 @@ class Member(TenantOwned):
     issuer: Mapped[str | None] = mapped_column(String(500), default=None)
     subject: Mapped[str | None] = mapped_column(String(255), default=None)
     membership_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: "roster" or "claim": who last gave the status (a roster's status outranks a claim).
+    membership_source: Mapped[str | None] = mapped_column(String(16), default=None)
     member_number: Mapped[str | None] = mapped_column(String(64), default=None)
     ratified_on: Mapped[date | None] = mapped_column(Date, default=None)
 
