@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mentorhub.db import Database
@@ -55,6 +56,9 @@ def servers() -> Iterator[Servers]:
     owner_url = with_database(server_url, name)
     try:
         upgrade(owner_url, app_role=APP_ROLE)
+        # The `db` fixture's owner connection takes the runtime role (SET ROLE needs it
+        # when the owner is not a superuser, as on a configured server).
+        admin_sql(owner_url, f"GRANT {APP_ROLE} TO CURRENT_USER")
         servers = Servers(
             owner_url=owner_url,
             app_url=with_user(owner_url, APP_ROLE),
@@ -115,10 +119,15 @@ async def owner_engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def db(app_engine: AsyncEngine) -> AsyncIterator[Database]:
-    """The runtime role's Database, inside one outer transaction rolled back after the test."""
-    async with app_engine.connect() as conn:
+async def db(app_engine: AsyncEngine, owner_engine: AsyncEngine) -> AsyncIterator[Database]:
+    """The runtime role's Database, inside one outer transaction rolled back after the test.
+    The connection logs in as the owner and takes the runtime role for the whole transaction
+    (`SET LOCAL ROLE`: its privileges and row-level security), so that setup which production
+    runs as the owner (tenant loading, operator commands) can share the transaction through
+    `tests.support.as_owner`."""
+    async with owner_engine.connect() as conn:
         outer = await conn.begin()
+        await conn.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
         yield Database(app_engine, bind=conn)
         await outer.rollback()
 

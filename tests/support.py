@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mentorhub.db import Database
 
 #: The five reference tenants, in seed order (000–004).
 SLUGS = [
@@ -41,3 +47,28 @@ async def serving(app: Any, base_url: str = "http://localhost") -> AsyncIterator
         await inbox.put({"type": "lifespan.shutdown"})
         await outbox.get()
         await task
+
+
+@asynccontextmanager
+async def as_owner(db: Database) -> AsyncIterator[Database]:
+    """The owner's Database for the block: tenants, their hostnames and platform admins are
+    written by the owner in production (tenant loading, operator commands); the runtime role
+    may only read them. For the `db` fixture's one rolled-back transaction, that transaction
+    takes the owner's role for the block and the runtime role back after it; for a Database
+    that commits, a connection as the owner to the same database."""
+    bind = db.sessionmaker.kw.get("bind")
+    if isinstance(bind, AsyncConnection):
+        before = (await bind.execute(text("SELECT current_user"))).scalar_one()
+        await bind.execute(text("SET LOCAL ROLE NONE"))
+        try:
+            yield db
+        finally:
+            await bind.execute(text(f'SET LOCAL ROLE "{before}"'))
+        return
+    owner = make_url(os.environ["DATABASE_URL"])
+    url = db.engine.url.set(username=owner.username, password=owner.password)
+    owner_db = Database.connect(url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        yield owner_db
+    finally:
+        await owner_db.dispose()

@@ -133,7 +133,8 @@ def tenants_load(directory: str | None) -> None:
     assert settings.app_database_url is not None
 
     async def run() -> list[str]:
-        db = Database.connect(settings.app_database_url or "", pool_size=1)
+        # As the owner: the runtime role may read tenants but not write them.
+        db = Database.connect(settings.database_url or "", pool_size=1)
         try:
             return [t.slug for t in await load_tenants(db, Path(directory or settings.tenants_dir))]
         finally:

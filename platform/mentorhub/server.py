@@ -124,11 +124,16 @@ async def run_all(
     data_dir: Path,
     files: list[TenantFile] | None = None,
 ) -> None:
-    assert settings.app_database_url is not None
+    assert settings.app_database_url is not None and settings.database_url is not None
+    # Tenants and platform admins are the owner's to write; the runtime role only reads them.
+    owner = Database.connect(settings.database_url, pool_size=1)
+    try:
+        tenants = await load_tenants(owner, settings.tenants_dir, files=files)
+        await seed_demo_members(owner, tenants)
+    finally:
+        await owner.dispose()
     db = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
     try:
-        tenants = await load_tenants(db, settings.tenants_dir, files=files)
-        await seed_demo_members(db, tenants)
         await demo_idp.provision(db, settings, tenants, f"http://127.0.0.1:{port}")
         stop_worker = hooks["worker"](settings)
         stop = asyncio.Event()

@@ -21,6 +21,7 @@ from mentorhub.db import Database
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.services import set_status
+from tests.support import as_owner
 
 CHROMIUM = "/usr/bin/chromium"
 PAGES = [
@@ -72,11 +73,13 @@ NAMES_JS = """
 
 @pytest.fixture
 async def site(db: Database) -> AsyncIterator[str]:
-    await load_tenants(db, get_settings().tenants_dir)
+    async with as_owner(db):
+        await load_tenants(db, get_settings().tenants_dir)
     from tests.foundation.helpers import make_tenant
 
     await make_tenant(db, "suspended-demo")
-    await set_status(db, "suspended-demo", "suspended")
+    async with as_owner(db):
+        await set_status(db, "suspended-demo", "suspended")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -9,6 +9,7 @@ from mentorhub.identity.models import Member
 from mentorhub.schemes.rules import Branding, TenantInfo
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
+from tests.support import as_owner
 
 
 def tenant_info(slug: str | None = None) -> TenantInfo:
@@ -23,7 +24,8 @@ def tenant_info(slug: str | None = None) -> TenantInfo:
 
 
 async def make_tenant(db: Database, slug: str | None = None) -> Tenant:
-    async with db.platform() as session:
+    """As tenant loading does it: as the owner (the runtime role only reads tenants)."""
+    async with as_owner(db) as owner, owner.platform() as session:
         return await upsert_tenant(session, tenant_info(slug))
 
 

@@ -15,6 +15,7 @@ from mentorhub.db import Database
 from mentorhub.identity.models import AuditEntry
 from mentorhub.tenancy.services import set_status
 from tests.foundation.helpers import make_tenant
+from tests.support import as_owner
 
 
 async def actions(db: Database, tenant_id: uuid.UUID) -> list[str]:
@@ -59,7 +60,8 @@ async def test_work_sees_only_its_own_tenant_and_suspended_ones_are_skipped(
     for tenant in (active, suspended):
         async with db.tenant(tenant.id) as s:
             s.add(AuditEntry(tenant_id=tenant.id, action=f"of {tenant.slug}"))
-    await set_status(db, suspended.slug, "suspended")
+    async with as_owner(db):
+        await set_status(db, suspended.slug, "suspended")
     visible: dict[uuid.UUID, list[str]] = {}
 
     async def work(session: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -24,7 +24,7 @@ from tests.identity.conftest import (
     follow_provider,
     sign_in,
 )
-from tests.support import serving
+from tests.support import as_owner, serving
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ async def platform_client(
         platform_oidc_client_id="mentorhub-platform",
         platform_oidc_client_secret="platform-secret",
     )
-    async with db.platform() as session:
+    async with as_owner(db), db.platform() as session:  # listed by an operator command
         session.add(
             PlatformAdmin(id=uuid.uuid4(), email=email(SLUG_A, "admin"), display_name="Pat")
         )

@@ -23,6 +23,7 @@ from mentorhub.schemes.rules import Branding, TenantInfo
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
 from tests.messages.sink import Sink
+from tests.support import as_owner
 
 REMINDER = {"title": "First-meeting agenda", "due_on": "3 March 2027", "link": "https://x/y"}
 
@@ -42,7 +43,7 @@ async def branded_tenant(db: Database) -> Tenant:
             contact_email="office@ama.example.org",
         ),
     )
-    async with db.platform() as session:
+    async with as_owner(db) as owner, owner.platform() as session:
         return await upsert_tenant(session, info)
 
 

@@ -15,12 +15,13 @@ from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
-from tests.support import SLUGS, serving
+from tests.support import SLUGS, as_owner, serving
 
 
 @pytest.fixture
 async def loaded(db: Database) -> list[Tenant]:
-    return await load_tenants(db, get_settings().tenants_dir)
+    async with as_owner(db):
+        return await load_tenants(db, get_settings().tenants_dir)
 
 
 def client_for(settings: Settings, db: Database) -> Any:
@@ -106,7 +107,8 @@ async def test_an_unexpected_failure_is_a_plain_500_page(
 
 
 async def test_suspended_tenant_gets_the_suspended_page(client: AsyncClient, db: Database) -> None:
-    await set_status(db, "ahep", "suspended")
+    async with as_owner(db):
+        await set_status(db, "ahep", "suspended")
     for url, headers in (("/t/ahep/", {}), ("/", {"host": "ahep.localhost"})):
         page = await client.get(url, headers=headers)
         assert page.status_code == 403

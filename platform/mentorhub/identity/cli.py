@@ -69,7 +69,9 @@ def _email(value: str) -> str:
 
 def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
-        db = Database.connect(settings.app_database_url or "", pool_size=1)
+        # Operator commands connect as the owner (DATABASE_URL): the runtime role may not
+        # list platform administrators (migration 0006).
+        db = Database.connect(settings.database_url or "", pool_size=1)
         try:
             return await work(db)
         except OSError as exc:
