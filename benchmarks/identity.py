@@ -102,7 +102,10 @@ async def login_figure(settings: Settings, db: Database, tmp: Path, rounds: int)
 
 async def figures(app_url: str, quick: bool, tmp: Path) -> None:
     settings = dataclasses.replace(
-        get_settings(), login_rate_per_minute=1_000_000, link_rate_per_minute=1_000_000
+        get_settings(),
+        login_rate_per_minute=1_000_000,
+        login_account_rate_per_minute=1_000_000,
+        link_rate_per_minute=1_000_000,
     )
     db = Database.connect(app_url, pool_size=4)
     try:

@@ -26,6 +26,7 @@ from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import unavailable, views
 from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
+from mentorhub.web.requestlog import install_request_log
 from mentorhub.web.security import (
     CSRF_REFUSED,
     CSRFProtection,
@@ -62,16 +63,24 @@ def _suspended(request: Request[Any, Any, Any], exc: TenantSuspended) -> Respons
     )
 
 
-def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+def _error_page(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     return Template(  # type: ignore[return-value]
         "errors/error.html",
         context={"status": status, "detail": detail, "tenant": _page_tenant(request)},
         status_code=status,
+        headers=headers,
     )
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    return _error_page(request, exc.status_code, PLAIN_DETAIL.get(exc.detail, exc.detail))
+    # The exception's headers go with the page (a 429's Retry-After).
+    detail = PLAIN_DETAIL.get(exc.detail, exc.detail)
+    return _error_page(request, exc.status_code, detail, dict(exc.headers or {}))
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -186,6 +195,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     litestar.state.settings = settings
     install_security_headers(litestar)  # CSP, HSTS, no-store…: every response Litestar gives
+    install_request_log(litestar, settings)  # client behind trusted proxies; 4xx/5xx log line
     if demo_idp.enabled(settings):
         litestar.state.demo_idp = demo_idp.DemoIdentityProvider(settings)
     # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.

@@ -49,7 +49,10 @@ def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
         port=port,
         log_level="warning",
         lifespan="on",
-        proxy_headers=True,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) and
+        # rewrite the client; the app does that itself, from MENTORHUB_TRUSTED_PROXIES only
+        # (mentorhub/web/proxies.py).
+        proxy_headers=False,
         server_header=False,
     )
 

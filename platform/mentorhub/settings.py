@@ -127,8 +127,14 @@ class Settings:
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     approval_link_days: int = 14
-    login_rate_per_minute: int = 20
+    # Rate limits per minute (mentorhub/identity/ratelimit.py): per client address, per
+    # account named, per tenant; the client's address is believed from trusted proxies only.
+    login_rate_per_minute: int = 30
+    login_account_rate_per_minute: int = 10
+    login_tenant_rate_per_minute: int = 600
     link_rate_per_minute: int = 30
+    link_tenant_rate_per_minute: int = 600
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks, checked (web/proxies.py)
     platform_oidc_issuer: str | None = None
     platform_oidc_client_id: str | None = None
     platform_oidc_client_secret: str | None = None
@@ -203,8 +209,18 @@ class Settings:
             session_idle_seconds=idle,
             session_absolute_seconds=absolute,
             approval_link_days=_int("MENTORHUB_APPROVAL_LINK_DAYS", 14, minimum=1),
-            login_rate_per_minute=_int("MENTORHUB_LOGIN_RATE_PER_MINUTE", 20, minimum=1),
+            login_rate_per_minute=_int("MENTORHUB_LOGIN_RATE_PER_MINUTE", 30, minimum=1),
+            login_account_rate_per_minute=_int(
+                "MENTORHUB_LOGIN_ACCOUNT_RATE_PER_MINUTE", 10, minimum=1
+            ),
+            login_tenant_rate_per_minute=_int(
+                "MENTORHUB_LOGIN_TENANT_RATE_PER_MINUTE", 600, minimum=1
+            ),
             link_rate_per_minute=_int("MENTORHUB_LINK_RATE_PER_MINUTE", 30, minimum=1),
+            link_tenant_rate_per_minute=_int(
+                "MENTORHUB_LINK_TENANT_RATE_PER_MINUTE", 600, minimum=1
+            ),
+            trusted_proxies=_trusted_proxies(),
             platform_oidc_issuer=platform_oidc[0],
             platform_oidc_client_id=platform_oidc[1],
             platform_oidc_client_secret=platform_oidc[2],
@@ -222,6 +238,18 @@ def _log_level() -> str:
     if raw not in LOG_LEVELS:
         raise SettingsError(f"MENTORHUB_LOG_LEVEL={raw!r} must be one of {', '.join(LOG_LEVELS)}")
     return raw
+
+
+def _trusted_proxies() -> tuple[str, ...]:
+    """MENTORHUB_TRUSTED_PROXIES: comma-separated addresses or networks whose
+    X-Forwarded-For / X-Forwarded-Proto are believed (mentorhub/web/proxies.py)."""
+    from mentorhub.web.proxies import parse_networks
+
+    try:
+        networks = parse_networks(_env("MENTORHUB_TRUSTED_PROXIES", "") or "")
+        return tuple(str(network) for network in networks)
+    except ValueError as exc:
+        raise SettingsError(f"MENTORHUB_TRUSTED_PROXIES: {exc}") from None
 
 
 def _session_timeouts() -> tuple[int, int]:

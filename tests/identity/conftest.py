@@ -168,7 +168,12 @@ def providers(servers: Servers) -> Iterator[dict[str, OidcProvider]]:
 def settings() -> Settings:
     """Rate limits high enough for a test run; the rate-limit test sets its own."""
     return dataclasses.replace(
-        get_settings(), login_rate_per_minute=100_000, link_rate_per_minute=100_000
+        get_settings(),
+        login_rate_per_minute=100_000,
+        login_account_rate_per_minute=100_000,
+        login_tenant_rate_per_minute=100_000,
+        link_rate_per_minute=100_000,
+        link_tenant_rate_per_minute=100_000,
     )
 
 

@@ -90,13 +90,3 @@ class SessionStore:
         if token:
             await self.redis.delete(_key(token))
 
-
-async def over_limit(redis: Redis, kind: str, who: str, per_minute: int) -> bool:
-    """Fixed one-minute window counter per client address and kind of endpoint."""
-    window = int(time.time() // 60)
-    key = f"mentorhub:rate:{kind}:{who}:{window}"
-    pipe = redis.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, 90)
-    count, _ = await pipe.execute()
-    return int(count) > per_minute

@@ -13,7 +13,14 @@ from litestar.response import Template
 from mentorhub.identity import queries, services
 from mentorhub.identity.approvals import LinkProblem
 from mentorhub.identity.guards import PUBLIC, rule
-from mentorhub.identity.views._common import AnyRequest, AppSettings, AsyncRedis, limit, secret_key
+from mentorhub.identity.views._common import (
+    AnyRequest,
+    AppSettings,
+    AsyncRedis,
+    limit,
+    link_buckets,
+    secret_key,
+)
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentTenant
 
@@ -41,7 +48,7 @@ async def approval_page(
     settings: AppSettings,
     aredis: AsyncRedis,
 ) -> Template:
-    await limit(request, aredis, "link", settings.link_rate_per_minute)
+    await limit(aredis, link_buckets(request, settings, str(tenant.id)))
     try:
         approval = await queries.approval(db, tenant.id, secret_key(settings), token)
     except LinkProblem as exc:
@@ -59,7 +66,7 @@ async def approval_decide(
     aredis: AsyncRedis,
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
-    await limit(request, aredis, "link", settings.link_rate_per_minute)
+    await limit(aredis, link_buckets(request, settings, str(tenant.id)))
     choice = data.get("decision", "")
     try:
         if choice not in {"approve", "decline"}:

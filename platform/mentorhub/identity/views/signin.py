@@ -35,6 +35,7 @@ from mentorhub.identity.views._common import (
     origin,
     secret_key,
     secure,
+    sign_in_buckets,
 )
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
@@ -161,7 +162,8 @@ async def login(
     aredis: AsyncRedis,
 ) -> Response[Any] | Template:
     """Send the visitor to the tenant's identity provider. `login_hint` is passed on."""
-    await limit(request, aredis, "login", settings.login_rate_per_minute)
+    hint = request.query_params.get("login_hint")
+    await limit(aredis, sign_in_buckets(request, settings, str(tenant.id), account=hint))
     config = await services.active_config(db, tenant.id, secret_key(settings))
     if config is None:
         return Template("identity/no_provider.html", context={"tenant": tenant}, status_code=503)
@@ -172,7 +174,7 @@ async def login(
             oidc,
             config,
             tenant_realm(request, tenant),
-            login_hint=request.query_params.get("login_hint"),
+            login_hint=hint,
         )
     except OidcError as exc:
         return _failed(tenant, str(exc), 502)
@@ -188,11 +190,12 @@ async def login_callback(
     aredis: AsyncRedis,
     sessions: Sessions,
 ) -> Response[Any] | Template:
-    await limit(request, aredis, "login", settings.login_rate_per_minute)
+    # The start counted this attempt; an answer to no started sign-in is one more.
     realm = tenant_realm(request, tenant)
     try:
         record, pending, params = await take_answer(request, aredis, realm)
     except Refused as exc:
+        await limit(aredis, sign_in_buckets(request, settings, realm.key))
         return await _fail(db, tenant, str(exc))
     if "test" in record:
         return await _test_answer(db, tenant, request, settings, oidc, record, pending, params)
@@ -201,8 +204,15 @@ async def login_callback(
         return await _fail(db, tenant, "no identity provider is configured", 503)
     try:
         result = await oidc.finish(config, pending, params)
+    except OidcError as exc:
+        return await _fail(db, tenant, str(exc))
+    try:
         member = await services.sign_in(db, tenant.id, config, result.claims, sessions=sessions)
     except OidcError as exc:
+        # Refused for who they are: a failure for that account, from any address.
+        account = str(result.claims.get("email") or "")
+        failed = sign_in_buckets(request, settings, realm.key, account=account, attempt=False)
+        await limit(aredis, failed)
         return await _fail(db, tenant, str(exc))
     await sessions.destroy(request.cookies.get(TENANT_COOKIE))
     token = await sessions.create(
@@ -302,7 +312,8 @@ def _platform_error(status: int, detail: str) -> Template:
 async def platform_login(
     request: AnyRequest, settings: AppSettings, oidc: Oidc, aredis: AsyncRedis
 ) -> Response[Any] | Template:
-    await limit(request, aredis, "login", settings.login_rate_per_minute)
+    hint = request.query_params.get("login_hint")
+    await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key, account=hint))
     config = platform_provider(settings)
     if config is None:
         return _platform_error(503, "The platform sign-in is not configured.")
@@ -313,7 +324,7 @@ async def platform_login(
             oidc,
             config,
             PLATFORM,
-            login_hint=request.query_params.get("login_hint"),
+            login_hint=hint,
         )
     except OidcError as exc:
         return _platform_error(502, f"Sign-in did not work: {exc}.")
@@ -329,10 +340,10 @@ async def platform_login_callback(
     sessions: Sessions,
 ) -> Response[Any] | Template:
     """Only a listed platform admin, with an e-mail the provider has verified, gets in."""
-    await limit(request, aredis, "login", settings.login_rate_per_minute)
     try:
         _, pending, params = await take_answer(request, aredis, PLATFORM)
     except Refused as exc:
+        await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key))
         return _platform_error(400, f"{str(exc).capitalize()}.")
     config = platform_provider(settings)
     if config is None:
@@ -343,6 +354,9 @@ async def platform_login_callback(
         return _platform_error(400, f"Sign-in did not work: {exc}.")
     admin = await platform_admin(db, str(result.claims.get("email", "")))
     if admin is None or result.claims.get("email_verified") is not True:
+        account = str(result.claims.get("email") or "")
+        failed = sign_in_buckets(request, settings, PLATFORM.key, account=account, attempt=False)
+        await limit(aredis, failed)
         return _platform_error(403, "This account is not a platform administrator.")
     await sessions.destroy(request.cookies.get(PLATFORM_COOKIE))
     token = await sessions.create(
