@@ -25,6 +25,14 @@ from mentorhub.tenancy.services import upsert_tenant
 from tests.messages.sink import Sink
 from tests.support import as_owner
 
+
+def handlers() -> Any:
+    """The workers' one mapping (imported late: `workers` reads REDIS_URL when imported)."""
+    from workers.handlers import HANDLERS
+
+    return HANDLERS
+
+
 REMINDER = {"title": "First-meeting agenda", "due_on": "3 March 2027", "link": "https://x/y"}
 
 
@@ -79,7 +87,7 @@ async def deliver_all(db: Database, tenant: Tenant) -> None:
         ).scalars()
         pending = list(ids)
     for outbox_id in pending:
-        await process_message(db, tenant.id, outbox_id)
+        await process_message(db, tenant.id, outbox_id, handlers())
 
 
 async def message_row(db: Database, tenant: Tenant, message_id: int) -> Message:
@@ -186,12 +194,12 @@ async def test_a_redelivered_message_is_not_sent_again(live_db: Database, inbox:
     await send_one(live_db, tenant, "reminder", REMINDER, "r:2", to_address="x@example.org")
     async with live_db.tenant(tenant.id) as session:
         [outbox_id] = (await session.execute(select(OutboxMessage.id))).scalars().all()
-    assert await process_message(live_db, tenant.id, outbox_id) is True
+    assert await process_message(live_db, tenant.id, outbox_id, handlers()) is True
     async with live_db.tenant(tenant.id) as session:  # as if the outbox row were redelivered
         await session.execute(
             text("UPDATE outbox SET done_at = NULL WHERE id = :i"), {"i": outbox_id}
         )
-    await process_message(live_db, tenant.id, outbox_id)
+    await process_message(live_db, tenant.id, outbox_id, handlers())
     assert len(inbox.to("x@example.org")) == 1
 
 
@@ -229,12 +237,12 @@ async def test_a_transient_failure_is_retried(live_db: Database, inbox: Sink) ->
     async with live_db.tenant(tenant.id) as session:
         [outbox_id] = (await session.execute(select(OutboxMessage.id))).scalars().all()
     with pytest.raises(TransientDeliveryError, match="451"):
-        await process_message(live_db, tenant.id, outbox_id)  # Dramatiq retries on this
+        await process_message(live_db, tenant.id, outbox_id, handlers())  # Dramatiq retries on this
     row = await message_row(live_db, tenant, message_id)
     assert (row.status, row.attempts) == ("pending", 1)
     assert row.last_error is not None and "451" in row.last_error
     inbox.refuse.clear()
-    assert await process_message(live_db, tenant.id, outbox_id) is True
+    assert await process_message(live_db, tenant.id, outbox_id, handlers()) is True
     row = await message_row(live_db, tenant, message_id)
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert len(inbox.to("busy@example.org")) == 1

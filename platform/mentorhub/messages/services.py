@@ -159,21 +159,6 @@ async def send(
     return int(message_id)
 
 
-async def _deliver(session: AsyncSession, outbox: Any) -> None:
-    from mentorhub.messages.delivery import deliver
-
-    await deliver(session, outbox)
-
-
-def _register() -> None:
-    from mentorhub.outbox.handlers import handler
-
-    handler(OUTBOX_KIND)(_deliver)
-
-
-_register()
-
-
 # --- a member's notifications --------------------------------------------------------------
 
 
