@@ -166,7 +166,7 @@ class OidcClient:
                 continue
             try:
                 await self._check_endpoint(endpoint, issuer)
-            except outbound.OutboundError as exc:
+            except (outbound.OutboundError, TimeoutError) as exc:
                 log.warning("identity provider %s: %s %r refused: %s", issuer, key, endpoint, exc)
                 if key == "end_session_endpoint":
                     data = {k: v for k, v in data.items() if k != key}  # no logout there
@@ -201,17 +201,18 @@ class OidcClient:
                 method, url, allow_loopback=self._loopback_for(url, issuer), **kwargs
             )
         except (outbound.OutboundError, TimeoutError) as exc:
-            log.warning("identity provider %s: %s %s failed: %s", issuer, method, url, exc)
+            level = logging.WARNING if isinstance(exc, outbound.AddressRefused) else logging.INFO
+            log.log(level, "identity provider %s: %s %s failed: %s", issuer, method, url, exc)
             raise OidcError(UNREACHABLE) from None
         if not isinstance(data, dict):
-            log.warning("identity provider %s: %s answered JSON that is not an object", issuer, url)
+            log.info("identity provider %s: %s answered JSON that is not an object", issuer, url)
             raise OidcError(UNREACHABLE)
         return status, data
 
     async def _get(self, url: str, issuer: str) -> dict[str, Any]:
         status, data = await self._request("GET", url, issuer)
         if status != 200:
-            log.warning("identity provider %s: %s answered %s", issuer, url, status)
+            log.info("identity provider %s: %s answered %s", issuer, url, status)
             raise OidcError(UNREACHABLE)
         return data
 
@@ -223,7 +224,7 @@ class OidcClient:
         try:
             keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
         except (ValueError, KeyError, TypeError, JoseError) as exc:
-            log.warning("identity provider %s: its keys could not be read: %s", issuer, exc)
+            log.info("identity provider %s: its keys could not be read: %s", issuer, exc)
             raise OidcError(UNREACHABLE) from None
         self._keys[issuer] = keys
         return keys
@@ -289,9 +290,7 @@ class OidcClient:
             error = token.get("error")
             if not (isinstance(error, str) and re.fullmatch(r"[a-z_]{1,64}", error)):
                 error = "error"
-            log.warning(
-                "identity provider %s: the token endpoint answered %s", config.issuer, status
-            )
+            log.info("identity provider %s: the token endpoint answered %s", config.issuer, status)
             raise OidcError(f"the code could not be exchanged ({error})")
         id_token = token.get("id_token")
         if not isinstance(id_token, str):

@@ -341,7 +341,7 @@ async def request_json(
                 status = response.status_code
     except TimeoutError:
         raise OutboundError(f"{url} did not answer within {TOTAL_TIMEOUT:g} s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # ValueError: bad IDNA
         raise OutboundError(f"{url}: {type(exc).__name__}: {exc}") from None
     except OSError as exc:  # TLS errors included
         raise OutboundError(f"{url}: {type(exc).__name__}: {exc}") from None
