@@ -14,12 +14,14 @@ starts, adds:
   after a submission too), and on the embedded demo provider's pages the loopback origins it
   sends back to;
 - X-Frame-Options, X-Content-Type-Options, a Referrer-Policy (`no-referrer` where the path
-  carries a secret: approval links, the sign-in callback), a minimal Permissions-Policy;
+  carries a secret: approval and unsubscribe links, the sign-in steps), a minimal
+  Permissions-Policy;
 - HSTS, except on local hosts (localhost, 127.0.0.1, ::1, *.localhost), where plain http is
   the embedded default;
 - `Cache-Control: no-store` on anything a signed-in browser asks for (a session cookie in the
-  request, or a session the guard loaded) and on the signed-in areas, approval links and
-  sign-in steps, so a shared computer's back button or a proxy keeps no private page.
+  request, or a session the guard loaded) and on the signed-in areas, the links that carry
+  a secret and the sign-in steps, so a shared computer's back button or a proxy keeps no
+  private page.
 
 `CSRFProtection` is a Litestar middleware on every route and checks every unsafe method
 (anything but GET, HEAD, OPTIONS, TRACE). Litestar's own CSRF check accepts any valid
@@ -188,7 +190,8 @@ class SecurityHeaders:
         state = scope.get("state", {})
         identity = state.get("identity")
         area = _area(path)
-        no_store = area in PRIVATE_AREAS or (
+        secret_in_path = area in ("approvals", "login") or "/unsubscribe/" in path
+        no_store = secret_in_path or area in PRIVATE_AREAS or (
             area != "static" and (identity is not None or _carries_session(scope))
         )
         headers = [
@@ -206,7 +209,7 @@ class SecurityHeaders:
         ours = [
             (b"content-security-policy", content_security_policy(nonce, form_action).encode()),
             *_ALWAYS,
-            _REFERRER_NONE if area in ("approvals", "login") else _REFERRER_DEFAULT,
+            _REFERRER_NONE if secret_in_path else _REFERRER_DEFAULT,
         ]
         if secure_host(scope):
             ours.append(_HSTS)
@@ -269,14 +272,16 @@ class CSRFProtection:
             await self.app(scope, receive, send)
             return
         handler = scope.get("route_handler")
-        if handler is not None and handler.opt.get(EXCLUDE_OPT):
+        safe = scope["method"] in SAFE_METHODS
+        if (handler is not None and handler.opt.get(EXCLUDE_OPT)) or (
+            safe and scope["path"].startswith("/static/")  # no form there: no token to make
+        ):
             await self.app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
         where, session_cookie = _realm(scope)
         session = request.cookies.get(session_cookie) if session_cookie else None
         pre_session = request.cookies.get(CSRF_COOKIE)
-        safe = request.method in SAFE_METHODS
         new_cookie: str | None = None
         if session:
             binding = "session:" + hashlib.sha256(session.encode()).hexdigest()

@@ -1,0 +1,314 @@
+"""Security headers on every kind of response, and CSRF tokens bound to one session and one
+tenant: a token from another session, another tenant, or from before sign-in is refused
+and changes nothing. Real application, real PostgreSQL and Redis, real OIDC provider."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar import get
+from litestar.params import FromPath
+from sqlalchemy import select
+
+from mentorhub.app import create_app
+from mentorhub.db import Database
+from mentorhub.identity.guards import PUBLIC, rule
+from mentorhub.identity.models import Member
+from mentorhub.identity.sessions import TENANT_COOKIE
+from mentorhub.settings import Settings
+from mentorhub.tenancy.models import Tenant
+from mentorhub.web.security import CSRF_COOKIE
+from tests.identity.conftest import (  # noqa: F401  (fixtures)
+    BASE,
+    SLUG_A,
+    SLUG_B,
+    OidcProvider,
+    client,
+    csrf_from,
+    email,
+    providers,
+    settings,
+    sign_in,
+    tenant_a,
+    tenant_b,
+)
+from tests.identity.test_approvals import new_request, status_of
+from tests.support import serving
+
+REFUSED = "This form had expired or did not come from this site"
+
+
+@pytest.fixture
+async def other(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
+    """A second browser."""
+    async with serving(create_app(settings, db=db), base_url=BASE) as c:
+        yield c
+
+
+async def roles_of(db: Database, tenant: Tenant, who: str) -> list[str]:
+    async with db.tenant(tenant.id) as session:
+        member = (
+            await session.execute(select(Member).where(Member.email == email(tenant.slug, who)))
+        ).scalar_one()
+        await session.refresh(member)
+        return sorted(member.roles)
+
+
+async def member_id(db: Database, tenant: Tenant, who: str) -> str:
+    async with db.tenant(tenant.id) as session:
+        member = (
+            await session.execute(select(Member).where(Member.email == email(tenant.slug, who)))
+        ).scalar_one()
+        return str(member.id)
+
+
+# --- CSRF --------------------------------------------------------------------------------
+
+
+async def test_a_token_from_another_session_is_refused(
+    client: httpx.AsyncClient,  # noqa: F811
+    other: httpx.AsyncClient,
+    db: Database,
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    """Session A's whole cookie-and-token pair (every cookie but the session itself), used
+    in session B: Litestar's check accepted it; ours refuses it."""
+    await sign_in(client, SLUG_A, "admin")
+    await sign_in(other, SLUG_A, "admin")
+    mentor = await member_id(db, tenant_a, "mentor")
+    url = f"/t/{SLUG_A}/admin/members/{mentor}/roles"
+    page_a = await client.get(f"/t/{SLUG_A}/admin/members")
+    token_a = csrf_from(page_a.text)
+    for cookie in client.cookies.jar:
+        if cookie.name != TENANT_COOKIE:
+            other.cookies.set(
+                cookie.name, cookie.value or "", domain=cookie.domain, path=cookie.path
+            )
+    refused = await other.post(url, data={"_csrf_token": token_a, "roles": ["coordinator"]})
+    assert refused.status_code == 403
+    assert REFUSED in refused.text
+    assert await roles_of(db, tenant_a, "mentor") == ["mentor"]
+    # The same request with session B's own token goes through.
+    page_b = await other.get(f"/t/{SLUG_A}/admin/members")
+    token_b = csrf_from(page_b.text)
+    assert token_b != token_a
+    done = await other.post(url, data={"_csrf_token": token_b, "roles": ["coordinator"]})
+    assert done.status_code == 303
+    assert await roles_of(db, tenant_a, "mentor") == ["coordinator"]
+
+
+async def test_a_token_from_another_tenant_is_refused(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+    tenant_b: Tenant,  # noqa: F811
+) -> None:
+    """One browser, no session: the token from tenant A's approval page does not decide
+    tenant B's approval, on B's prefix or on B's own host."""
+    _, link_a = await new_request(db, settings, tenant_a)
+    request_b, link_b = await new_request(db, settings, tenant_b)
+    token_a = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link_a}")).text)
+    for where, headers in ((f"/t/{SLUG_B}", {}), ("", {"host": f"{SLUG_B}.example.org"})):
+        refused = await client.post(
+            f"{where}/approvals/{link_b}",
+            headers=headers,
+            data={"_csrf_token": token_a, "decision": "approve"},
+        )
+        assert refused.status_code == 403
+        assert REFUSED in refused.text
+    assert await status_of(db, tenant_b, request_b) == "pending"
+    token_b = csrf_from((await client.get(f"/t/{SLUG_B}/approvals/{link_b}")).text)
+    done = await client.post(
+        f"/t/{SLUG_B}/approvals/{link_b}", data={"_csrf_token": token_b, "decision": "approve"}
+    )
+    assert done.status_code == 200
+    assert await status_of(db, tenant_b, request_b) == "approved"
+
+
+async def test_a_token_from_before_sign_in_is_refused_once_signed_in(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    request, link = await new_request(db, settings, tenant_a)
+    anonymous = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link}")).text)
+    assert client.cookies.get(CSRF_COOKIE)  # the pre-session cookie it is bound to
+    await sign_in(client, SLUG_A, "mentor")
+    refused = await client.post(
+        f"/t/{SLUG_A}/approvals/{link}", data={"_csrf_token": anonymous, "decision": "approve"}
+    )
+    assert refused.status_code == 403
+    assert await status_of(db, tenant_a, request) == "pending"
+    signed_in = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link}")).text)
+    assert signed_in != anonymous
+    done = await client.post(
+        f"/t/{SLUG_A}/approvals/{link}", data={"_csrf_token": signed_in, "decision": "approve"}
+    )
+    assert done.status_code == 200
+    assert await status_of(db, tenant_a, request) == "approved"
+
+
+async def test_a_missing_or_forged_token_is_refused(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    await sign_in(client, SLUG_A, "admin")
+    mentor = await member_id(db, tenant_a, "mentor")
+    url = f"/t/{SLUG_A}/admin/members/{mentor}/roles"
+    token = csrf_from((await client.get(f"/t/{SLUG_A}/admin/members")).text)
+    for data, headers in (
+        ({"roles": ["coordinator"]}, {}),
+        ({"_csrf_token": token[:-2] + "AA", "roles": ["coordinator"]}, {}),
+        ({"_csrf_token": "", "roles": ["coordinator"]}, {}),
+        ({"roles": ["coordinator"]}, {"x-csrftoken": "nonsense"}),
+    ):
+        refused = await client.post(url, data=data, headers=headers)
+        assert refused.status_code == 403, data
+    assert await roles_of(db, tenant_a, "mentor") == ["mentor"]
+    by_header = await client.post(
+        url, data={"roles": ["coordinator"]}, headers={"x-csrftoken": token}
+    )
+    assert by_header.status_code == 303
+    assert await roles_of(db, tenant_a, "mentor") == ["coordinator"]
+
+
+async def test_the_csrf_cookie_is_secure_where_the_session_cookie_is(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    _, link = await new_request(db, settings, tenant_a)
+    on_host = await client.get(f"/approvals/{link}", headers={"host": f"{SLUG_A}.example.org"})
+    cookie = on_host.headers["set-cookie"]
+    assert cookie.startswith(f"{CSRF_COOKIE}=") and "Secure" in cookie and "HttpOnly" in cookie
+    client.cookies.clear()
+    local = await client.get(f"/t/{SLUG_A}/approvals/{link}")
+    assert local.headers["set-cookie"].startswith(f"{CSRF_COOKIE}=")
+    assert "Secure" not in local.headers["set-cookie"]
+
+
+# --- headers -----------------------------------------------------------------------------
+
+
+def check_headers(response: httpx.Response) -> str:
+    """The headers every response carries; returns the CSP."""
+    csp = response.headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["default-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["form-action"][0] == "'self'"
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert re.fullmatch(r"'self' 'nonce-[A-Za-z0-9_-]{22}'", " ".join(directives["style-src"]))
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] in ("strict-origin-when-cross-origin", "no-referrer")
+    assert "camera=()" in response.headers["permissions-policy"]
+    assert len(response.headers.get_list("content-security-policy")) == 1
+    return csp
+
+
+async def test_headers_on_every_kind_of_response(
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+    providers: dict[str, OidcProvider],  # noqa: F811
+) -> None:
+    @get("/t/{tenant_slug:str}/boom", opt=rule(PUBLIC))
+    async def boom(tenant_slug: FromPath[str]) -> str:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings, db=db)
+    app.app.register(boom)  # type: ignore[attr-defined]
+    async with serving(app, base_url=BASE) as c:
+        public = {
+            "/": 200,
+            f"/t/{SLUG_A}/": 200,
+            "/static/app.css": 200,
+            f"/t/{SLUG_A}/no-such-page": 404,
+            "/t/no-such-association/": 404,
+            "/nowhere": 404,
+            f"/t/{SLUG_A}/boom": 500,
+            f"/t/{SLUG_A}/me": 303,  # to sign in
+        }
+        for path, status in public.items():
+            response = await c.get(path)
+            assert response.status_code == status, path
+            check_headers(response)
+            private = path.endswith("/me")  # a signed-in area: never cached, even the redirect
+            assert ("no-store" in response.headers.get("cache-control", "")) is private, path
+            assert "strict-transport-security" not in response.headers, path  # localhost
+        await sign_in(c, SLUG_A, "mentor")
+        signed_in = {
+            f"/t/{SLUG_A}/": 200,
+            f"/t/{SLUG_A}/me": 200,
+            f"/t/{SLUG_A}/admin/members": 403,
+            f"/t/{SLUG_A}/no-such-page": 404,
+            f"/t/{SLUG_A}/boom": 500,
+        }
+        for path, status in signed_in.items():
+            response = await c.get(path)
+            assert response.status_code == status, path
+            csp = check_headers(response)
+            assert response.headers["cache-control"] == "no-store", path
+            if path.endswith(("/me", "/admin/members")):  # pages with the sign-out form:
+                assert providers["a"].issuer in csp, path  # it may lead to the provider
+        static = await c.get("/static/app.css")
+        check_headers(static)
+        assert "no-store" not in static.headers.get("cache-control", "")
+
+
+async def test_the_nonce_is_fresh_and_matches_the_page(
+    client: httpx.AsyncClient,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    nonces = []
+    for _ in range(2):
+        page = await client.get(f"/t/{SLUG_A}/")
+        csp = check_headers(page)
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        assert nonce is not None
+        assert f'<style nonce="{nonce.group(1)}">' in page.text
+        assert " style=" not in page.text
+        nonces.append(nonce.group(1))
+    assert nonces[0] != nonces[1]
+
+
+async def test_hsts_only_off_local_hosts(
+    client: httpx.AsyncClient,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    on_host = await client.get("/", headers={"host": f"{SLUG_A}.example.org"})
+    assert on_host.status_code == 200
+    check_headers(on_host)
+    assert on_host.headers["strict-transport-security"].startswith("max-age=")
+    for host in ("localhost", "127.0.0.1:8000", "[::1]:8000", f"{SLUG_A}.localhost"):
+        local = await client.get("/healthz", headers={"host": host})
+        check_headers(local)
+        assert "strict-transport-security" not in local.headers, host
+
+
+async def test_approval_links_are_never_cached_nor_leaked_as_referrer(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    _, link = await new_request(db, settings, tenant_a)
+    for url, headers in (
+        (f"/t/{SLUG_A}/approvals/{link}", {}),
+        (f"/approvals/{link}", {"host": f"{SLUG_A}.example.org"}),
+        (f"/t/{SLUG_A}/approvals/not-a-link", {}),
+    ):
+        page = await client.get(url, headers=headers)
+        check_headers(page)
+        assert page.headers["cache-control"] == "no-store", url
+        assert page.headers["referrer-policy"] == "no-referrer", url
