@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from litestar import get
+from litestar import Response, get
 from litestar.params import FromPath
 from sqlalchemy import select
 
@@ -312,3 +312,27 @@ async def test_approval_links_are_never_cached_nor_leaked_as_referrer(
         check_headers(page)
         assert page.headers["cache-control"] == "no-store", url
         assert page.headers["referrer-policy"] == "no-referrer", url
+
+
+async def test_a_response_that_sets_its_own_policy_keeps_it(
+    db: Database,
+    settings: Settings,  # noqa: F811
+) -> None:
+    """The embedded mail catcher frames an e-mail under its own, stricter policy."""
+    policy = "default-src 'none'; sandbox; frame-ancestors 'self'"
+
+    @get("/framed", opt=rule(PUBLIC))
+    async def framed() -> Response[str]:
+        return Response(
+            "<p>mail</p>",
+            media_type="text/html",
+            headers={"content-security-policy": policy, "x-frame-options": "SAMEORIGIN"},
+        )
+
+    app = create_app(settings, db=db)
+    app.app.register(framed)  # type: ignore[attr-defined]
+    async with serving(app, base_url=BASE) as c:
+        response = await c.get("/framed")
+    assert response.headers.get_list("content-security-policy") == [policy]
+    assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -23,6 +23,9 @@ starts, adds:
   a secret and the sign-in steps, so a shared computer's back button or a proxy keeps no
   private page.
 
+A response that sets one of these headers itself keeps its own (the embedded mail
+catcher's sandboxed e-mail frame does); `Cache-Control` is replaced where no-store applies.
+
 `CSRFProtection` is a Litestar middleware on every route and checks every unsafe method
 (anything but GET, HEAD, OPTIONS, TRACE). Litestar's own CSRF check accepts any valid
 cookie-and-token pair, so one browser's pair works in another session or on another tenant.
