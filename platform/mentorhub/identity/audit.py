@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mentorhub.db import Database
 from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import AuditEntry
-from mentorhub.identity.paging import PAGE_SIZE, Page
+from mentorhub.identity.paging import PAGE_SIZE, Page, window
 
 
 def record(
@@ -43,13 +43,14 @@ async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
 
 async def page(session: AsyncSession, number: int = 1, size: int = PAGE_SIZE) -> Page[AuditEntry]:
     """One page of the tenant's audit log, newest first (ties in time by id, so an entry
-    never shows on two pages); the page's keys come from the (tenant, created_at, id) index."""
+    never shows on two pages); the page's keys come from the (tenant, created_at, id) index,
+    read from whichever end is nearer."""
     total = int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
     number = min(max(1, number), max(1, -(-total // size)))
     order = (AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    keys = (
-        select(AuditEntry.id).order_by(*order).limit(size).offset((number - 1) * size).subquery()
-    )
+    at = window(total, number, size)
+    walk = (AuditEntry.created_at, AuditEntry.id) if at.backwards else order
+    keys = select(AuditEntry.id).order_by(*walk).offset(at.offset).limit(at.limit).subquery()
     rows = await session.execute(
         select(AuditEntry).join(keys, AuditEntry.id == keys.c.id).order_by(*order)
     )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
-from mentorhub.identity.paging import PAGE_SIZE, Page
+from mentorhub.identity.paging import PAGE_SIZE, Page, window
 
 #: Beyond this many matches a search says "more than 1,000"; counting them all would read
 #: every member for a word that matches most of them.
@@ -58,12 +58,13 @@ async def members_page(
     number = min(max(1, number), last)
     if total == 0:
         return Page(rows=[], number=1, size=size, total=0)
-    page_keys = (
-        keys.order_by(Member.display_name, Member.id)
-        .limit(size)
-        .offset((number - 1) * size)
-        .subquery()
+    at = window(total, number, size, exact=not capped)
+    order = (
+        (Member.display_name.desc(), Member.id.desc())
+        if at.backwards
+        else (Member.display_name, Member.id)
     )
+    page_keys = keys.order_by(*order).offset(at.offset).limit(at.limit).subquery()
     rows = await session.execute(
         select(Member)
         .join(page_keys, Member.id == page_keys.c.id)

@@ -3,8 +3,8 @@
 Pages are numbered from 1 and hold `PAGE_SIZE` rows in a stable order (the order's own
 columns, then the row's id, so rows with equal names never swap between pages). A page's
 keys are read first from an index that covers the order (an index-only scan), then only
-that page's rows are read, so the last page of 100,000 members costs about what the first
-does.
+that page's rows are read; a page in the second half is counted from the end, so the middle
+page of 100,000 members costs the most and still skips only 50,000 index entries.
 """
 
 from __future__ import annotations
@@ -69,3 +69,22 @@ def search_term(value: str | None) -> str:
     cleaned = "".join(c for c in (value or "") if c.isprintable())
     return " ".join(cleaned.split())[:MAX_QUERY]
 
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows of the ordered list a page is, and from which end to count to them."""
+
+    offset: int
+    limit: int
+    backwards: bool
+
+
+def window(total: int, number: int, size: int, *, exact: bool = True) -> Window:
+    """A page in the second half of the list is counted from the end (the order reversed,
+    the offset from the last row), so no page skips more than half the list's keys. Only
+    when `total` is exact: a capped count does not know where the end is."""
+    start = (number - 1) * size
+    end = min(start + size, total)
+    if exact and total - end < start:
+        return Window(offset=total - end, limit=end - start, backwards=True)
+    return Window(offset=start, limit=size, backwards=False)
