@@ -33,7 +33,9 @@ PRIVILEGES = text(
 )
 
 
-async def test_the_runtime_role_may_only_read_the_platform_tables(owner_engine: AsyncEngine) -> None:
+async def test_the_runtime_role_may_only_read_the_platform_tables(
+    owner_engine: AsyncEngine,
+) -> None:
     """From the catalog: a later migration that grants more fails here."""
     async with owner_engine.connect() as conn:
         granted = (
@@ -54,7 +56,8 @@ async def test_the_runtime_role_may_only_read_the_platform_tables(owner_engine: 
         "UPDATE tenants SET name = 'Renamed'",
         "UPDATE tenants SET status = 'active'",
         "DELETE FROM tenants",
-        "INSERT INTO tenant_domains (hostname, tenant_id) SELECT 'evil.example.org', id FROM tenants",
+        "INSERT INTO tenant_domains (hostname, tenant_id) "
+        "SELECT 'evil.example.org', id FROM tenants",
         "UPDATE tenant_domains SET hostname = 'evil.example.org'",
         "DELETE FROM tenant_domains",
         "DELETE FROM platform_admins",
