@@ -31,8 +31,8 @@ from mentorhub.web.security import (
     CSRF_REFUSED,
     CSRFProtection,
     install_security_headers,
-    register_template_callables,
 )
+from mentorhub.web.templating import configure_templates
 
 
 def _page_tenant(request: Request[Any, Any, Any]) -> Tenant | None:
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         template_config=TemplateConfig(
             directory=settings.templates_dir,
             engine=JinjaTemplateEngine,
-            engine_callback=register_template_callables,
+            engine_callback=configure_templates,  # CSP nonce, role and action labels
         ),
         exception_handlers={
             NotFoundException: _not_found,

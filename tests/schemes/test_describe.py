@@ -37,7 +37,7 @@ def test_every_page_covers_the_issue_topics(slug: str) -> None:
                                    "signed by the applicant's line manager",
                                    "Mentors must attend 1 day of training",
                                    "after each meeting"]),
-        ("ahep", ["shows the best 3", "accepts or declines", "the mentee chooses again",
+        ("ahep", ["Each mentee chooses the mentor", "accepts or declines", "the mentee chooses again",
                   "no more than 3 at a time", "stay members for the whole relationship",
                   "Either mentor or mentee can end"]),
         ("alberta-museums", ["from October to August", "at least once every month",
@@ -51,3 +51,13 @@ def test_page_states_the_seed_rules(slug: str, phrases: list[str]) -> None:
     page = text(slug)
     for phrase in phrases:
         assert phrase in page, phrase
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_page_promises_no_feature_the_product_lacks(slug: str) -> None:
+    """The rules in plain words, not a promise of what MentorHub does not do yet: no
+    suggested "best 3" to choose from on the platform, no chat, no shared documents."""
+    page = text(slug).lower()
+    for promise in ("the system", "shows the best", "on the platform", "chat",
+                    "share documents", "contact details"):
+        assert promise not in page, promise

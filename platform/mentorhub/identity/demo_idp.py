@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from mentorhub.db import Database
 from mentorhub.identity.guards import PUBLIC
+from mentorhub.identity.labels import role_labels
 from mentorhub.identity.models import Member
 from mentorhub.identity.oidc import ProviderConfig
 from mentorhub.identity.secrets import derive_key
@@ -165,7 +166,7 @@ async def _realm(db: Database, settings: Settings, name: str) -> Realm:
     if name == PLATFORM_REALM:
         async with db.platform() as session:
             admins = (await session.execute(select(PlatformAdmin))).scalars()
-            people = [(a.email, a.display_name, "platform admin") for a in admins]
+            people = [(a.email, a.display_name, "Platform administrator") for a in admins]
         return Realm(
             name=name,
             title="MentorHub platform",
@@ -177,7 +178,7 @@ async def _realm(db: Database, settings: Settings, name: str) -> Realm:
     async with db.tenant(tenant.id) as session:
         members = (await session.execute(select(Member).order_by(Member.display_name))).scalars()
         people = [
-            (m.email, m.display_name, ", ".join(m.roles).replace("_", " ") or "member")
+            (m.email, m.display_name, role_labels(m.roles, empty="Member"))
             for m in members
         ]
     return Realm(

@@ -65,6 +65,7 @@ class RoleChange:
     after: tuple[str, ...]
     created: bool = False
     kept_own_admin: bool = False  # the actor tried to drop their own admin role
+    name: str = ""  # the member's display name, for the confirmation
 
     @property
     def changed(self) -> bool:
@@ -141,7 +142,10 @@ async def change_roles(
             kept = True
         after = known_roles(wanted)
         apply_roles(session, member, after, actor=actor)
-        change = RoleChange(member.id, member.email, tuple(before), tuple(after), created, kept)
+        change = RoleChange(
+            member.id, member.email, tuple(before), tuple(after), created, kept,
+            member.display_name,
+        )
     if change.before != change.after and sessions is not None:
         await sessions.revoke_member(str(tenant_id), str(change.member_id))
     return change

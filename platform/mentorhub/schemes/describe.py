@@ -3,6 +3,10 @@
 :func:`describe` returns sections of sentences — structure, not HTML — so the page template
 decides the markup and escaping, and the text can also go into e-mails. Every sentence is
 derived from the configuration; nothing here is specific to one association.
+
+It says what the scheme asks of people (its rules), never what MentorHub will do for them:
+sentences about features the product does not have yet (choosing from suggested mentors on
+the platform, a pair's chat or shared documents) are left out until they exist.
 """
 
 from __future__ import annotations
@@ -280,9 +284,7 @@ def _matching(s: Scheme) -> list[str]:
     if m.flow == "coordinator":
         out.append("The programme coordinator matches mentors and mentees.")
     elif m.flow == "suggest_and_accept":
-        sees = f" (their {_join(list(m.mentee_sees))})" if m.mentee_sees else ""
-        out.append(f"The system scores each mentee's answers against every mentor and shows "
-                   f"the best {m.top_n}{sees}; the mentee chooses one.")
+        out.append("Each mentee chooses the mentor they would like to work with.")
         reasons = " after reading the mentee's reasons" if m.mentor_sees_mentee_reasons else ""
         out.append(f"The mentor then accepts or declines{reasons}.")
         if m.rematch_on_decline:
@@ -375,10 +377,6 @@ def _relationship(s: Scheme) -> list[str]:
         out.append("Mentors do not contact the mentee's line manager.")
     if r.mentee_may_update_line_manager:
         out.append("Mentees may update their line manager on their progress.")
-    if r.shared_space:
-        labels = {"chat": "chat", "documents": "share documents",
-                  "contact_details": "see each other's contact details"}
-        out.append(f"On the platform, pairs can {_join([labels[x] for x in r.shared_space])}.")
     if r.either_party_may_end:
         out.append("Either mentor or mentee can end the relationship.")
     if r.final_review_meeting:

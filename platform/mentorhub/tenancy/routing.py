@@ -7,6 +7,12 @@ set of routes serves both, and a request on tenant A's host can never name tenan
 path is always put under A's own prefix). The tenant found is put in `scope["state"]`:
 `tenant` (the row) and `tenant_base` (the public URL prefix: "" on a hostname,
 "/t/<slug>" on a prefix) for links.
+
+Slugs are lower case (the schema says so), but people type them: `/t/AHEP/scheme?x=1` is
+answered with a permanent redirect (308, so a form's POST stays a POST) to
+`/t/ahep/scheme?x=1`, the rest of the path and the query kept as sent; an unknown slug
+in any case stays a 404. `/favicon.ico` is the site icon (`/static/favicon.svg`) on every
+host, tenant hostnames included.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from mentorhub.db import Database
 from mentorhub.tenancy.services import find_by_hostname, find_by_slug
+from mentorhub.web.security import NONCE_KEY, SecurityHeaders
 from mentorhub.web.unavailable import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 
 Scope = MutableMapping[str, Any]
@@ -23,8 +30,12 @@ ASGIApp = Callable[
     [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
 
-#: Paths served the same on every host (health checks, assets).
-GLOBAL_PREFIXES = ("/healthz", "/static/")
+#: Paths served the same on every host (health checks, assets, the site icon).
+GLOBAL_PREFIXES = ("/healthz", "/static/", "/favicon.ico")
+#: Paths answered by a file under /static/ on every host.
+ALIASES = {"/favicon.ico": "/static/favicon.svg"}
+#: Where `_route` leaves the canonical address of a slug typed in another case.
+REDIRECT_KEY = "canonical_redirect"
 
 
 def _host(scope: Scope) -> str:
@@ -47,6 +58,8 @@ class TenantRouting:
             return
         path: str = scope["path"]
         state = scope.setdefault("state", {})
+        if path in ALIASES:
+            scope = dict(scope, path=ALIASES[path], raw_path=None)
         if path.startswith(GLOBAL_PREFIXES) or path == "/healthz":
             await self.app(scope, receive, send)
             return
@@ -61,6 +74,10 @@ class TenantRouting:
             state.update({STATE_KEY: reason, "unavailable_path": path, "tenant_base": None})
             state.pop("tenant", None)
             scope = dict(scope, path=UNAVAILABLE_PATH, raw_path=None, state=state)
+        location = state.pop(REDIRECT_KEY, None)
+        if location is not None:
+            await _redirect(scope, send, location)
+            return
         await self.app(scope, receive, send)
 
     async def _route(self, scope: Scope, state: dict[str, Any], path: str) -> Scope:
@@ -77,6 +94,33 @@ class TenantRouting:
             slug = path[3:].split("/", 1)[0]
             state["tenant_base"] = "/t/" + slug
             state["tenant"] = await find_by_slug(db, slug)
+            if state["tenant"] is None and slug != slug.lower():
+                canonical = await find_by_slug(db, slug.lower())
+                if canonical is not None:
+                    state[REDIRECT_KEY] = _canonical_location(scope, canonical.slug)
         else:
             state["tenant_base"] = None
         return scope
+
+
+def _canonical_location(scope: Scope, slug: str) -> bytes:
+    """`/t/<slug>` and the rest of the path and query exactly as the browser sent them."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    parts = bytes(raw).split(b"?", 1)[0].split(b"/", 3)  # ["", "t", typed slug, rest]
+    location = b"/t/" + slug.encode()
+    if len(parts) > 3:
+        location += b"/" + parts[3]
+    query = bytes(scope.get("query_string") or b"")
+    return location + (b"?" + query if query else b"")
+
+
+async def _redirect(scope: Scope, send: Callable[[Any], Awaitable[None]], location: bytes) -> None:
+    """308 to `location`, with the headers every answer carries (`web.security`)."""
+    nonce = scope.get("state", {}).get(NONCE_KEY, "")
+    headers = SecurityHeaders.headers(
+        scope,
+        [(b"location", location), (b"content-length", b"0")],
+        nonce,
+    )
+    await send({"type": "http.response.start", "status": 308, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})

@@ -4,6 +4,7 @@ and the association's single sign-on (saved as pending, activated by a test sign
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import get, post
 from litestar.datastructures import UploadFile
@@ -20,6 +21,7 @@ from mentorhub.identity.models import Role
 from mentorhub.identity.oidc import OidcError
 from mentorhub.identity.paging import page_number, search_term
 from mentorhub.identity.roster import parse_roster
+from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.identity.views._common import (
     AnyRequest,
     AppSettings,
@@ -30,6 +32,7 @@ from mentorhub.identity.views._common import (
     secret_key,
 )
 from mentorhub.identity.views.signin import begin, tenant_realm
+from mentorhub.web import flash
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
 
 ASSIGNABLE_ROLES = tuple(r.value for r in Role)
@@ -79,12 +82,16 @@ async def admin_members(
     tenant: CurrentTenant,
     db: DB,
     identity: CurrentIdentity,
+    request: AnyRequest,
+    aredis: AsyncRedis,
     q: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
-    """Members a page at a time in name order, searchable (`?q=`, `?page=`)."""
+    """Members a page at a time in name order, searchable (`?q=`, `?page=`); above them,
+    what the last role change did (`flash`, once)."""
     search = search_term(q)
     members = await read_members_page(db, tenant.id, search=search, number=page_number(page))
+    notice = await flash.take(aredis, request, TENANT_COOKIE)
     return Template(
         "identity/admin_members.html",
         context={
@@ -93,6 +100,7 @@ async def admin_members(
             "page": members,
             "q": search,
             "assignable": ASSIGNABLE_ROLES,
+            "notice": notice,
         },
     )
 
@@ -110,12 +118,14 @@ async def admin_member_roles(
     member_id: FromPath[str],
     request: AnyRequest,
     sessions: Sessions,
+    aredis: AsyncRedis,
 ) -> Response[Any]:
     """Set a member's roles (`services.change_roles`: audited, ends their sessions; an
-    admin keeps their own admin role)."""
+    admin keeps their own admin role), then back to the same page of the list, which says
+    what happened (saved, nothing changed, or the admin role kept)."""
     form = await request.form()
     try:
-        await services.change_roles(
+        change = await services.change_roles(
             db,
             tenant.id,
             member_id=member_id,
@@ -125,7 +135,21 @@ async def admin_member_roles(
         )
     except NotFound:
         raise NotFoundException() from None
-    return Redirect(f"{base(request)}/admin/members", status_code=303)
+    await flash.put(
+        aredis,
+        request,
+        TENANT_COOKIE,
+        {
+            "kind": "roles",
+            "name": change.name or change.email,
+            "roles": list(change.after),
+            "changed": change.changed,
+            "kept_own_admin": change.kept_own_admin,
+        },
+    )
+    back = {k: v for k in ("q", "page") if isinstance(v := form.get(k), str) and v}
+    query = f"?{urlencode(back)}" if back else ""
+    return Redirect(f"{base(request)}/admin/members{query}", status_code=303)
 
 
 def _sso_page(
