@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from mentorhub.db import Database
+from mentorhub.db.access import NotFound
 from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
@@ -182,6 +183,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         ),
         exception_handlers={
             NotFoundException: _not_found,
+            NotFound: _not_found,  # a row missing in the tenant (db/access.py): 404 page
             TenantSuspended: _suspended,  # type: ignore[dict-item]
             HTTPException: _http_error,
             SignInRequired: _sign_in,  # type: ignore[dict-item]

@@ -86,7 +86,7 @@ async def test_sso_settings_are_checked_and_the_secret_encrypted(
     )
     assert bad.status_code == 400
     assert "Nothing was saved" in bad.text
-    assert "https://" in bad.text and "Client ID: is needed" in bad.text
+    assert "https://" in bad.text and "Client ID is needed" in bad.text
     b = providers["b"]
     good = await client.post(
         f"/t/{SLUG_A}/admin/sso",

@@ -208,7 +208,7 @@ async def test_the_tenant_admin_command_ends_the_members_sessions(
         (
             ["sso", "{slug}", "--issuer", "{issuer}", "--client-id", "x", "--scopes", "email"],
             "s",
-            "--scopes: must include openid",
+            "--scopes: Scopes must include openid",
         ),
         (["sso", "{slug}", "--issuer", "{issuer}", "--client-id", "x"], "", "no client secret"),
     ],

@@ -46,15 +46,15 @@ def test_every_bad_row_is_reported_with_its_line() -> None:
         b"A-5,ok@example.org,pending,\n"
         b"A-6,z@example.org\n"
     )
-    assert [p.split(":")[0] for p in report.problems] == [
+    assert [p.path for p in report.problems] == [
         "line 3",
         "line 4",
         "line 5",
         "line 6",
         "line 7",
     ]
-    assert "already on line 2" in report.problems[3]
-    assert parse_roster(b"email,status\n").problems == [
+    assert "already on line 2" in report.problems[3].message
+    assert [str(p) for p in parse_roster(b"email,status\n").problems] == [
         "line 1: the header must be member_number,email,status,ratified_on"
     ]
 

@@ -154,7 +154,7 @@ async def test_the_secret_is_needed_for_a_new_issuer_or_client(
     await sign_in(client, SLUG_A, "admin")
     refused = await _save(client, providers["b"].issuer, "")
     assert refused.status_code == 400
-    assert "Client secret: is needed for a new issuer or client ID." in refused.text
+    assert "Client secret is needed for a new issuer or client ID" in refused.text
     async with db.tenant(tenant_a.id) as session:
         statuses = [r.status for r in (await session.execute(select(IdentityProvider))).scalars()]
     assert statuses == ["active"]

@@ -15,6 +15,11 @@ T = TypeVar("T", bound=TenantOwned)
 
 
 class NotFound(LookupError):
+    """Raised in a handler, it answers the 404 page (`app.py`); the status code also keeps
+    its traceback out of the log, as for any 4xx."""
+
+    status_code = 404
+
     def __init__(self, what: str) -> None:
         super().__init__(f"No such {what}.")
         self.what = what

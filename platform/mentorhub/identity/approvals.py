@@ -81,7 +81,8 @@ async def open_link(
     A decided request is returned as well (the page says it was already decided)."""
     now = now or datetime.now(UTC)
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    # A genuine link is ASCII (hmac.compare_digest refuses other text with a TypeError).
+    if len(parts) != 3 or not token.isascii() or not parts[1].isdigit():
         raise LinkProblem("invalid")
     try:
         request_id = uuid.UUID(hex=parts[0])

@@ -165,7 +165,7 @@ def sso(
                 )
             except SsoProblems as exc:
                 raise click.ClickException(
-                    "; ".join(f"--{p.field.replace('_', '-')}: {p.detail}" for p in exc.problems)
+                    "; ".join(f"--{p.path.replace('_', '-')}: {p.message}" for p in exc.problems)
                 ) from None
         return saved.issuer
 

@@ -13,9 +13,17 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core.problems import Problem
+from mentorhub.core.text import (
+    EMAIL_MAX,
+    IDENTIFIER,
+    BadText,
+    TextKind,
+    clean_text,
+    email_problem,
+)
 from mentorhub.db.session import current_tenant
 from mentorhub.identity import audit
-from mentorhub.identity.membership import EMAIL
 from mentorhub.identity.models import MembershipStatus
 
 ROSTER_COLUMNS = ("member_number", "email", "status", "ratified_on")
@@ -35,46 +43,77 @@ class RosterRow:
 
 @dataclass
 class RosterReport:
-    problems: list[str] = field(default_factory=list)
+    #: Each problem's `path` is its line ("line 4"), its message what is wrong there.
+    problems: list[Problem] = field(default_factory=list)
     rows: list[RosterRow] = field(default_factory=list)
 
 
+def _cell(value: str, label: str, kind: TextKind, longest: int, bad: list[str]) -> str:
+    """One cell through the one text check (`core/text.py`); its problem, if any, in `bad`."""
+    try:
+        return clean_text(value, label=label, kind=kind, max_length=longest)
+    except BadText as exc:
+        bad.append(exc.message[0].lower() + exc.message[1:])
+        return ""
+
+
 def parse_roster(data: bytes) -> RosterReport:
-    """Check every row; collect every problem with its line number."""
+    """Check every row; collect every problem with its line number. Each cell goes through
+    the one edge check: no control or invisible formatting characters, NFC, lengths (member
+    number 64, e-mail address 254), an e-mail address that is one."""
     report = RosterReport()
+
+    def problem(line: int | None, message: str) -> None:
+        report.problems.append(Problem(path=f"line {line}" if line else "", message=message))
+
     if len(data) > ROSTER_MAX_BYTES:
-        report.problems.append(f"the file is larger than {ROSTER_MAX_BYTES // 1024 // 1024} MB")
+        problem(None, f"the file is larger than {ROSTER_MAX_BYTES // 1024 // 1024} MB")
         return report
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        report.problems.append("the file is not UTF-8 text")
+        problem(None, "the file is not UTF-8 text")
         return report
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = None
     if header is None or tuple(h.strip().lower() for h in header) != ROSTER_COLUMNS:
-        report.problems.append("line 1: the header must be " + ",".join(ROSTER_COLUMNS))
+        problem(1, "the header must be " + ",".join(ROSTER_COLUMNS))
         return report
     seen_emails: dict[str, int] = {}
     seen_numbers: dict[str, int] = {}
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a NUL byte, an unclosed quote at the end
+            problem(reader.line_num, f"the line cannot be read as CSV ({exc})")
+            break
         line = reader.line_num
         if len(cells) != len(ROSTER_COLUMNS):
             if any(c.strip() for c in cells):
-                report.problems.append(f"line {line}: expected 4 values, found {len(cells)}")
+                problem(line, f"expected 4 values, found {len(cells)}")
             continue
-        number, email, given_status, ratified = (c.strip() for c in cells)
-        if not (number or email or given_status or ratified):
+        if not any(c.strip() for c in cells):
             continue
-        email = email.lower()
-        status = given_status.lower()
         bad: list[str] = []
-        if not number or len(number) > 64:
-            bad.append("member number is missing or longer than 64 characters")
-        if not EMAIL.match(email) or len(email) > 320:
-            bad.append(f"{email or 'the e-mail'} is not an e-mail address")
-        if status not in STATUSES:
+        number = _cell(cells[0], "Member number", IDENTIFIER, 64, bad)
+        if not number and not bad:
+            bad.append("member number is missing")
+        email = _cell(cells[1], "E-mail address", IDENTIFIER, EMAIL_MAX, bad).lower()
+        if email and email_problem(email) is not None:
+            bad.append(f"{email} is not an e-mail address")
+            email = ""
+        elif not email and not cells[1].strip():
+            bad.append("the e-mail address is missing")
+        given_status = _cell(cells[2], "Status", IDENTIFIER, 16, bad)
+        status = given_status.lower()
+        if (given_status or not bad) and status not in STATUSES:
             bad.append(f"status {given_status!r} is not one of active, lapsed, pending")
+        ratified = _cell(cells[3], "Ratified-on date", IDENTIFIER, 10, bad)
         ratified_on: date | None = None
         if ratified:
             try:
@@ -83,19 +122,20 @@ def parse_roster(data: bytes) -> RosterReport:
                 bad.append(f"ratified-on {ratified!r} is not a date like 2026-09-30")
         elif status == MembershipStatus.ACTIVE:
             bad.append("an active membership needs its ratified-on date")
-        first = seen_emails.setdefault(email, line)
-        if first != line:
-            bad.append(f"{email} is already on line {first}")
+        if email:
+            first = seen_emails.setdefault(email, line)
+            if first != line:
+                bad.append(f"{email} is already on line {first}")
         if number:
             first = seen_numbers.setdefault(number, line)
             if first != line:
                 bad.append(f"member number {number} is already on line {first}")
         if bad:
-            report.problems.append(f"line {line}: " + "; ".join(bad))
+            problem(line, "; ".join(bad))
         else:
             report.rows.append(RosterRow(line, number, email, status, ratified_on))
     if not report.rows and not report.problems:
-        report.problems.append("the file has no rows")
+        problem(None, "the file has no rows")
     return report
 
 
@@ -142,7 +182,7 @@ APPLY = """
     added AS (
         INSERT INTO members (tenant_id, id, email, display_name, roles,
                              membership_status, membership_source, member_number, ratified_on)
-        SELECT $5::uuid, gen_random_uuid(), r.email, r.email, '{}',
+        SELECT $5::uuid, gen_random_uuid(), r.email, left(r.email, 200), '{}',
                r.status, 'roster', r.member_number, r.ratified_on
         FROM roster AS r
         WHERE NOT EXISTS (SELECT FROM matched AS x WHERE x.email = r.email)

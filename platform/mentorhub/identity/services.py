@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core.problems import Problem, Problems
+from mentorhub.core.text import IDENTIFIER, LINE, SECRET, URL, BadText, TextKind, clean_text
 from mentorhub.db import Database
 from mentorhub.db.access import get_in_tenant
 from mentorhub.identity import audit
@@ -180,6 +182,7 @@ async def sign_in(
     """A verified ID token signs a member in: found, linked or created, membership and roles
     from the mapped claims, audited; OidcError when the claims cannot name a member. A
     roles claim that changes the roles ends the member's other sessions after the commit."""
+    _check_claims(config, claims)
     async with db.tenant(tenant_id) as session:
         member = await sign_in_member(session, config, claims)
         claimed = roles_claimed(config, claims)
@@ -197,6 +200,26 @@ async def sign_in(
     return done
 
 
+def _check_claims(config: ProviderConfig, claims: dict[str, Any]) -> None:
+    """The provider's words about a member go through the same edge check as a form's
+    (no control characters; the subject and e-mail address no invisible ones, within their
+    columns); OidcError otherwise, before anything is stored."""
+    mapping = config.claim_mapping
+    checks: tuple[tuple[str, str, TextKind, int | None], ...] = (
+        ("subject", "sub", IDENTIFIER, 255),
+        ("e-mail address", mapping.get("email", "email"), IDENTIFIER, 320),
+        ("name", mapping.get("name", "name"), LINE, None),  # cut to 200 where stored
+    )
+    for what, key, kind, longest in checks:
+        value = claims.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            clean_text(value, label=what, kind=kind, max_length=longest)
+        except BadText:
+            raise OidcError(f"the identity provider sent a {what} that cannot be used") from None
+
+
 async def record_login_failure(db: Database, tenant_id: uuid.UUID, reason: str) -> None:
     async with db.tenant(tenant_id) as session:
         audit.record(session, "login_failed", actor=None, details={"reason": reason})
@@ -209,7 +232,16 @@ async def record_logout(db: Database, tenant_id: uuid.UUID, actor: str) -> None:
 
 # --- single sign-on ----------------------------------------------------------------------
 
-LIMITS = {"issuer": 500, "client_id": 255, "client_secret": 1000, "scopes": 500, "claim": 100}
+#: Each single sign-on field: its label (in messages), its kind of text (`core/text.py`) and
+#: its longest length (the columns' sizes).
+SSO_FIELDS: dict[str, tuple[str, TextKind, int]] = {
+    "issuer": ("Issuer URL", URL, 500),
+    "client_id": ("Client ID", IDENTIFIER, 255),
+    "client_secret": ("Client secret", SECRET, 1000),
+    "scopes": ("Scopes", IDENTIFIER, 500),
+    "membership_claim": ("Membership claim", IDENTIFIER, 100),
+    "roles_claim": ("Roles claim", IDENTIFIER, 100),
+}
 
 
 @dataclass(frozen=True)
@@ -225,16 +257,10 @@ class SsoForm:
     roles_claim: str = ""
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str  # issuer, client_id, client_secret, scopes, membership_claim, roles_claim
-    detail: str  # follows the field's name: "Scopes: must include openid"
-
-
-class SsoProblems(ValueError):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.detail}" for p in problems))
-        self.problems = problems
+class SsoProblems(Problems):
+    """Every problem with single sign-on settings; each `path` is a field of `SsoForm`
+    (issuer, client_id, client_secret, scopes, membership_claim, roles_claim) and each
+    message a sentence naming it ("Scopes must include openid")."""
 
 
 @dataclass(frozen=True)
@@ -262,35 +288,29 @@ async def active_config(
         return to_config(row, secret_key) if row is not None else None
 
 
-def _control(text: str) -> bool:
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
-
-
 def _checked(form: SsoForm) -> tuple[dict[str, str], list[Problem]]:
-    values = {
-        "issuer": form.issuer.strip().rstrip("/"),
-        "client_id": form.client_id.strip(),
-        "client_secret": form.client_secret.strip(),
-        "scopes": " ".join(form.scopes.split()) or DEFAULT_SCOPES,
-        "membership_claim": form.membership_claim.strip(),
-        "roles_claim": form.roles_claim.strip(),
-    }
+    """The settings cleaned by the one text check (`core/text.py`), and every problem."""
+    values: dict[str, str] = {}
     problems: list[Problem] = []
-    for field, value in values.items():
-        limit = LIMITS.get(field, LIMITS["claim"])
-        if len(value) > limit:
-            problems.append(Problem(field, f"is longer than {limit} characters"))
-        elif _control(value):
-            problems.append(Problem(field, "contains characters that cannot be part of it"))
-    if not any(p.field == "issuer" for p in problems):
+    for name, (label, kind, longest) in SSO_FIELDS.items():
+        try:
+            values[name] = clean_text(
+                getattr(form, name), label=label, kind=kind, max_length=longest
+            )
+        except BadText as exc:
+            values[name] = ""
+            problems.append(Problem(path=name, message=exc.message))
+    values["issuer"] = values["issuer"].rstrip("/")
+    values["scopes"] = " ".join(values["scopes"].split()) or DEFAULT_SCOPES
+    if not any(p.path == "issuer" for p in problems):
         try:
             check_issuer_url(values["issuer"])
         except ValueError as exc:
-            problems.append(Problem("issuer", str(exc)))
-    if not values["client_id"]:
-        problems.append(Problem("client_id", "is needed"))
-    if "openid" not in values["scopes"].split():
-        problems.append(Problem("scopes", "must include openid"))
+            problems.append(Problem(path="issuer", message=f"Issuer URL: {exc}"))
+    if not values["client_id"] and not any(p.path == "client_id" for p in problems):
+        problems.append(Problem(path="client_id", message="Client ID is needed"))
+    if "openid" not in values["scopes"].split() and not any(p.path == "scopes" for p in problems):
+        problems.append(Problem(path="scopes", message="Scopes must include openid"))
     return values, problems
 
 
@@ -326,15 +346,22 @@ async def configure_sso(
         active_row = next((r for r in rows if r.status == ProviderStatus.ACTIVE), None)
         active = to_config(active_row, secret_key) if active_row else None
     secret = values["client_secret"] or (reusable[0] if reusable else "")
-    if not secret and values["client_id"]:
-        problems.append(Problem("client_secret", "is needed for a new issuer or client ID"))
+    if any(p.path == "client_secret" for p in problems):
+        pass
+    elif not secret and values["client_id"]:
+        problems.append(
+            Problem(
+                path="client_secret",
+                message="Client secret is needed for a new issuer or client ID",
+            )
+        )
     elif not secret:
-        problems.append(Problem("client_secret", "is needed"))
+        problems.append(Problem(path="client_secret", message="Client secret is needed"))
     if not problems:
         try:
             await oidc.metadata(values["issuer"])
         except OidcError as exc:
-            problems.append(Problem("issuer", str(exc)))
+            problems.append(Problem(path="issuer", message=f"Issuer URL: {exc}"))
     if problems:
         raise SsoProblems(problems)
     mapping = {

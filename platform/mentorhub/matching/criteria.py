@@ -21,6 +21,7 @@ import msgspec
 import msgspec.inspect as mi
 from msgspec import Meta
 
+from mentorhub.core.problems import Problem, from_lines
 from mentorhub.core.shape import Found, walk
 
 __all__ = [
@@ -65,11 +66,16 @@ NonNegFloat = Annotated[float, Meta(ge=0)]
 
 
 class InputError(ValueError):
-    """Raised with the complete list of problems found in a matching input."""
+    """Raised with the complete list of problems found in a matching input, as
+    "path: message" lines; `found` gives them as the one problem type."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems: list[str] = list(problems)
         super().__init__("; ".join(self.problems))
+
+    @property
+    def found(self) -> list[Problem]:
+        return from_lines(self.problems)
 
 
 class Criterion(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

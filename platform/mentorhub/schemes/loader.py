@@ -42,7 +42,7 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
     """Validate a whole tenant document (already parsed from TOML); every problem is listed."""
     found: list[tuple[str, str]] = []
     if not isinstance(data, dict):
-        raise SchemeError([Problem(source, "", "must be a TOML document")])
+        raise SchemeError([Problem(file=source, message="must be a TOML document")])
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             found.append((str(key), "unknown key (allowed here: scheme, tenant)"))
@@ -55,7 +55,9 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
     else:
         found.append(("scheme", "required table [scheme] is missing"))
     if found:
-        raise SchemeError(Problem(source, path, message) for path, message in found)
+        raise SchemeError(
+            Problem(file=source, path=path, message=message) for path, message in found
+        )
     return TenantFile(
         path=source,
         tenant=msgspec.convert(data["tenant"], TenantInfo),
@@ -83,9 +85,10 @@ def load_tenant_file(path: str | os.PathLike[str]) -> TenantFile:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SchemeError([Problem(source, "", f"cannot read: {exc.strerror or exc}")]) from None
+        problem = Problem(file=source, message=f"cannot read: {exc.strerror or exc}")
+        raise SchemeError([problem]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SchemeError([Problem(source, "", f"not valid TOML: {exc}")]) from None
+        raise SchemeError([Problem(file=source, message=f"not valid TOML: {exc}")]) from None
     return parse_tenant_file(data, source, expected_slug=p.stem)
 
 

@@ -29,9 +29,9 @@ async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> S
             raise SchemeError(
                 [
                     Problem(
-                        source,
-                        "scheme.version",
-                        f"version {scheme.version} is already stored with different rules; "
+                        file=source,
+                        path="scheme.version",
+                        message=f"version {scheme.version} is already stored with different rules; "
                         "give the changed scheme a new version number",
                     )
                 ]
@@ -46,9 +46,9 @@ async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> S
         raise SchemeError(
             [
                 Problem(
-                    source,
-                    "scheme.version",
-                    f"must not go back: version {latest} is already stored",
+                    file=source,
+                    path="scheme.version",
+                    message=f"must not go back: version {latest} is already stored",
                 )
             ]
         )

@@ -378,7 +378,7 @@ def _scheme_found(data: Any) -> Found:
 
 
 def _problems(source: str, found: Iterable[tuple[str, str]]) -> list[Problem]:
-    return [Problem(source, path, message) for path, message in found]
+    return [Problem(file=source, path=path, message=message) for path, message in found]
 
 
 def parse_scheme(data: Any, source: str) -> Scheme:

@@ -58,12 +58,16 @@ async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
 
 
 async def find_by_hostname(db: Database, hostname: str) -> Tenant | None:
+    if "\x00" in hostname:  # PostgreSQL cannot compare it; it names no tenant
+        return None
     async with db.platform() as session:
         stmt = select(Tenant).join(TenantDomain).where(TenantDomain.hostname == hostname.lower())
         return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def find_by_slug(db: Database, slug: str) -> Tenant | None:
+    if "\x00" in slug:  # a NUL from the address (%00): no tenant, not a database error
+        return None
     async with db.platform() as session:
         return (
             await session.execute(select(Tenant).where(Tenant.slug == slug))

@@ -3,19 +3,25 @@ and the association's single sign-on (saved as pending, activated by a test sign
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
-from mentorhub.db.access import NotFound
+from mentorhub.core.problems import Problem, Problems
 from mentorhub.identity import audit, services
 from mentorhub.identity.directory import read_members_page
+from mentorhub.identity.forms import (
+    SSO_FORM_KEYS,
+    ListQuery,
+    RolesForm,
+    RosterUpload,
+    SsoFields,
+    SsoTest,
+)
 from mentorhub.identity.guards import TENANT_ADMIN, rule
 from mentorhub.identity.models import Role
 from mentorhub.identity.oidc import OidcError
@@ -34,20 +40,31 @@ from mentorhub.identity.views._common import (
 from mentorhub.identity.views.signin import begin, tenant_realm
 from mentorhub.web import flash
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.forms import FormErrors, read_form, read_query, rerender, values_of
 
 ASSIGNABLE_ROLES = tuple(r.value for r in Role)
 
 
+def _list_query(request: AnyRequest) -> tuple[ListQuery, FormErrors | None]:
+    """A list's `?q=` and `?page=`; when they cannot be used, the whole list (and the
+    problems, for a 400 that says why)."""
+    try:
+        return read_query(request, ListQuery), None
+    except FormErrors as errors:
+        return ListQuery(), errors
+
+
 @get("/admin/audit", name="admin_audit", opt=rule(TENANT_ADMIN))
 async def admin_audit(
-    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, page: FromQuery[str | None] = None
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, request: AnyRequest
 ) -> Template:
     """The audit log a page at a time, newest first (`?page=`)."""
-    entries = await audit.read_page(db, tenant.id, page_number(page))
-    return Template(
-        "identity/audit.html",
-        context={"tenant": tenant, "identity": identity, "page": entries},
-    )
+    query, bad = _list_query(request)
+    entries = await audit.read_page(db, tenant.id, page_number(query.page))
+    context = {"tenant": tenant, "identity": identity, "page": entries}
+    if bad is not None:
+        return rerender("identity/audit.html", context, bad)
+    return Template("identity/audit.html", context=context)
 
 
 @get("/admin/roster", name="admin_roster", opt=rule(TENANT_ADMIN))
@@ -57,22 +74,19 @@ async def admin_roster(tenant: CurrentTenant, identity: CurrentIdentity) -> Temp
 
 @post("/admin/roster", name="admin_roster_upload", opt=rule(TENANT_ADMIN), status_code=200)
 async def admin_roster_upload(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, request: AnyRequest
 ) -> Template:
-    """Every row is checked first; any bad row and nothing changes."""
-    upload = data.get("roster")
-    content = await upload.read() if isinstance(upload, UploadFile) else b""
-    report = parse_roster(content)
+    """Every row is checked first; any bad row and nothing changes (400, each problem with
+    its line, linked to the file field)."""
     context: dict[str, Any] = {"tenant": tenant, "identity": identity}
+    try:
+        upload = await read_form(request, RosterUpload)
+    except FormErrors as errors:
+        return rerender("identity/roster.html", context, errors)
+    report = parse_roster(upload.roster)
     if report.problems:
-        return Template(
-            "identity/roster.html",
-            context={**context, "problems": report.problems},
-            status_code=400,
-        )
+        found = [Problem(path="roster", message=str(p)) for p in report.problems]
+        return rerender("identity/roster.html", context, FormErrors(found))
     counts = await services.upload_roster(db, tenant.id, report.rows, actor=identity.email)
     return Template("identity/roster.html", context={**context, "counts": counts})
 
@@ -84,25 +98,38 @@ async def admin_members(
     identity: CurrentIdentity,
     request: AnyRequest,
     aredis: AsyncRedis,
-    q: FromQuery[str | None] = None,
-    page: FromQuery[str | None] = None,
 ) -> Template:
     """Members a page at a time in name order, searchable (`?q=`, `?page=`); above them,
-    what the last role change did (`flash`, once)."""
-    search = search_term(q)
-    members = await read_members_page(db, tenant.id, search=search, number=page_number(page))
+    what the last role change did (`flash`, once). A search that cannot be used: 400, all
+    members, the search field's message."""
+    query, bad = _list_query(request)
     notice = await flash.take(aredis, request, TENANT_COOKIE)
-    return Template(
-        "identity/admin_members.html",
-        context={
-            "tenant": tenant,
-            "identity": identity,
-            "page": members,
-            "q": search,
-            "assignable": ASSIGNABLE_ROLES,
-            "notice": notice,
-        },
-    )
+    return await _members_page(tenant, db, identity, query, bad, notice=notice)
+
+
+async def _members_page(
+    tenant: Any,
+    db: DB,
+    identity: Any,
+    query: ListQuery,
+    errors: FormErrors | None,
+    notice: Any = None,
+) -> Template:
+    """The members and roles page; with `errors`, shown again (400) with them named."""
+    search = search_term(query.q)
+    number = page_number(query.page)
+    members = await read_members_page(db, tenant.id, search=search, number=number)
+    context = {
+        "tenant": tenant,
+        "identity": identity,
+        "page": members,
+        "q": search,
+        "assignable": ASSIGNABLE_ROLES,
+        "notice": notice,
+    }
+    if errors is not None:
+        return rerender("identity/admin_members.html", context, errors)
+    return Template("identity/admin_members.html", context=context)
 
 
 @post(
@@ -119,22 +146,31 @@ async def admin_member_roles(
     request: AnyRequest,
     sessions: Sessions,
     aredis: AsyncRedis,
-) -> Response[Any]:
+) -> Response[Any] | Template:
     """Set a member's roles (`services.change_roles`: audited, ends their sessions; an
     admin keeps their own admin role), then back to the same page of the list, which says
     what happened (saved, nothing changed, or the admin role kept)."""
-    form = await request.form()
     try:
-        change = await services.change_roles(
-            db,
-            tenant.id,
-            member_id=member_id,
-            roles=[r for r in form.getall("roles", []) if isinstance(r, str)],
-            actor=identity.email,
-            sessions=sessions,
+        form = await read_form(request, RolesForm)
+    except FormErrors as errors:
+        kept = {k: v for k, v in errors.values.items() if k in ("q", "page")}
+        mentioned = ListQuery(**{k: v for k, v in kept.items() if isinstance(v, str)})
+        first_box = f"r-{member_id}-{ASSIGNABLE_ROLES[0]}"  # the summary links to the form
+        found = [
+            msgspec.structs.replace(p, path=first_box) if p.path == "roles" else p
+            for p in errors.problems
+        ]
+        return await _members_page(
+            tenant, db, identity, mentioned, FormErrors(found, errors.values)
         )
-    except NotFound:
-        raise NotFoundException() from None
+    change = await services.change_roles(  # NotFound: the 404 page (app.py)
+        db,
+        tenant.id,
+        member_id=member_id,
+        roles=list(form.roles),
+        actor=identity.email,
+        sessions=sessions,
+    )
     await flash.put(
         aredis,
         request,
@@ -147,7 +183,7 @@ async def admin_member_roles(
             "kept_own_admin": change.kept_own_admin,
         },
     )
-    back = {k: v for k in ("q", "page") if isinstance(v := form.get(k), str) and v}
+    back = {k: v for k in ("q", "page") if (v := getattr(form, k))}
     query = f"?{urlencode(back)}" if back else ""
     return Redirect(f"{base(request)}/admin/members{query}", status_code=303)
 
@@ -157,29 +193,21 @@ def _sso_page(
     identity: Any,
     overview: services.SsoOverview,
     status_code: int = 200,
+    errors: Problems | None = None,
     **extra: Any,
 ) -> Template:
-    return Template(
-        "identity/admin_sso.html",
-        context={
-            "tenant": tenant,
-            "identity": identity,
-            "active": overview.active,
-            "pending": overview.pending,
-            **extra,
-        },
-        status_code=status_code,
-    )
-
-
-SSO_LABELS = {
-    "issuer": "Issuer",
-    "client_id": "Client ID",
-    "client_secret": "Client secret",
-    "scopes": "Scopes",
-    "membership_claim": "Membership claim",
-    "roles_claim": "Roles claim",
-}
+    """The single sign-on page; with `errors`, shown again (`forms.rerender`) with the error
+    summary and what was typed."""
+    context = {
+        "tenant": tenant,
+        "identity": identity,
+        "active": overview.active,
+        "pending": overview.pending,
+        **extra,
+    }
+    if errors is not None:
+        return rerender("identity/admin_sso.html", context, errors, status_code=status_code)
+    return Template("identity/admin_sso.html", context=context, status_code=status_code)
 
 
 @get("/admin/sso", name="admin_sso", opt=rule(TENANT_ADMIN))
@@ -204,26 +232,36 @@ async def admin_sso_save(
     tenant: CurrentTenant,
     db: DB,
     identity: CurrentIdentity,
+    request: AnyRequest,
     settings: AppSettings,
     oidc: Oidc,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
     """Check the settings and keep them as the pending provider; members keep signing in
-    through the active one until a test sign-in through the new one succeeds."""
-    form = services.SsoForm(
-        issuer=data.get("issuer", ""),
-        client_id=data.get("client_id", ""),
-        client_secret=data.get("client_secret", ""),
-        scopes=data.get("scopes", ""),
-        membership_claim=data.get("membership", ""),
-    )
+    through the active one until a test sign-in through the new one succeeds. Any problem
+    (the form's, then the provider's): 400, the form again, nothing saved."""
     key = secret_key(settings)
     try:
+        data = await read_form(request, SsoFields)
+        form = services.SsoForm(
+            issuer=data.issuer,
+            client_id=data.client_id,
+            client_secret=data.client_secret,
+            scopes=data.scopes,
+            membership_claim=data.membership,
+        )
         saved = await services.configure_sso(db, tenant.id, key, oidc, form, actor=identity.email)
-    except services.SsoProblems as exc:
-        problems = [f"{SSO_LABELS[p.field]}: {p.detail}." for p in exc.problems]
+    except FormErrors as errors:
         overview = await services.sso_overview(db, tenant.id, key)
-        return _sso_page(tenant, identity, overview, 400, problems=problems, form=data)
+        return _sso_page(tenant, identity, overview, 400, errors)
+    except services.SsoProblems as exc:
+        found = [
+            msgspec.structs.replace(p, path=SSO_FORM_KEYS.get(p.path, p.path))
+            for p in exc.problems
+        ]
+        overview = await services.sso_overview(db, tenant.id, key)
+        return _sso_page(
+            tenant, identity, overview, 400, FormErrors(found, values_of(data))
+        )
     overview = await services.sso_overview(db, tenant.id, key)
     return _sso_page(tenant, identity, overview, saved=saved.status)
 
@@ -237,11 +275,15 @@ async def admin_sso_test(
     settings: AppSettings,
     oidc: Oidc,
     aredis: AsyncRedis,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any] | Template:
     """Start a real sign-in through the pending provider; its answer comes back to the
     usual callback, marked as a test, and activates the provider if it holds."""
     key = secret_key(settings)
+    try:
+        data = await read_form(request, SsoTest)
+    except FormErrors as errors:
+        overview = await services.sso_overview(db, tenant.id, key)
+        return _sso_page(tenant, identity, overview, 400, errors)
     target = await services.sso_test_target(db, tenant.id, key)
     if target is None:
         return Redirect(f"{base(request)}/admin/sso", status_code=303)
@@ -252,13 +294,13 @@ async def admin_sso_test(
             oidc,
             target.config,
             tenant_realm(request, tenant),
-            login_hint=data.get("login_hint", "").strip()[:320],
+            login_hint=data.login_hint,
             extra={"test": str(target.id), "actor": identity.email},
         )
     except OidcError as exc:
         overview = await services.sso_overview(db, tenant.id, key)
-        problems = [f"The test sign-in could not start: {exc}."]
-        return _sso_page(tenant, identity, overview, 502, problems=problems)
+        problem = Problem(message=f"The test sign-in could not start: {exc}.")
+        return _sso_page(tenant, identity, overview, 502, Problems([problem]))
 
 
 ROUTES = [

@@ -3,15 +3,13 @@ is asked and never consumes it (mail scanners open links); only the POST decides
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Template
 
 from mentorhub.identity import queries, services
 from mentorhub.identity.approvals import LinkProblem
+from mentorhub.identity.forms import Decision
 from mentorhub.identity.guards import PUBLIC, rule
 from mentorhub.identity.views._common import (
     AnyRequest,
@@ -23,6 +21,7 @@ from mentorhub.identity.views._common import (
 )
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentTenant
+from mentorhub.web.forms import FormErrors, read_form, rerender
 
 _LINK_PAGES = {
     "invalid": "This link is not valid here. It may have been copied incompletely.",
@@ -64,29 +63,24 @@ async def approval_decide(
     request: AnyRequest,
     settings: AppSettings,
     aredis: AsyncRedis,
-    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Template:
+    """The decision, once. A form with problems (no decision chosen, a comment too long or
+    with control characters) is shown again with them (400); the link is not used up."""
     await limit(aredis, link_buckets(request, settings, str(tenant.id)))
-    choice = data.get("decision", "")
     try:
-        if choice not in {"approve", "decline"}:
+        try:
+            form = await read_form(request, Decision)
+        except FormErrors as errors:
             approval = await queries.approval(db, tenant.id, secret_key(settings), token)
-            return Template(
-                "identity/approval.html",
-                context={
-                    "tenant": tenant,
-                    "approval": approval,
-                    "error": "Choose approve or decline.",
-                },
-                status_code=400,
-            )
+            context = {"tenant": tenant, "approval": approval}
+            return rerender("identity/approval.html", context, errors)
         approval = await services.decide_approval(
             db,
             tenant.id,
             secret_key(settings),
             token,
-            decision=choice,
-            comment=data.get("comment", ""),
+            decision=form.decision,
+            comment=form.comment,
         )
     except LinkProblem as exc:
         return _link_problem(tenant, exc.reason)

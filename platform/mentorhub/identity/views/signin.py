@@ -20,6 +20,7 @@ from litestar.response import Redirect, Response, Template
 from redis.asyncio import Redis
 
 from mentorhub.identity import demo_idp, services
+from mentorhub.identity.forms import CallbackAnswer, LoginQuery
 from mentorhub.identity.guards import MEMBER, PLATFORM_ADMIN, PUBLIC, rule
 from mentorhub.identity.oidc import OidcClient, OidcError, Pending, ProviderConfig
 from mentorhub.identity.queries import platform_admin
@@ -40,6 +41,7 @@ from mentorhub.identity.views._common import (
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.forms import FormErrors, read_query
 
 LOGIN_COOKIE = "mentorhub_login"
 LOGIN_TTL = 600
@@ -139,6 +141,13 @@ def land(
 # --- a tenant's members ------------------------------------------------------------------
 
 
+def _unreadable(errors: FormErrors, what: str = "request") -> str:
+    """Why a sign-in request or answer was refused unread, in words for the failure page:
+    "the sign-in request cannot be used: Login hint must be 320 characters or fewer"."""
+    found = "; ".join(p.message for p in errors.problems)
+    return f"the sign-in {what} cannot be used: {found}"
+
+
 def _failed(tenant: Tenant, reason: str, status: int) -> Template:
     return Template(
         "identity/login_failed.html",
@@ -162,7 +171,10 @@ async def login(
     aredis: AsyncRedis,
 ) -> Response[Any] | Template:
     """Send the visitor to the tenant's identity provider. `login_hint` is passed on."""
-    hint = request.query_params.get("login_hint")
+    try:
+        hint = read_query(request, LoginQuery).login_hint
+    except FormErrors as errors:
+        return _failed(tenant, _unreadable(errors), 400)
     await limit(aredis, sign_in_buckets(request, settings, str(tenant.id), account=hint))
     config = await services.active_config(db, tenant.id, secret_key(settings))
     if config is None:
@@ -190,8 +202,14 @@ async def login_callback(
     aredis: AsyncRedis,
     sessions: Sessions,
 ) -> Response[Any] | Template:
-    # The start counted this attempt; an answer to no started sign-in is one more.
+    # The start counted this attempt; an answer to no started sign-in is one more, and so
+    # is an answer that cannot be read (checked before anything is looked up or recorded).
     realm = tenant_realm(request, tenant)
+    try:
+        read_query(request, CallbackAnswer)
+    except FormErrors as errors:
+        await limit(aredis, sign_in_buckets(request, settings, realm.key))
+        return _failed(tenant, _unreadable(errors, "answer"), 400)
     try:
         record, pending, params = await take_answer(request, aredis, realm)
     except Refused as exc:
@@ -312,7 +330,10 @@ def _platform_error(status: int, detail: str) -> Template:
 async def platform_login(
     request: AnyRequest, settings: AppSettings, oidc: Oidc, aredis: AsyncRedis
 ) -> Response[Any] | Template:
-    hint = request.query_params.get("login_hint")
+    try:
+        hint = read_query(request, LoginQuery).login_hint
+    except FormErrors as errors:
+        return _platform_error(400, f"{_unreadable(errors).capitalize()}.")
     await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key, account=hint))
     config = platform_provider(settings)
     if config is None:
@@ -340,6 +361,11 @@ async def platform_login_callback(
     sessions: Sessions,
 ) -> Response[Any] | Template:
     """Only a listed platform admin, with an e-mail the provider has verified, gets in."""
+    try:
+        read_query(request, CallbackAnswer)
+    except FormErrors as errors:
+        await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key))
+        return _platform_error(400, f"{_unreadable(errors, 'answer').capitalize()}.")
     try:
         _, pending, params = await take_answer(request, aredis, PLATFORM)
     except Refused as exc:
