@@ -22,7 +22,6 @@ from typing import Any
 
 from mentorhub.db import Database
 from mentorhub.tenancy.services import find_by_hostname, find_by_slug
-from mentorhub.web.security import NONCE_KEY, SecurityHeaders
 from mentorhub.web.unavailable import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 
 Scope = MutableMapping[str, Any]
@@ -114,13 +113,18 @@ def _canonical_location(scope: Scope, slug: str) -> bytes:
     return location + (b"?" + query if query else b"")
 
 
+#: The redirect has no body: nothing may load or frame it (the pages' own policy lives in
+#: `web.security`, above this middleware's layer).
+_REDIRECT_HEADERS = [
+    (b"content-length", b"0"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+
+
 async def _redirect(scope: Scope, send: Callable[[Any], Awaitable[None]], location: bytes) -> None:
-    """308 to `location`, with the headers every answer carries (`web.security`)."""
-    nonce = scope.get("state", {}).get(NONCE_KEY, "")
-    headers = SecurityHeaders.headers(
-        scope,
-        [(b"location", location), (b"content-length", b"0")],
-        nonce,
-    )
+    """308 (method and body kept) to `location`."""
+    headers = [(b"location", location), *_REDIRECT_HEADERS]
     await send({"type": "http.response.start", "status": 308, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
