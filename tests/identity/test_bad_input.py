@@ -36,7 +36,7 @@ grepping `identity/views/`, `web/views.py`, `identity/demo_idp.py`, `messages/vi
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -45,8 +45,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from mentorhub.app import create_app
 from mentorhub.db import Database
-from mentorhub.identity import services
+from mentorhub.identity import demo_idp, services
 from mentorhub.identity.approvals import create_request
 from mentorhub.identity.models import (
     ApprovalRequest,
@@ -58,6 +59,7 @@ from mentorhub.identity.oidc import OidcError, ProviderConfig
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, OidcProvider, csrf_from, email, sign_in
+from tests.support import serving
 
 BAD = {
     "nul": "ab\x00cd",
@@ -413,4 +415,59 @@ async def test_a_providers_claims_go_through_the_same_check(
     ):
         with pytest.raises(OidcError, match="cannot be used"):
             await services.sign_in(db, tenant_a.id, config, claims)
+    assert await snapshot(db, tenant_a) == before
+
+
+@pytest.fixture
+async def demo_client(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The application with the demo provider mounted, as on the embedded default."""
+    monkeypatch.setenv("MENTORHUB_EMBEDDED", "1")
+    monkeypatch.setattr(demo_idp, "_EMBEDDED_PROCESS", True)
+    async with serving(create_app(settings, db=db), base_url="http://localhost") as c:
+        yield c
+
+
+DEMO_BAD = {**BAD, "bad address": "http://[::1"}
+
+
+@pytest.mark.parametrize("value", DEMO_BAD.values(), ids=DEMO_BAD.keys())
+async def test_the_demo_providers_endpoints_refuse_bad_input_without_a_500(
+    demo_client: httpx.AsyncClient, db: Database, tenant_a: Tenant, value: str
+) -> None:
+    realm = f"/demo-idp/{SLUG_A}"
+    before = await snapshot(db, tenant_a)
+    good = {
+        "client_id": demo_idp.client_id(SLUG_A),
+        "redirect_uri": f"http://localhost/t/{SLUG_A}/login/callback",
+        "response_type": "code",
+        "scope": "openid email",
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+    }
+    page = await demo_client.get(f"{realm}/authorize", params=good)
+    assert page.status_code == 200, page.text[:500]
+    token = csrf_from(page.text)
+    answers = [
+        await demo_client.get(f"/demo-idp/{quote(value[:100], safe='')}/authorize", params=good),
+        *[
+            await demo_client.get(f"{realm}/authorize", params={**good, key: value})
+            for key in good
+        ],
+        await demo_client.post(
+            f"{realm}/authorize", data={**good, "_csrf_token": token, "member": value}
+        ),
+        await demo_client.post(f"{realm}/token", data={"code": value}),
+        await demo_client.post(
+            f"{realm}/token",
+            data={"code": value, "grant_type": "authorization_code"},
+            auth=(demo_idp.client_id(SLUG_A), value),
+        ),
+        await demo_client.get(f"{realm}/end-session", params={"post_logout_redirect_uri": value}),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, (answer.request.url, answer.text[:300])
     assert await snapshot(db, tenant_a) == before

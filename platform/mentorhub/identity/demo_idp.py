@@ -237,8 +237,12 @@ def _check_authorization(realm: Realm, params: dict[str, str]) -> str | None:
     """What is wrong with an authorization request, if anything."""
     if params.get("client_id") != client_id(realm.name):
         return "unknown client"
-    redirect = urlsplit(params.get("redirect_uri", ""))
-    if redirect.hostname not in LOOPBACK or redirect.path != realm.callback_path:
+    try:
+        redirect = urlsplit(params.get("redirect_uri", ""))
+        hostname = redirect.hostname
+    except ValueError:  # not an address at all ("http://[::1")
+        return "this redirect address is not registered"
+    if hostname not in LOOPBACK or redirect.path != realm.callback_path:
         return "this redirect address is not registered"
     if params.get("response_type") != "code" or "openid" not in params.get("scope", "").split():
         return "only the authorization code flow with the openid scope is offered"
@@ -340,7 +344,7 @@ async def token(
     if (
         scheme.lower() != "basic"
         or unquote(user) != client_id(realm)
-        or not secrets.compare_digest(unquote(password), served.secret)
+        or not secrets.compare_digest(unquote(password).encode(), served.secret.encode())
     ):
         return _token_error("invalid_client", 401)  # type: ignore[return-value]
     grant = provider.codes.pop(data.get("code", ""), None)
@@ -379,9 +383,13 @@ async def token(
 @get(f"{PATH}/{{realm:str}}/end-session", opt=OPT)
 async def end_session(realm: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
     target = request.query_params.get("post_logout_redirect_uri", "")
-    parts = urlsplit(target)
     home = "/" if realm == PLATFORM_REALM else f"/t/{realm}/"
-    if parts.hostname in LOOPBACK and parts.path == home:
+    try:
+        parts = urlsplit(target)
+        back = parts.hostname in LOOPBACK and parts.path == home
+    except ValueError:  # not an address: home
+        back = False
+    if back:
         return Redirect(target, status_code=303)
     return Redirect(home, status_code=303)
 

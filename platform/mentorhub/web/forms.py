@@ -254,9 +254,10 @@ def decode(values: Mapping[str, list[Any]], model: type[S]) -> S:
     shown: dict[str, Any] = {}
     for rules in _rules_of(model):
         raw = list(values.get(rules.key, []))
-        if rules.kind != SECRET and not rules.many and raw:
+        showable = rules.kind != SECRET and not isinstance(rules.base, mi.BytesType)
+        if showable and not rules.many and raw:
             shown[rules.key] = _shown(raw[0])
-        elif rules.kind != SECRET and rules.many:
+        elif showable and rules.many:
             shown[rules.key] = [_shown(v) for v in raw]
         try:
             if rules.many:
@@ -268,7 +269,7 @@ def decode(values: Mapping[str, list[Any]], model: type[S]) -> S:
             if value is None:
                 value = b"" if isinstance(rules.base, mi.BytesType) else ""
             taken[rules.key] = _check(rules, value)
-            if rules.kind != SECRET and isinstance(taken[rules.key], str):
+            if showable and isinstance(taken[rules.key], str):
                 shown[rules.key] = taken[rules.key]
         except BadText as exc:
             problems.append(Problem(path=rules.key, message=exc.message))
