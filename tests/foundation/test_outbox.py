@@ -203,11 +203,14 @@ async def test_redis_cut_while_rows_wait(live_db: Database) -> None:
 
 
 async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
-    live_db: Database, broker: Any, tmp_path: Path
+    live_db: Database, broker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Dramatiq alone would bring the message back only after its heartbeat timeout and a
     random maintenance pass; the outbox re-sends it once `redeliver_after` has passed."""
-    from tests.foundation.slow_worker import SLOW_KIND  # its handler joins this process too
+    from tests.foundation.slow_worker import SLOW_KIND, with_slow_kind
+    from workers import handlers
+
+    monkeypatch.setattr(handlers, "HANDLERS", with_slow_kind())  # this test's worker too
 
     tenant = await make_tenant(live_db)
     block, started = tmp_path / "block", tmp_path / "started"
@@ -236,7 +239,7 @@ async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
             QUEUE,
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "MENTORHUB_TEST_SLOW_WORKER": "1"},
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
