@@ -214,14 +214,10 @@ async def mark_read(
 
 async def message_text(session: AsyncSession, member_id: uuid.UUID, message_id: int) -> str:
     """The plain-text body of one of the member's messages, as it was mailed."""
-    from mentorhub.messages.delivery import render_stored
+    from mentorhub.messages.delivery import load, render_stored
 
-    message = (
-        await session.execute(
-            select(Message).where(Message.id == message_id, Message.member_id == member_id)
-        )
-    ).scalar_one_or_none()
-    if message is None:
+    message = await load(session, message_id)
+    if message is None or message.member_id != member_id:
         raise LookupError(message_id)
     email = await render_stored(session, message, unsubscribe_url=None)
     body = email.parsed().get_body(preferencelist=("plain",))

@@ -2,7 +2,7 @@
 preferences, tenants' template overrides.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from mentorhub.db.rls import protect_tenant_table
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

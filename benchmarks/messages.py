@@ -1,0 +1,178 @@
+"""Messages per second from commit to the SMTP sink's accept, with one worker process.
+
+    uv run python benchmarks/messages.py [--rounds 5] [--messages 2000] [--threads 8]
+
+Embedded PostgreSQL and Redis, the real relay (in this process, polling every 20 ms), one
+`dramatiq workers` process (the real actor: outbox row lock, message row, render, one reused
+SMTP connection, sent mark) and a real SMTP server on loopback (aiosmtpd, in this process).
+Each round writes N messages with `send` in one transaction; the clock starts when that
+transaction commits and stops when the sink has accepted the N-th. Prints each round, the
+median rate, and the worker's peak resident memory (VmHWM of the worker process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mentorhub.db import Database  # noqa: E402
+from mentorhub.db.migrate import upgrade  # noqa: E402
+from mentorhub.db.urls import with_database, with_user  # noqa: E402
+from mentorhub.embedded import EmbeddedServices  # noqa: E402
+from mentorhub.settings import get_settings  # noqa: E402
+from tests.messages.sink import Sink  # noqa: E402
+
+REMINDER = {"title": "First-meeting agenda", "due_on": "3 March 2027", "link": "https://x/y"}
+
+
+def worker_peak_kib(proc: subprocess.Popen[bytes]) -> int:
+    """Peak RSS of the worker process (the CLI's child that runs the actors)."""
+    peak = 0
+    for p in psutil.Process(proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error, OSError):
+            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+    return peak
+
+
+async def run(app_url: str, redis_url: str, sink: Sink, args: argparse.Namespace) -> None:
+    import workers
+    from mentorhub.messages.services import send
+    from mentorhub.outbox.relay import Relay
+    from mentorhub.schemes.rules import Branding, TenantInfo
+    from mentorhub.tenancy.services import upsert_tenant
+
+    db = Database.connect(app_url, pool_size=4)
+    owner = Database.connect(os.environ["DATABASE_URL"], pool_size=1)
+    slug = f"bench-{uuid.uuid4().hex[:6]}"
+    async with owner.platform() as session:  # tenants are written by the owner
+        tenant = await upsert_tenant(
+            session,
+            TenantInfo(
+                slug=slug,
+                name="Benchmark Association",
+                jurisdiction="GB-ENG",
+                hostnames=(f"{slug}.example.org",),
+                branding=Branding(scheme_name="Bench Mentoring", contact_email="o@b.example.org"),
+            ),
+        )
+    await owner.dispose()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "workers",
+            "--processes",
+            "1",
+            "--threads",
+            str(args.threads),
+            "--queues",
+            "outbox",
+        ],
+        cwd=ROOT,
+        # Dramatiq's consumer backs off (sleeps, growing) whenever its prefetch is full; a
+        # deeper prefetch keeps a busy worker fed. Production sets the same variable.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "dramatiq_queue_prefetch": "200"},
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
+    )
+    relay = Relay(db, workers.broker, batch=500)
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run_forever(0.02, stop))
+    rates: list[float] = []
+    try:
+        for round_no in range(args.rounds + 1):  # round 0 warms up (connections, templates)
+            n = 200 if round_no == 0 else args.messages
+            sink.clear()
+            async with db.tenant(tenant.id) as session:
+                for i in range(n):
+                    await send(
+                        session,
+                        tenant,
+                        "reminder",
+                        REMINDER,
+                        f"b:{round_no}:{i}",
+                        to_address=f"m{i}@example.org",
+                    )
+            start = time.perf_counter()  # committed
+            deadline = start + 300
+            while len(sink.caught) < n:
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"round {round_no}: only {len(sink.caught)} of {n} arrived")
+                await asyncio.sleep(0.002)
+            took = time.perf_counter() - start
+            if round_no:
+                rates.append(n / took)
+                print(f"  round {round_no}: {n} messages in {took:.2f} s = {n / took:.0f}/s")
+        peak = worker_peak_kib(worker)
+    finally:
+        stop.set()
+        await relaying
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        await db.dispose()
+    print(
+        f"messages/s from commit to the sink's accept, one worker process "
+        f"({args.threads} threads): median {statistics.median(rates):.0f}/s "
+        f"(min {min(rates):.0f}, max {max(rates):.0f}, {len(rates)} rounds of {args.messages})"
+    )
+    print(f"worker peak resident memory: {peak / 1024:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="mentorhub-bench-"))
+    os.chmod(tmp, 0o755)
+    (tmp / "services").mkdir()
+    services = EmbeddedServices(tmp / "services")
+    sink = Sink().start()
+    try:
+        server_url, redis_url = services.start()
+        owner_url = with_database(server_url, "mentorhub")
+        upgrade(owner_url)
+        app_url = with_user(owner_url, "mentorhub_app")
+        os.environ.update(
+            DATABASE_URL=owner_url,
+            MENTORHUB_APP_DATABASE_URL=app_url,
+            REDIS_URL=redis_url,
+            MENTORHUB_SECRET_KEY="b" * 40,
+            MENTORHUB_SMTP_URL=sink.url,
+        )
+        get_settings.cache_clear()
+        asyncio.run(run(app_url, redis_url, sink, args))
+    finally:
+        sink.stop()
+        services.stop()
+
+
+if __name__ == "__main__":
+    main()
