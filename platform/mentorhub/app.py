@@ -22,6 +22,8 @@ from mentorhub.db.access import NotFound
 from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
+from mentorhub.messages import catcher
+from mentorhub.messages import views as messages_views
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
@@ -164,6 +166,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             unavailable.unavailable,
             *identity_views.ROUTES,
             *(demo_idp.ROUTES if demo_idp.enabled(settings) else []),
+            *messages_views.ROUTES,
+            *(catcher.ROUTES if demo_idp.enabled(settings) else []),  # the mail catcher
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)
             ),
@@ -174,6 +178,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             "identity": Provide(provide_identity),
         },
         guards=[enforce_rule],
+        before_request=messages_views.count_unread,  # unread notifications, for the navigation
         openapi_config=None,  # server-rendered pages; no published API schema
         middleware=[_csrf_config(settings)],
         template_config=TemplateConfig(
@@ -200,6 +205,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_request_log(litestar, settings)  # client behind trusted proxies; 4xx/5xx log line
     if demo_idp.enabled(settings):
         litestar.state.demo_idp = demo_idp.DemoIdentityProvider(settings)
+        if settings.data_dir is not None:
+            litestar.state.mail_dir = catcher.mail_dir(settings.data_dir)
     # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.
     return TenantRouting(
         litestar,  # type: ignore[arg-type]

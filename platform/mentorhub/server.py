@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.demo import seed_demo_members
 from mentorhub.identity import demo_idp
+from mentorhub.messages.catcher import MailCatcher
+from mentorhub.messages.delivery import require_smtp
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
@@ -104,6 +108,7 @@ def serve(*, host: str, port: int) -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
+    require_smtp(settings)  # one line now, not a failure at the first message
     try:
         asyncio.run(preflight(settings))
     except PreflightError as exc:
@@ -138,6 +143,12 @@ async def run_all(
     db = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
     try:
         await demo_idp.provision(db, settings, tenants, f"http://127.0.0.1:{port}")
+        # The mail catcher: every e-mail goes to it, readable at /mail (embedded only).
+        mail = MailCatcher(data_dir).start()
+        os.environ["MENTORHUB_SMTP_URL"] = mail.url
+        os.environ["MENTORHUB_BASE_URL"] = f"http://localhost:{port}"
+        get_settings.cache_clear()
+        settings = replace(get_settings(), data_dir=data_dir)
         stop_worker = hooks["worker"](settings)
         stop = asyncio.Event()
         clock = asyncio.create_task(hooks["clock"](settings, db, stop))
@@ -157,5 +168,6 @@ async def run_all(
             stop.set()
             await clock
             await asyncio.to_thread(stop_worker)
+            mail.stop()
     finally:
         await db.dispose()

@@ -26,6 +26,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from mentorhub.identity.guards import PUBLIC
@@ -151,13 +152,13 @@ async def mail_list(request: Request[Any, Any, Any]) -> Template:
 
 
 @get(f"{PATH}/{{name:str}}", opt=OPT)
-async def mail_show(request: Request[Any, Any, Any], name: str) -> Template:
+async def mail_show(request: Request[Any, Any, Any], name: FromPath[str]) -> Template:
     caught = _read(_directory(request), name)
     return Template("messages/catcher_message.html", context={"mail": caught})
 
 
 @get(f"{PATH}/{{name:str}}/html", opt=OPT)
-async def mail_html(request: Request[Any, Any, Any], name: str) -> Response[str]:
+async def mail_html(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[str]:
     """The HTML part alone, for the page's sandboxed frame: no script, nothing fetched."""
     html = _read(_directory(request), name).part("html") or ""
     return Response(

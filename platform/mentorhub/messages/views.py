@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from mentorhub.identity.guards import MEMBER, PUBLIC, rule
@@ -45,7 +46,7 @@ async def count_unread(request: Request[Any, Any, Any]) -> None:
 
 @get("/notifications", name="notifications", opt=rule(MEMBER))
 async def notifications_page(
-    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, before: int | None = None
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, before: FromQuery[int | None] = None
 ) -> Template:
     async with db.tenant(tenant.id) as session:
         items = await services.notifications(session, _member_id(identity), before=before)
@@ -57,7 +58,7 @@ async def notifications_page(
 
 @get("/notifications/{message_id:int}", name="notification", opt=rule(MEMBER))
 async def notification_page(
-    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, message_id: int
+    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, message_id: FromPath[int]
 ) -> Template:
     async with db.tenant(tenant.id) as session:
         try:
@@ -88,7 +89,7 @@ async def mark_all_read(
 
 
 @get("/messages/unsubscribe/{token:str}", name="unsubscribe_page", opt=rule(PUBLIC))
-async def unsubscribe_page(tenant: CurrentTenant, token: str) -> Template:
+async def unsubscribe_page(tenant: CurrentTenant, token: FromPath[str]) -> Template:
     if services.member_from_token(get_settings().secret_key or "", tenant.id, token) is None:
         raise NotFoundException()
     return Template(
@@ -102,7 +103,7 @@ async def unsubscribe_page(tenant: CurrentTenant, token: str) -> Template:
     opt={**rule(PUBLIC), "exclude_from_csrf": True},
     status_code=200,
 )
-async def unsubscribe(tenant: CurrentTenant, db: DB, token: str) -> Template:
+async def unsubscribe(tenant: CurrentTenant, db: DB, token: FromPath[str]) -> Template:
     """RFC 8058: a mail provider POSTs `List-Unsubscribe=One-Click` here with no cookie and
     no CSRF token; the signed token in the address (this member, this tenant) is the
     authority, and all it can do is turn this member's reminders off."""
