@@ -21,6 +21,7 @@ from mentorhub.demo import seed_demo_members
 from mentorhub.identity import demo_idp
 from mentorhub.messages.catcher import MailCatcher
 from mentorhub.messages.delivery import require_smtp
+from mentorhub.messages.demo import send_demo_mail
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
@@ -150,6 +151,7 @@ async def run_all(
         get_settings.cache_clear()
         settings = replace(get_settings(), data_dir=data_dir)
         stop_worker = hooks["worker"](settings)
+        await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
         stop = asyncio.Event()
         clock = asyncio.create_task(hooks["clock"](settings, db, stop))
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))

@@ -13,6 +13,7 @@ deduplicated by `Message-ID`, as a receiving mail system does: a message deliver
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -80,6 +81,7 @@ class MailCatcher:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> MailCatcher:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
         self.controller.start()
         return self
 
