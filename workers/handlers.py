@@ -12,9 +12,10 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorhub.identity.models import AuditEntry
+from mentorhub.core.audit import AuditEntry
+from mentorhub.messages.delivery import deliver
 from mentorhub.outbox.handlers import Handler, Handlers
-from mentorhub.outbox.kinds import AUDIT_RECORD, KINDS
+from mentorhub.outbox.kinds import AUDIT_RECORD, KINDS, MESSAGE_SEND
 from mentorhub.outbox.models import OutboxMessage
 
 __all__ = ["HANDLERS", "checked"]
@@ -51,4 +52,4 @@ def checked(handlers: dict[str, Handler]) -> Handlers:
     return MappingProxyType(dict(handlers))
 
 
-HANDLERS: Handlers = checked({AUDIT_RECORD: record_audit})
+HANDLERS: Handlers = checked({AUDIT_RECORD: record_audit, MESSAGE_SEND: deliver})

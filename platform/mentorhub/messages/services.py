@@ -32,10 +32,11 @@ from mentorhub.identity.models import Member
 from mentorhub.messages.kinds import KINDS, UnknownKind, get_kind
 from mentorhub.messages.models import Message, MessagePreference, TemplateOverride
 from mentorhub.messages.render import Branding, Override, Renderer
+from mentorhub.outbox.kinds import MESSAGE_SEND
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.models import Tenant
 
-OUTBOX_KIND = "message.send"
+OUTBOX_KIND = MESSAGE_SEND
 
 
 class MessageError(ValueError):

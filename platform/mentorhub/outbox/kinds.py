@@ -12,12 +12,15 @@ above them, carry them out).
 
 from __future__ import annotations
 
-__all__ = ["AUDIT_RECORD", "KINDS", "UnknownKind", "check_kind"]
+__all__ = ["AUDIT_RECORD", "KINDS", "MESSAGE_SEND", "UnknownKind", "check_kind"]
 
 #: Write an audit entry later (e.g. for actions taken outside a request).
 AUDIT_RECORD = "audit.record"
 
-KINDS: frozenset[str] = frozenset({AUDIT_RECORD})
+#: Deliver one e-mail written by `mentorhub.messages.services.send` (payload: its message id).
+MESSAGE_SEND = "message.send"
+
+KINDS: frozenset[str] = frozenset({AUDIT_RECORD, MESSAGE_SEND})
 
 
 class UnknownKind(ValueError):
