@@ -16,7 +16,7 @@ from types import MappingProxyType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workers  # noqa: F401  (sets up the broker and the outbox actor)
-from mentorhub.identity.models import AuditEntry
+from mentorhub.core.audit import AuditEntry
 from mentorhub.outbox.handlers import Handler
 from mentorhub.outbox.models import OutboxMessage
 from workers import handlers

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.core.tenants import for_each_tenant
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry
 from mentorhub.tenancy.services import set_status
 from tests.foundation.helpers import make_tenant
 from tests.support import as_owner

@@ -7,8 +7,9 @@ import re
 import httpx
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry, IdentityProvider, Member
+from mentorhub.identity.models import IdentityProvider, Member
 from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, OidcProvider, csrf_from, email, sign_in

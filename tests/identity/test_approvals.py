@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.identity.approvals import create_request, link_token
-from mentorhub.identity.models import ApprovalRequest, AuditEntry
+from mentorhub.identity.models import ApprovalRequest
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, SLUG_B

@@ -46,12 +46,12 @@ import pytest
 from sqlalchemy import select
 
 from mentorhub.app import create_app
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.identity import demo_idp, services
 from mentorhub.identity.approvals import create_request
 from mentorhub.identity.models import (
     ApprovalRequest,
-    AuditEntry,
     IdentityProvider,
     Member,
 )

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.identity import demo_idp
-from mentorhub.identity.models import AuditEntry, IdentityProvider, Member
+from mentorhub.identity.models import IdentityProvider, Member
 from mentorhub.identity.providers import save_provider, tenant_provider
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant

@@ -12,8 +12,9 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from mentorhub.app import create_app
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry, Member
+from mentorhub.identity.models import Member
 from mentorhub.identity.oidc import OidcClient, OidcError, ProviderConfig
 from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.settings import Settings

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import text
 
+from mentorhub.core import audit
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity import audit
-from mentorhub.identity.models import AuditEntry
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, sign_in
 

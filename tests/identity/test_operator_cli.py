@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from mentorhub.app import create_app
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.db.migrate import upgrade
 from mentorhub.db.urls import with_database, with_user
-from mentorhub.identity.models import AuditEntry, IdentityProvider, Member
+from mentorhub.identity.models import IdentityProvider, Member
 from mentorhub.identity.providers import save_provider, tenant_provider
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import PlatformAdmin, Tenant

@@ -11,9 +11,10 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.identity import services
-from mentorhub.identity.models import AuditEntry, Member
+from mentorhub.identity.models import Member
 from mentorhub.identity.oidc import ProviderConfig
 from mentorhub.identity.sessions import Identity, SessionStore
 from mentorhub.tenancy.models import Tenant

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry, action_counts
 from mentorhub.db import Database
-from mentorhub.identity.audit import action_counts
-from mentorhub.identity.models import AuditEntry, Member, MembershipLapse
+from mentorhub.identity.models import Member, MembershipLapse
 from mentorhub.identity.roster import parse_roster
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, csrf_from, email, sign_in

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry, Member, MembershipLapse
+from mentorhub.identity.models import Member, MembershipLapse
 from mentorhub.identity.roster import RosterRow, apply_roster, parse_roster
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import SLUG_A, SLUG_B, csrf_from, sign_in

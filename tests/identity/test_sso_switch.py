@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import select
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry, IdentityProvider
+from mentorhub.identity.models import IdentityProvider
 from mentorhub.tenancy.models import Tenant
 from tests.identity.conftest import (
     BASE,

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import AuditEntry, Member
+from mentorhub.identity.models import Member
 from mentorhub.messages import services
 from mentorhub.messages.delivery import TransientDeliveryError
 from mentorhub.messages.kinds import check_overrides

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core import audit
 from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.db.session import current_tenant
-from mentorhub.identity import audit
 from mentorhub.identity.models import ApprovalRequest
 from mentorhub.identity.secrets import derive_key
 

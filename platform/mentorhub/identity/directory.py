@@ -17,9 +17,9 @@ import uuid
 from sqlalchemy import ColumnElement, Text, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core.paging import PAGE_SIZE, Page, window
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
-from mentorhub.identity.paging import PAGE_SIZE, Page, window
 
 #: Beyond this many matches a search says "more than 1,000"; counting them all would read
 #: every member for a word that matches most of them.

@@ -8,8 +8,8 @@ from typing import Annotated, Literal, get_args
 
 import msgspec
 
+from mentorhub.core.paging import MAX_QUERY
 from mentorhub.identity.models import Role
-from mentorhub.identity.paging import MAX_QUERY
 from mentorhub.identity.roster import ROSTER_MAX_BYTES
 from mentorhub.identity.services import SSO_FIELDS
 from mentorhub.web.forms import IDENTIFIER, LINE, SECRET, TEXT, URL, choice, field

@@ -1,4 +1,5 @@
-"""Members of a tenant, how they sign in, their membership, and the audit log.
+"""Members of a tenant, how they sign in, their membership, and approval requests (the
+audit log is the core's: `mentorhub.core.audit`).
 
 Roles are per tenant: one person may be mentor and mentee. A member who signed in is known
 by (tenant, issuer, subject); the e-mail is only a contact and a roster key.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKeyConstraint, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -50,18 +50,6 @@ class Member(TenantOwned):
     membership_source: Mapped[str | None] = mapped_column(String(16), default=None)
     member_number: Mapped[str | None] = mapped_column(String(64), default=None)
     ratified_on: Mapped[date | None] = mapped_column(Date, default=None)
-
-
-class AuditEntry(TenantOwned):
-    """Append-only: the runtime role may insert and read, never update or delete."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    action: Mapped[str] = mapped_column(String(100))
-    actor: Mapped[str | None] = mapped_column(String(320))
-    subject: Mapped[str | None] = mapped_column(String(200))
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class ProviderStatus(enum.StrEnum):

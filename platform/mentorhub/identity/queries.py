@@ -6,11 +6,12 @@ import uuid
 
 from sqlalchemy import func, select
 
+from mentorhub.core import audit
+from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound, get_in_tenant
-from mentorhub.identity import audit
 from mentorhub.identity.approvals import open_link
-from mentorhub.identity.models import ApprovalRequest, AuditEntry, Member
+from mentorhub.identity.models import ApprovalRequest, Member
 from mentorhub.tenancy.models import PlatformAdmin
 
 

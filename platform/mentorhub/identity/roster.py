@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core import audit
 from mentorhub.core.problems import Problem
 from mentorhub.core.text import (
     EMAIL_MAX,
@@ -23,7 +24,6 @@ from mentorhub.core.text import (
     email_problem,
 )
 from mentorhub.db.session import current_tenant
-from mentorhub.identity import audit
 from mentorhub.identity.models import MembershipStatus
 
 ROSTER_COLUMNS = ("member_number", "email", "status", "ratified_on")

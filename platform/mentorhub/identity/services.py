@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core import audit
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.core.text import IDENTIFIER, LINE, SECRET, URL, BadText, TextKind, clean_text
 from mentorhub.db import Database
 from mentorhub.db.access import get_in_tenant
-from mentorhub.identity import audit
 from mentorhub.identity.approvals import decide
 from mentorhub.identity.membership import sign_in_member
 from mentorhub.identity.models import (

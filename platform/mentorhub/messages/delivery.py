@@ -304,7 +304,7 @@ async def deliver(session: AsyncSession, outbox: OutboxMessage) -> None:
 
 
 async def _fail(session: AsyncSession, message: Stored, error: str) -> None:
-    from mentorhub.identity.audit import record
+    from mentorhub.core.audit import record
 
     await session.execute(
         text(

@@ -11,8 +11,10 @@ from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from mentorhub.core import audit
+from mentorhub.core.paging import page_number, search_term
 from mentorhub.core.problems import Problem, Problems
-from mentorhub.identity import audit, services
+from mentorhub.identity import services
 from mentorhub.identity.directory import read_members_page
 from mentorhub.identity.forms import (
     SSO_FORM_KEYS,
@@ -25,7 +27,6 @@ from mentorhub.identity.forms import (
 from mentorhub.identity.guards import TENANT_ADMIN, rule
 from mentorhub.identity.models import Role
 from mentorhub.identity.oidc import OidcError
-from mentorhub.identity.paging import page_number, search_term
 from mentorhub.identity.roster import parse_roster
 from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.identity.views._common import (

@@ -5,11 +5,11 @@ from __future__ import annotations
 from litestar import get
 from litestar.response import Template
 
+from mentorhub.core.paging import page_number, search_term
 from mentorhub.identity import queries
 from mentorhub.identity.directory import read_members_page
 from mentorhub.identity.forms import ListQuery
 from mentorhub.identity.guards import COORDINATOR, MEMBER, rule
-from mentorhub.identity.paging import page_number, search_term
 from mentorhub.identity.views._common import AnyRequest
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
 from mentorhub.web.forms import FormErrors, read_query, rerender

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import get
 from litestar.response import Template
 
-from mentorhub.identity import audit
+from mentorhub.core import audit
 from mentorhub.identity.guards import PLATFORM_ADMIN, rule
 from mentorhub.tenancy.services import list_tenants
 from mentorhub.web.deps import DB, CurrentIdentity

@@ -1,17 +1,41 @@
-"""The tenant's audit log: append-only (the runtime role may only insert and read)."""
+"""The tenant's audit log: who did what, when, to whom. Append-only (the runtime role may
+only insert and read).
+
+Every area records its actions here (identity's role changes and sign-ins, roster uploads,
+approval decisions, message deliveries), inside the same tenant transaction as the change
+itself, so an action and its audit row are committed or rolled back together. It lives in
+the core, below every area, so that recording an action imports no other area.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
+from mentorhub.core.paging import PAGE_SIZE, Page, window
 from mentorhub.db import Database
+from mentorhub.db.base import TenantOwned
 from mentorhub.db.session import current_tenant
-from mentorhub.identity.models import AuditEntry
-from mentorhub.identity.paging import PAGE_SIZE, Page, window
+
+__all__ = ["AuditEntry", "action_counts", "page", "read_page", "recent", "record"]
+
+
+class AuditEntry(TenantOwned):
+    """One row of `audit_log` (migration 0001). Append-only: the runtime role may insert
+    and read, never update or delete."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    action: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 def record(
@@ -22,6 +46,7 @@ def record(
     subject: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """Add one entry to the session's tenant's log (written with the transaction)."""
     session.add(
         AuditEntry(
             tenant_id=current_tenant(session),
