@@ -27,8 +27,9 @@ grepping `identity/views/`, `web/views.py`, `identity/demo_idp.py`, `messages/vi
 - `GET  /t/{slug}/...`                the tenant slug itself
 - the demo provider (embedded default only): `GET|POST /demo-idp/{realm}/authorize`,
   `POST /demo-idp/{realm}/token`, `GET /demo-idp/{realm}/end-session`, the realm
-- `messages/views.py` (notifications, unsubscribe) is not mounted in the application yet;
-  its parameters are typed (`int`) or a signed token checked before any query.
+- `GET  /t/{slug}/notifications`      `before` (a bigint cursor)
+- `GET  /t/{slug}/notifications/{id}` the message id
+- `GET|POST /t/{slug}/messages/unsubscribe/{token}`  the signed token
 
 `/`, `/t/{slug}/`, `/t/{slug}/scheme`, `/healthz` and `/static` read no input.
 """
@@ -470,4 +471,27 @@ async def test_the_demo_providers_endpoints_refuse_bad_input_without_a_500(
     ]
     for answer in answers:
         assert answer.status_code < 500, (answer.request.url, answer.text[:300])
+    assert await snapshot(db, tenant_a) == before
+
+
+MESSAGES_BAD = {**BAD, "huge number": "9" * 30, "number and text": "12\u202e"}
+
+
+@pytest.mark.parametrize("value", MESSAGES_BAD.values(), ids=MESSAGES_BAD.keys())
+async def test_notifications_and_unsubscribe_refuse_bad_input_without_a_500(
+    client: httpx.AsyncClient, db: Database, tenant_a: Tenant, value: str
+) -> None:
+    """`messages/views.py`: typed parameters (`before`, the message id) and the signed
+    unsubscribe token."""
+    await sign_in(client, SLUG_A, "mentor")
+    before = await snapshot(db, tenant_a)
+    member = "0" * 32
+    answers = [
+        await client.get(f"{A}/notifications", params={"before": value}),
+        await client.get(f"{A}/notifications/{quote(value[:60], safe='')}"),
+        await client.get(f"{A}/messages/unsubscribe/{member}.{quote(value[:60], safe='')}"),
+        await client.post(f"{A}/messages/unsubscribe/{member}.{quote(value[:60], safe='')}"),
+    ]
+    for answer in answers:
+        assert 400 <= answer.status_code < 500, (answer.request.url, answer.text[:300])
     assert await snapshot(db, tenant_a) == before

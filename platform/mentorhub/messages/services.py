@@ -243,7 +243,8 @@ def member_from_token(secret_key: str, tenant_id: uuid.UUID, token: str) -> uuid
     except ValueError:
         return None
     expected = unsubscribe_token(secret_key, tenant_id, member_id)
-    return member_id if hmac.compare_digest(expected, token) else None
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    return member_id if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 
 async def set_reminders(session: AsyncSession, member_id: uuid.UUID, *, on: bool) -> None:

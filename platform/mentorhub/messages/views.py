@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -22,6 +22,8 @@ from mentorhub.settings import get_settings
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
 
 UNREAD_KEY = "unread_notifications"
+#: The largest message id (a bigint); a larger number in an address names nothing.
+MAX_ID = 2**63 - 1
 
 
 def _base(request: Request[Any, Any, Any]) -> str:
@@ -48,6 +50,8 @@ async def count_unread(request: Request[Any, Any, Any]) -> None:
 async def notifications_page(
     tenant: CurrentTenant, db: DB, identity: CurrentIdentity, before: FromQuery[int | None] = None
 ) -> Template:
+    if before is not None and not 0 < before <= MAX_ID:  # the column is a bigint
+        raise ValidationException("There is no such place in your notifications.")
     async with db.tenant(tenant.id) as session:
         items = await services.notifications(session, _member_id(identity), before=before)
     return Template(
@@ -60,6 +64,8 @@ async def notifications_page(
 async def notification_page(
     tenant: CurrentTenant, db: DB, identity: CurrentIdentity, message_id: FromPath[int]
 ) -> Template:
+    if not 0 < message_id <= MAX_ID:
+        raise NotFoundException()
     async with db.tenant(tenant.id) as session:
         try:
             text = await services.message_text(session, _member_id(identity), message_id)
