@@ -61,7 +61,7 @@ async def test_platform_admin_signs_in_and_sees_only_counts(
     assert done.headers["location"] == "/platform/activity"
     page = await platform_client.get("/platform/activity")
     assert page.status_code == 200
-    assert "login: 1" in page.text
+    assert "Signed in: 1" in page.text
     assert email(SLUG_A, "mentor") not in page.text  # who did it stays with the tenant
     signed_out = await platform_client.post(
         "/platform/logout", data={"_csrf_token": csrf_from(page.text)}
