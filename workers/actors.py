@@ -27,7 +27,9 @@ def _database() -> Database:
         settings = get_settings()
         if settings.app_database_url is None:
             raise RuntimeError("MENTORHUB_APP_DATABASE_URL is not set for the worker")
-        db = _databases[loop] = Database.connect(settings.app_database_url, pool_size=4)
+        db = _databases[loop] = Database.connect(
+            settings.app_database_url, pool_size=4, timeouts=settings.db_timeouts()
+        )
     return db
 
 

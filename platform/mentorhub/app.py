@@ -140,7 +140,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             if settings.app_database_url is None:
                 raise RuntimeError("no database configured")
             holder["db"] = Database.connect(
-                settings.app_database_url, pool_size=settings.db_pool_size
+                settings.app_database_url,
+                pool_size=settings.db_pool_size,
+                timeouts=settings.db_timeouts(),
             )
         else:
             holder["db"] = db  # type: ignore[assignment]

@@ -134,7 +134,9 @@ def tenants_load(directory: str | None) -> None:
 
     async def run() -> list[str]:
         # As the owner: the runtime role may read tenants but not write them.
-        db = Database.connect(settings.database_url or "", pool_size=1)
+        db = Database.connect(
+            settings.database_url or "", pool_size=1, timeouts=settings.db_timeouts()
+        )
         try:
             return [t.slug for t in await load_tenants(db, Path(directory or settings.tenants_dir))]
         finally:

@@ -74,7 +74,7 @@ async def preflight(settings: Settings) -> None:
     from mentorhub.db.urls import describe
 
     assert settings.app_database_url is not None and settings.redis_url is not None
-    db = Database.connect(settings.app_database_url, pool_size=1)
+    db = Database.connect(settings.app_database_url, pool_size=1, timeouts=settings.db_timeouts())
     try:
         async with asyncio.timeout(5), db.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1 FROM tenants LIMIT 1")
@@ -135,13 +135,15 @@ async def run_all(
 ) -> None:
     assert settings.app_database_url is not None and settings.database_url is not None
     # Tenants and platform admins are the owner's to write; the runtime role only reads them.
-    owner = Database.connect(settings.database_url, pool_size=1)
+    owner = Database.connect(settings.database_url, pool_size=1, timeouts=settings.db_timeouts())
     try:
         tenants = await load_tenants(owner, settings.tenants_dir, files=files)
         await seed_demo_members(owner, tenants)
     finally:
         await owner.dispose()
-    db = Database.connect(settings.app_database_url, pool_size=settings.db_pool_size)
+    db = Database.connect(
+        settings.app_database_url, pool_size=settings.db_pool_size, timeouts=settings.db_timeouts()
+    )
     try:
         await demo_idp.provision(db, settings, tenants, f"http://127.0.0.1:{port}")
         # The mail catcher: every e-mail goes to it, readable at /mail (embedded only).

@@ -2,6 +2,9 @@
 
 Every value is checked when it is read, and a bad one raises `SettingsError` with one line
 that names the variable and what is wrong, so the process can stop before it half-starts.
+The checks are the core's (URLs, addresses, mail settings): reading the settings imports no
+area of the product, and the data layer reads none (its timeouts are handed to
+`Database.connect` by whoever connects, `Settings.db_timeouts()`).
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from mentorhub.messages.config import SmtpConfig, SmtpConfigError, check_address, parse_smtp_url
+from mentorhub.core.addresses import AddressRefused, check_url, parse_networks
+from mentorhub.core.smtp import SmtpConfig, SmtpConfigError, check_address, parse_smtp_url
+
+if TYPE_CHECKING:
+    from mentorhub.db.session import Timeouts
 
 #: The repository root when running from a checkout; templates and tenant files live there.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +156,18 @@ class Settings:
     def embedded(self) -> bool:
         return self.database_url is None
 
+    def db_timeouts(self) -> Timeouts:
+        """The database timeouts, for `Database.connect` (the data layer reads no settings:
+        whoever connects hands them in)."""
+        from mentorhub.db.session import Timeouts
+
+        return Timeouts(
+            connect=self.db_connect_timeout,
+            statement=self.db_statement_timeout,
+            idle_in_transaction=self.db_idle_transaction_timeout,
+            pool=self.db_pool_timeout,
+        )
+
     @classmethod
     def from_env(cls) -> Settings:
         database_url = _env("DATABASE_URL")
@@ -243,8 +263,6 @@ def _log_level() -> str:
 def _trusted_proxies() -> tuple[str, ...]:
     """MENTORHUB_TRUSTED_PROXIES: comma-separated addresses or networks whose
     X-Forwarded-For / X-Forwarded-Proto are believed (mentorhub/web/proxies.py)."""
-    from mentorhub.web.proxies import parse_networks
-
     try:
         networks = parse_networks(_env("MENTORHUB_TRUSTED_PROXIES", "") or "")
         return tuple(str(network) for network in networks)
@@ -278,8 +296,6 @@ def _platform_oidc(allow_loopback: bool) -> tuple[str | None, str | None, str | 
         raise SettingsError(f"{missing[0]} is not set (the platform sign-in needs all three)")
     issuer = values[0]
     if issuer is not None:
-        from mentorhub.identity.outbound import AddressRefused, check_url
-
         try:
             check_url(issuer, allow_loopback=allow_loopback)
         except AddressRefused as exc:

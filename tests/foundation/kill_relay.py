@@ -25,7 +25,9 @@ class DyingBroker(OutboxBroker):
 
 async def main(batch: int) -> None:
     settings = get_settings()
-    db = Database.connect(settings.app_database_url or "", pool_size=1)
+    db = Database.connect(
+        settings.app_database_url or "", pool_size=1, timeouts=settings.db_timeouts()
+    )
     broker = DyingBroker(url=settings.redis_url)  # type: ignore[no-untyped-call]
     await Relay(db, broker, batch=batch).drain()
 

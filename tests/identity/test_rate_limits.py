@@ -22,12 +22,13 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from mentorhub.app import create_app
+from mentorhub.core.addresses import parse_networks
 from mentorhub.db import Database
 from mentorhub.identity import ratelimit
 from mentorhub.server import _uvicorn_config
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
-from mentorhub.web.proxies import parse_address, parse_networks, resolve_client, trusted
+from mentorhub.web.proxies import parse_address, resolve_client, trusted
 from tests.conftest import Servers
 from tests.identity.conftest import BASE, SLUG_A, SLUG_B, follow_provider
 from tests.support import serving

@@ -43,24 +43,14 @@ class Timeouts:
     the server's own limits (`statement_timeout`, `idle_in_transaction_session_timeout`); a
     server that is frozen cannot enforce them, so the driver gives up on any command one
     second after `statement` too. `connect` bounds opening a connection (handshake
-    included), `pool` waiting for one from a full pool."""
+    included), `pool` waiting for one from a full pool. The product's come from its settings
+    (`Settings.db_timeouts()`), handed in by whoever connects: the data layer reads no
+    settings."""
 
     connect: float = 3.0
     statement: float = 5.0
     idle_in_transaction: float = 60.0
     pool: float = 3.0
-
-    @classmethod
-    def from_settings(cls) -> Timeouts:
-        from mentorhub.settings import get_settings
-
-        settings = get_settings()
-        return cls(
-            connect=settings.db_connect_timeout,
-            statement=settings.db_statement_timeout,
-            idle_in_transaction=settings.db_idle_transaction_timeout,
-            pool=settings.db_pool_timeout,
-        )
 
     def connect_args(self) -> dict[str, Any]:
         """asyncpg's `connect()` arguments."""
@@ -89,10 +79,11 @@ class Database:
     def connect(
         cls, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None, **kwargs: Any
     ) -> Database:
-        """A pooled engine on `url`. Every connection carries `timeouts` (by default the
-        settings'), so a frozen or unreachable server fails a request in seconds; a
-        connection that died while the server was away is replaced at checkout (pre-ping)."""
-        limits = timeouts if timeouts is not None else Timeouts.from_settings()
+        """A pooled engine on `url`. Every connection carries `timeouts` (the defaults
+        unless the caller passes its settings'), so a frozen or unreachable server fails a
+        request in seconds; a connection that died while the server was away is replaced
+        at checkout (pre-ping)."""
+        limits = timeouts if timeouts is not None else Timeouts()
         engine = create_async_engine(
             async_url(url),
             pool_size=pool_size,

@@ -71,7 +71,9 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
         # Operator commands connect as the owner (DATABASE_URL): the runtime role may not
         # list platform administrators (migration 0006).
-        db = Database.connect(settings.database_url or "", pool_size=1)
+        db = Database.connect(
+            settings.database_url or "", pool_size=1, timeouts=settings.db_timeouts()
+        )
         try:
             return await work(db)
         except OSError as exc:

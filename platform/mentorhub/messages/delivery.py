@@ -36,8 +36,8 @@ import aiosmtplib
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from mentorhub.core.smtp import SmtpConfig
 from mentorhub.db import Database
-from mentorhub.messages.config import SmtpConfig
 from mentorhub.messages.kinds import Category, get_kind
 from mentorhub.messages.models import Message, Status
 from mentorhub.messages.render import Branding, Outgoing, Override, build_email, message_id

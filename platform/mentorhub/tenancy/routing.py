@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from mentorhub.core.outage import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 from mentorhub.db import Database
 from mentorhub.tenancy.services import find_by_hostname, find_by_slug
-from mentorhub.web.unavailable import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[

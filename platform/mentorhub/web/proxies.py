@@ -21,26 +21,13 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from mentorhub.core.addresses import Network
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 UNKNOWN = "unknown"
-
-
-def parse_networks(raw: str) -> tuple[Network, ...]:
-    """`"10.0.0.1, 192.168.0.0/16, ::1"` → networks; ValueError naming a bad entry."""
-    networks: list[Network] = []
-    for item in raw.split(","):
-        entry = item.strip()
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"{entry!r} is not an IP address or network") from None
-    return tuple(networks)
 
 
 def parse_address(value: str) -> Address | None:

@@ -27,8 +27,9 @@ from urllib.parse import quote
 
 from litestar import Litestar
 
+from mentorhub.core.addresses import parse_networks
 from mentorhub.settings import Settings
-from mentorhub.web.proxies import UNKNOWN, ASGIApp, ForwardedClient, Scope, parse_networks
+from mentorhub.web.proxies import UNKNOWN, ASGIApp, ForwardedClient, Scope
 
 log = logging.getLogger("mentorhub.requests")
 

@@ -6,8 +6,9 @@ and the log gets one line naming the request and the reason, not a traceback: th
 was fine and nothing in the code is wrong. When the service comes back, the next request
 works (the pool replaces dead connections at checkout; Redis clients reconnect).
 
-Tenant routing runs before Litestar, so when its own lookup fails it hands the request to
-`UNAVAILABLE_PATH`, whose handler answers the same page.
+Which errors mean an outage is the core's verdict (`mentorhub.core.outage`), shared with
+tenant routing: it runs before Litestar, so when its own lookup fails it hands the request to
+`UNAVAILABLE_PATH`, whose handler here answers the same page.
 """
 
 from __future__ import annotations
@@ -23,35 +24,31 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Template
 from sqlalchemy.exc import SQLAlchemyError
 
-from mentorhub.db.errors import database_unavailable
+from mentorhub.core.outage import (
+    STATE_KEY,
+    UNAVAILABLE_PATH,
+    ServiceUnavailable,
+    unavailable_reason,
+)
 from mentorhub.identity.guards import PUBLIC, rule
 from mentorhub.tenancy.models import Tenant
+
+__all__ = [
+    "RETRY_AFTER",
+    "STATE_KEY",
+    "UNAVAILABLE_PATH",
+    "ServiceUnavailable",
+    "exception_handlers",
+    "log_exception",
+    "unavailable",
+    "unavailable_page",
+    "unavailable_reason",
+]
 
 #: Seconds a client is asked to wait before trying again.
 RETRY_AFTER = 5
 
-#: Where tenant routing sends a request it could not route because the database is away.
-UNAVAILABLE_PATH = "/_unavailable"
-STATE_KEY = "unavailable"
-
 log = logging.getLogger("mentorhub.unavailable")
-
-
-class ServiceUnavailable(Exception):
-    """Raised where a request cannot be served now; `reason` is a few words for the log."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def unavailable_reason(exc: BaseException) -> str | None:
-    """Why `exc` means "try again shortly", or None when it is a bug like any other."""
-    if isinstance(exc, ServiceUnavailable):
-        return exc.reason
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return "Redis unreachable"
-    return database_unavailable(exc)
 
 
 def _tenant(request: Request[Any, Any, Any]) -> Tenant | None:

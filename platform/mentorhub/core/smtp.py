@@ -6,7 +6,8 @@
 
 User and password may be in the URL (percent-encoded) or in `MENTORHUB_SMTP_USERNAME` /
 `MENTORHUB_SMTP_PASSWORD`; the separate settings win. A bad value is one line naming the
-variable (`SettingsError`, raised by the settings module).
+variable (`SettingsError`, raised by the settings module). Pure parsing, in the core so that
+reading the settings imports no area (`mentorhub.messages.delivery` sends with it).
 """
 
 from __future__ import annotations
