@@ -4,7 +4,8 @@
 
 Embedded PostgreSQL and Redis, the real relay (in this process, polling every 20 ms), one
 `dramatiq workers` process (the real actor: outbox row lock, message row, render, one reused
-SMTP connection, sent mark) and a real SMTP server on loopback (aiosmtpd, in this process).
+SMTP connection, sent mark) and a real SMTP server on loopback (aiosmtpd, in a process of its
+own: sharing this one, it would wait for the relay's GIL on every SMTP round trip).
 Each round writes N messages with `send` in one transaction; the clock starts when that
 transaction commits and stops when the sink has accepted the N-th. Prints each round, the
 median rate, and the worker's peak resident memory (VmHWM of the worker process).
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -35,7 +37,6 @@ from mentorhub.db.migrate import upgrade  # noqa: E402
 from mentorhub.db.urls import with_database, with_user  # noqa: E402
 from mentorhub.embedded import EmbeddedServices  # noqa: E402
 from mentorhub.settings import get_settings  # noqa: E402
-from tests.messages.sink import Sink  # noqa: E402
 
 REMINDER = {"title": "First-meeting agenda", "due_on": "3 March 2027", "link": "https://x/y"}
 
@@ -51,7 +52,48 @@ def worker_peak_kib(proc: subprocess.Popen[bytes]) -> int:
     return peak
 
 
-async def run(app_url: str, redis_url: str, sink: Sink, args: argparse.Namespace) -> None:
+class SinkProcess:
+    """The SMTP sink in its own process (see tests/messages/sink_process.py); a thread here
+    counts the Message-IDs it reports."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.messages.sink_process"],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        self.count = 0
+        threading.Thread(target=self._count, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def _count(self) -> None:
+        assert self.proc.stdout is not None
+        for _ in self.proc.stdout:
+            self.count += 1
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def worker_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) of the worker process so far."""
+    total = 0.0
+    for p in psutil.Process(proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+async def run(app_url: str, redis_url: str, sink: SinkProcess, args: argparse.Namespace) -> None:
     import workers
     from mentorhub.messages.services import send
     from mentorhub.outbox.relay import Relay
@@ -97,10 +139,11 @@ async def run(app_url: str, redis_url: str, sink: Sink, args: argparse.Namespace
     stop = asyncio.Event()
     relaying = asyncio.create_task(relay.run_forever(0.02, stop))
     rates: list[float] = []
+    cpus: list[float] = []
     try:
         for round_no in range(args.rounds + 1):  # round 0 warms up (connections, templates)
             n = 200 if round_no == 0 else args.messages
-            sink.clear()
+            before = sink.count
             async with db.tenant(tenant.id) as session:
                 for i in range(n):
                     await send(
@@ -111,16 +154,22 @@ async def run(app_url: str, redis_url: str, sink: Sink, args: argparse.Namespace
                         f"b:{round_no}:{i}",
                         to_address=f"m{i}@example.org",
                     )
+            cpu_before = worker_cpu(worker)
             start = time.perf_counter()  # committed
             deadline = start + 300
-            while len(sink.caught) < n:
+            while sink.count - before < n:
                 if time.perf_counter() > deadline:
-                    raise SystemExit(f"round {round_no}: only {len(sink.caught)} of {n} arrived")
+                    raise SystemExit(f"round {round_no}: only {sink.count - before} of {n} arrived")
                 await asyncio.sleep(0.002)
             took = time.perf_counter() - start
             if round_no:
                 rates.append(n / took)
-                print(f"  round {round_no}: {n} messages in {took:.2f} s = {n / took:.0f}/s")
+                cpu = (worker_cpu(worker) - cpu_before) / n * 1000
+                cpus.append(cpu)
+                print(
+                    f"  round {round_no}: {n} messages in {took:.2f} s = {n / took:.0f}/s; "
+                    f"worker CPU {cpu:.2f} ms per message"
+                )
         peak = worker_peak_kib(worker)
     finally:
         stop.set()
@@ -139,6 +188,7 @@ async def run(app_url: str, redis_url: str, sink: Sink, args: argparse.Namespace
         f"({args.threads} threads): median {statistics.median(rates):.0f}/s "
         f"(min {min(rates):.0f}, max {max(rates):.0f}, {len(rates)} rounds of {args.messages})"
     )
+    print(f"worker CPU per message: median {statistics.median(cpus):.2f} ms")
     print(f"worker peak resident memory: {peak / 1024:.0f} MiB")
 
 
@@ -154,7 +204,7 @@ def main() -> None:
     os.chmod(tmp, 0o755)
     (tmp / "services").mkdir()
     services = EmbeddedServices(tmp / "services")
-    sink = Sink().start()
+    sink = SinkProcess()
     try:
         server_url, redis_url = services.start()
         owner_url = with_database(server_url, "mentorhub")
