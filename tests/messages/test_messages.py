@@ -284,7 +284,7 @@ def test_override_problems_name_their_key_path() -> None:
         "messages.checkin",
         "messages.role_change.colour",
     ]
-    assert "unknown variable 'secret_key'" in problems[0][1]
+    assert "unknown variable {{ secret_key }}" in problems[0][1]
     assert "unknown message kind" in problems[2][1]
 
 

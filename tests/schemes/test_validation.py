@@ -56,7 +56,7 @@ def test_unknown_keys_are_errors_at_every_level() -> None:
     data["scheme"]["duration"]["lenght"] = 6
     data["scheme"]["matching"]["criteria"][0]["wieght"] = 2
     found = problems(data)
-    assert "tenants/ahep.toml: colour: unknown key (allowed here: scheme, tenant)" in found
+    assert f"{SOURCE}: colour: unknown key (allowed here: messages, scheme, tenant)" in found
     assert any(p.startswith(f"{SOURCE}: tenant.branding.font: unknown key") for p in found)
     assert any(p.startswith(f"{SOURCE}: scheme.duration.lenght: unknown key") for p in found)
     assert any(

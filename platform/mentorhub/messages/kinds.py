@@ -4,7 +4,8 @@ may use, and why the recipient gets it (the footer).
 Transactional mail (approval links, role changes, roster results, match decisions) always
 goes. Reminder mail carries `List-Unsubscribe` (RFC 8058 one-click) and is not sent to a
 member who turned reminders off. A tenant file may override a kind's subject and body text
-(`[messages.<kind>]`); `check_overrides` validates that like every other rule of the file.
+(`[messages.<kind>]`); the scheme engine validates that like every other rule of the file
+(`mentorhub.schemes.messages`, which declares the same kinds and variables for tenant files).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, meta
+from mentorhub.schemes.messages import check_messages
 
 
 class Category(enum.StrEnum):
@@ -90,49 +91,7 @@ def get_kind(name: str) -> Kind:
         raise UnknownKind(f"unknown message kind {name!r}") from None
 
 
-OVERRIDE_KEYS = ("subject", "body")
-
-_checker = Environment(undefined=StrictUndefined, autoescape=True)
-
-
-def template_variables(source: str) -> set[str]:
-    """The variables a template text uses; raises TemplateSyntaxError."""
-    return set(meta.find_undeclared_variables(_checker.parse(source)))
-
-
 def check_overrides(data: Any, path: str = "messages") -> list[tuple[str, str]]:
-    """Problems in a tenant file's `[messages]` table, each as (key path, message)."""
-    found: list[tuple[str, str]] = []
-    if not isinstance(data, dict):
-        return [(path, "must be a table of message kinds, e.g. [messages.reminder]")]
-    for name, table in data.items():
-        where = f"{path}.{name}"
-        if name not in KINDS:
-            found.append((where, f"unknown message kind (known: {', '.join(sorted(KINDS))})"))
-            continue
-        if not isinstance(table, dict):
-            found.append((where, "must be a table with subject and/or body"))
-            continue
-        kind = KINDS[name]
-        for key, value in table.items():
-            if key not in OVERRIDE_KEYS:
-                found.append((f"{where}.{key}", "unknown key (allowed here: body, subject)"))
-            elif not isinstance(value, str) or not value.strip():
-                found.append((f"{where}.{key}", "must be non-empty text"))
-            elif key == "subject" and ("\n" in value or len(value) > 200):
-                found.append((f"{where}.{key}", "must be one line of at most 200 characters"))
-            else:
-                try:
-                    unknown = template_variables(value) - kind.allowed
-                except TemplateSyntaxError as exc:
-                    found.append((f"{where}.{key}", f"is not a valid template: {exc.message}"))
-                    continue
-                for variable in sorted(unknown):
-                    found.append(
-                        (
-                            f"{where}.{key}",
-                            f"unknown variable {variable!r} (allowed: "
-                            f"{', '.join(sorted(kind.allowed))})",
-                        )
-                    )
-    return found
+    """Problems in a tenant file's `[messages]` table, each as (key path, message): the
+    scheme engine's check (`mentorhub.schemes.messages`), which tenant files go through."""
+    return check_messages(data, path)

@@ -4,6 +4,14 @@ association's branding, autoescaped, with a footer saying why the recipient gets
 Templates live in `templates/email/` (`<kind>.html` and `<kind>.txt`, both extending the
 layout). Compiled templates are cached per process: the file templates by Jinja (no reload
 check per message), a tenant's overridden texts by their source.
+
+A tenant's own subject or body (`[messages.<kind>]` of its file, stored in
+`message_templates`) is plain text with `{{ variable }}` placeholders. It was validated when
+the file was loaded (`mentorhub.schemes.messages`), and is checked again here before it is
+compiled, then rendered in Jinja's `ImmutableSandboxedEnvironment` with `StrictUndefined`
+and only the kind's declared variables in its context: the text part as is, the HTML part
+with autoescape — the values escaped by Jinja, the tenant's own words escaped as text (they
+are text, not markup) — then laid out as paragraphs in the branded layout.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -23,9 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2.exceptions import SecurityError
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from mentorhub.messages.kinds import Category, Kind
+from mentorhub.schemes.messages import placeholder_problems
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
 
@@ -79,8 +93,10 @@ class Renderer:
         self.html.filters["paragraphs"] = _paragraphs
 
     def subject(self, kind: Kind, context: dict[str, Any], override: Override | None) -> str:
-        source = override.subject if override and override.subject else kind.subject
-        line = _compiled(self.text, source).render(context)
+        if override and override.subject:
+            line = _override(_SANDBOX_TEXT, override.subject, kind).render(_declared(kind, context))
+        else:
+            line = _compiled(self.text, kind.subject).render(context)
         return " ".join(line.split())[:300]
 
     def parts(
@@ -89,10 +105,16 @@ class Renderer:
         """(html, text). An overridden body replaces the kind's own block in both parts."""
         values = {**context, "reason": _compiled(self.text, kind.reason).render(context)}
         if override and override.body:
-            values["override_text"] = _compiled(self.text, override.body).render(context)
+            declared = _declared(kind, context)
+            html_body = Markup(_override(_SANDBOX_HTML, override.body, kind).render(declared))
+            text_body = _override(_SANDBOX_TEXT, override.body, kind).render(declared)
             return (
-                self.html.get_template("override.html").render(values),
-                self.text.get_template("override.txt").render(values),
+                self.html.get_template("override.html").render(
+                    {**values, "override_text": html_body}
+                ),
+                self.text.get_template("override.txt").render(
+                    {**values, "override_text": text_body}
+                ),
             )
         return (
             self.html.get_template(f"{kind.name}.html").render(values),
@@ -105,11 +127,58 @@ def _compiled(env: Environment, source: str) -> Template:
     return env.from_string(source)
 
 
+class _LiteralTextIsText(Extension):
+    """In an autoescaping environment Jinja writes a template's own words out as they are
+    (they are taken for markup); an override's words are plain text, so escape them too."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        for token in stream:
+            if token.type == "data":
+                yield Token(token.lineno, "data", str(escape(token.value)))
+            else:
+                yield token
+
+
+_SANDBOX_TEXT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_SANDBOX_HTML = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=True, extensions=[_LiteralTextIsText]
+)
+
+
+def _override(env: Environment, source: str, kind: Kind) -> Template:
+    """A tenant's text compiled in a sandbox, once it is plain text with placeholders of the
+    kind's variables only (a row written past the loader is refused here, not rendered)."""
+    return _sandboxed(env, source, kind.name, kind.allowed)
+
+
+@lru_cache(maxsize=512)
+def _sandboxed(env: Environment, source: str, kind: str, allowed: frozenset[str]) -> Template:
+    problems = placeholder_problems(source, allowed)
+    if problems:
+        raise SecurityError(f"the {kind} override is refused: {'; '.join(problems)}")
+    return env.from_string(source)
+
+
+def _declared(kind: Kind, context: dict[str, Any]) -> dict[str, Any]:
+    """Only the kind's declared variables (None shown as nothing), nothing of the branding."""
+    return {
+        name: "" if context.get(name) is None else context[name]
+        for name in kind.allowed
+        if name in context
+    }
+
+
 def _paragraphs(text: str) -> Markup:
-    """Plain text as HTML paragraphs, escaped (line breaks kept)."""
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
+    """Plain text as HTML paragraphs, escaped (line breaks kept). Markup (an override's
+    HTML rendering, already escaped) is laid out the same way without escaping it again."""
+    safe = isinstance(text, Markup)
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", str(text)) if b.strip()]
+
+    def line(value: str) -> Markup:
+        return Markup(value) if safe else escape(value)
+
     return Markup("").join(
-        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in b.splitlines()))
+        Markup("<p>{}</p>").format(Markup("<br>").join(line(li) for li in b.splitlines()))
         for b in blocks
     )
 

@@ -31,7 +31,8 @@ def check(paths: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             continue
-        click.echo(f"ok {path} ({tf.tenant.slug}, scheme version {tf.scheme.version})")
+        worded = f", own wording of: {', '.join(m.kind for m in tf.messages)}" if tf.messages else ""
+        click.echo(f"ok {path} ({tf.tenant.slug}, scheme version {tf.scheme.version}{worded})")
     if failed:
         raise SystemExit(1)
 

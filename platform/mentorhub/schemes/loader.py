@@ -1,7 +1,8 @@
-"""Read a tenant file (`tenants/<slug>.toml`): its `[tenant]` identity and its `[scheme]`.
+"""Read a tenant file (`tenants/<slug>.toml`): its `[tenant]` identity, its `[scheme]` and,
+optionally, its own wording of messages (`[messages.<kind>]`, see `schemes.messages`).
 
-Both tables are validated in one go so `mentorhub scheme check tenants/*.toml` reports every
-problem of every file. Keys outside `[tenant]` and `[scheme]` are errors.
+All tables are validated in one go so `mentorhub scheme check tenants/*.toml` reports every
+problem of every file. Keys outside `[tenant]`, `[scheme]` and `[messages]` are errors.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import msgspec
 
 from mentorhub.schemes.errors import Problem, SchemeError
+from mentorhub.schemes.messages import MessageText, check_messages, message_texts
 from mentorhub.schemes.rules import Scheme, TenantInfo
 from mentorhub.schemes.validate import _scheme_found, _tenant_found, parse_scheme
 
@@ -27,15 +29,18 @@ __all__ = [
     "scheme_document",
 ]
 
-TOP_LEVEL_KEYS = ("scheme", "tenant")
+TOP_LEVEL_KEYS = ("messages", "scheme", "tenant")
 
 
 class TenantFile(msgspec.Struct, frozen=True):
-    """A validated tenant file: where it came from, who the tenant is, and its scheme."""
+    """A validated tenant file: where it came from, who the tenant is, its scheme, and the
+    kinds of message it rewords (not part of the scheme's versioned rules: the wording is
+    the tenant's current one, see `tenancy.loading`)."""
 
     path: str
     tenant: TenantInfo
     scheme: Scheme
+    messages: tuple[MessageText, ...] = ()
 
 
 def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = None) -> TenantFile:
@@ -45,7 +50,7 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
         raise SchemeError([Problem(file=source, message="must be a TOML document")])
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            found.append((str(key), "unknown key (allowed here: scheme, tenant)"))
+            found.append((str(key), "unknown key (allowed here: messages, scheme, tenant)"))
     if "tenant" in data:
         found.extend(_tenant_found(data["tenant"], expected_slug))
     else:
@@ -54,6 +59,8 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
         found.extend(_scheme_found(data["scheme"]))
     else:
         found.append(("scheme", "required table [scheme] is missing"))
+    if "messages" in data:
+        found.extend(check_messages(data["messages"]))
     if found:
         raise SchemeError(
             Problem(file=source, path=path, message=message) for path, message in found
@@ -62,6 +69,7 @@ def parse_tenant_file(data: Any, source: str, *, expected_slug: str | None = Non
         path=source,
         tenant=msgspec.convert(data["tenant"], TenantInfo),
         scheme=msgspec.convert(data["scheme"], Scheme),
+        messages=message_texts(data.get("messages")),
     )
 
 

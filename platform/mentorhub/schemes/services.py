@@ -1,17 +1,24 @@
 """Storing and reading scheme versions. A pair keeps the version it started under, so a
-stored version is immutable: changing the rules means a new `version` number."""
+stored version is immutable: changing the rules means a new `version` number.
+
+A tenant's own wording of messages (`[messages.<kind>]`) is *not* part of a version: it is
+the tenant's current wording, replaced whole at each load (`store_message_texts`), in table
+`message_templates`, which delivery reads. Wording is not a rule a pair signed up to: a
+corrected sentence should reach every pair, and mail about no pair at all (an approval
+link, a role change) has no version to choose from."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import column, delete, insert, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.session import current_tenant
 from mentorhub.schemes.errors import Problem, SchemeError
 from mentorhub.schemes.loader import scheme_document
+from mentorhub.schemes.messages import MessageText
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.schemes.rules import Scheme
 from mentorhub.schemes.validate import parse_scheme
@@ -58,6 +65,32 @@ async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> S
     session.add(row)
     await session.flush()
     return row
+
+
+# The table is the messages area's (`messages.models.TemplateOverride`, migration 0010);
+# tenancy, which stores tenant files, must not import that area, so only its columns here.
+_message_templates = table(
+    "message_templates", column("tenant_id"), column("kind"), column("subject"), column("body")
+)
+
+
+async def store_message_texts(session: AsyncSession, texts: tuple[MessageText, ...]) -> None:
+    """Make the tenant's stored wording exactly `texts` (already validated by the loader):
+    kinds no longer in the file go back to the product's own text."""
+    tenant_id = current_tenant(session)
+    # RLS limits this to the tenant's rows too; the WHERE keeps it so for a role that
+    # bypasses row-level security.
+    await session.execute(
+        delete(_message_templates).where(_message_templates.c.tenant_id == tenant_id)
+    )
+    if texts:
+        await session.execute(
+            insert(_message_templates),
+            [
+                {"tenant_id": tenant_id, "kind": t.kind, "subject": t.subject, "body": t.body}
+                for t in texts
+            ],
+        )
 
 
 @lru_cache(maxsize=256)

@@ -1,6 +1,12 @@
 """Loading the tenant files into the database: every file validated first, then each tenant
-created or updated and its scheme version stored. Production (`mentorhub tenants load`) and
-the embedded default both load tenants this way."""
+created or updated, its scheme version stored and its own wording of messages
+(`[messages.<kind>]`) put in place of the previous one. Production (`mentorhub tenants load`)
+and the embedded default both load tenants this way.
+
+The wording goes to `message_templates`, not into the scheme version: a pair keeps the
+*rules* it started under, but a reworded reminder should reach every pair at once, and
+rewording must not need a new version number (a stored version is immutable and
+`store_version` refuses a changed document under an old number)."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from pathlib import Path
 
 from mentorhub.db import Database
 from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
-from mentorhub.schemes.services import store_version
+from mentorhub.schemes.services import store_message_texts, store_version
 from mentorhub.tenancy.errors import TenantFilesError
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
@@ -38,7 +44,7 @@ async def load_tenants(
     """Create or update every tenant in `tenants_dir` (or the `files` already read from it)
     and store its scheme version. The tenants themselves are one platform transaction (a
     hostname another tenant serves raises :class:`TenantConflict` and changes nothing); each
-    tenant's scheme version is then its own transaction."""
+    tenant's scheme version and wording of messages are then one transaction of its own."""
     files = files if files is not None else read_tenant_dir(tenants_dir)
     async with db.platform() as session:
         tenants = [await upsert_tenant(session, f.tenant) for f in files]
@@ -46,6 +52,7 @@ async def load_tenants(
         async with db.tenant(tenant.id) as session:
             try:
                 await store_version(session, file.scheme, file.path)
+                await store_message_texts(session, file.messages)
             except SchemeError as exc:
                 raise TenantFilesError("\n".join(str(p) for p in exc.problems)) from None
     return tenants
