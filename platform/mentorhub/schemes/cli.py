@@ -31,7 +31,8 @@ def check(paths: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             continue
-        worded = f", own wording of: {', '.join(m.kind for m in tf.messages)}" if tf.messages else ""
+        kinds = ", ".join(m.kind for m in tf.messages)
+        worded = f", own wording of: {kinds}" if kinds else ""
         click.echo(f"ok {path} ({tf.tenant.slug}, scheme version {tf.scheme.version}{worded})")
     if failed:
         raise SystemExit(1)
