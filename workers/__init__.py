@@ -1,20 +1,34 @@
 """Dramatiq actors and the clock. `dramatiq workers` starts a worker process.
 
 Importing this package sets up the Redis broker from REDIS_URL (the same settings module as
-the web), so the worker and the relay agree on where messages go."""
+the web), so the worker and the relay agree on where messages go. A worker process started
+by `dramatiq workers` in production mode without MENTORHUB_SMTP_URL stops as it boots, with
+one line saying so, rather than failing at its first message (`RequireSmtp`)."""
 
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.middleware import AsyncIO
+from dramatiq.middleware import AsyncIO, Middleware
 
 from mentorhub.outbox.broker import OutboxBroker
 from mentorhub.settings import get_settings
 
 
+class RequireSmtp(Middleware):  # type: ignore[misc]
+    """At the boot of a `dramatiq` command's worker process (Dramatiq's `process_boot`, which
+    only its command line emits; the embedded default's in-process worker has the mail
+    catcher), production mode needs MENTORHUB_SMTP_URL: one line on stderr and exit 1."""
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        from mentorhub.messages.delivery import require_smtp
+
+        require_smtp(get_settings())
+
+
 def make_broker(url: str, **options: int) -> OutboxBroker:
     broker = OutboxBroker(url=url, **options)  # type: ignore[no-untyped-call]
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(RequireSmtp())
     return broker
 
 

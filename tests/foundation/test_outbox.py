@@ -239,7 +239,13 @@ async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
             QUEUE,
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "MENTORHUB_TEST_SLOW_WORKER": "1"},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "MENTORHUB_TEST_SLOW_WORKER": "1",
+            # A production worker refuses to boot without it; this test's kind sends no mail.
+            "MENTORHUB_SMTP_URL": os.environ.get("MENTORHUB_SMTP_URL", "smtp://127.0.0.1:25"),
+        },
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -45,18 +45,21 @@ def record(
     actor: str | None,
     subject: str | None = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Add one entry to the session's tenant's log (written with the transaction)."""
+) -> uuid.UUID:
+    """Add one entry to the session's tenant's log (written with the transaction); its id
+    (e.g. for a message's idempotency key)."""
+    entry_id = uuid.uuid4()
     session.add(
         AuditEntry(
             tenant_id=current_tenant(session),
-            id=uuid.uuid4(),
+            id=entry_id,
             action=action,
             actor=actor,
             subject=subject,
             details=details or {},
         )
     )
+    return entry_id
 
 
 async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:

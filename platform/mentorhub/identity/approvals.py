@@ -3,6 +3,11 @@
 A link is `<request id>.<expiry>.<HMAC>`, signed with a key derived for one tenant, so it
 names exactly one request and is worthless on any other tenant's host. Opening it (GET)
 only reads; the approver's POST decides, once: the update only matches a pending request.
+
+Creating a request mails its link to the approver in the same transaction (`mail_link`,
+through the one writer `messages.services.send`, key `approval:<request id>`): the request
+and its message exist together or not at all, and mailing the same request again writes
+nothing. An approver address that is not an address is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.core import audit
@@ -22,6 +27,10 @@ from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import ApprovalRequest
 from mentorhub.identity.secrets import derive_key
+from mentorhub.messages.delivery import base_url
+from mentorhub.messages.services import send
+from mentorhub.settings import get_settings
+from mentorhub.tenancy.models import Tenant
 
 DECISIONS = {"approve": "approved", "decline": "declined"}
 
@@ -56,6 +65,9 @@ async def create_request(
     valid_days: int,
     now: datetime | None = None,
 ) -> tuple[ApprovalRequest, str]:
+    """A pending request and its signed link, mailed to the approver in the caller's
+    transaction (`mail_link`). MessageError (nothing written) if the approver's address is
+    not an address."""
     now = now or datetime.now(UTC)
     request = ApprovalRequest(
         tenant_id=current_tenant(session),
@@ -71,7 +83,36 @@ async def create_request(
     )
     session.add(request)
     await session.flush()
-    return request, link_token(secret_key, request)
+    token = link_token(secret_key, request)
+    await mail_link(session, request, token)
+    return request, token
+
+
+def approval_key(request: ApprovalRequest) -> str:
+    """The message's idempotency key: one mail per request."""
+    return f"approval:{request.id}"
+
+
+async def mail_link(session: AsyncSession, request: ApprovalRequest, token: str) -> int | None:
+    """Mail `request`'s link to its approver (kind approval_request), in the caller's
+    transaction; the message's id, or None when this request was already mailed."""
+    tenant = (
+        await session.execute(select(Tenant).where(Tenant.id == current_tenant(session)))
+    ).scalar_one()
+    expires = request.expires_at.astimezone(UTC)
+    return await send(
+        session,
+        tenant,
+        "approval_request",
+        {
+            "summary": request.summary,
+            "details": [[str(k), str(v)] for k, v in request.details],
+            "link": f"{base_url(get_settings(), tenant)}/approvals/{token}",
+            "expires_on": f"{expires.day} {expires:%B %Y} (UTC)",
+        },
+        approval_key(request),
+        to_address=request.approver_email,
+    )
 
 
 async def open_link(

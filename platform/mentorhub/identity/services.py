@@ -3,7 +3,11 @@ must follow the commit (ending a member's sessions in Redis) happens after it, i
 whenever the caller hands it the session store.
 
 - `change_roles`: the one way a member's roles change (admin page, operator command line);
-  `sign_in` applies an ID-token roles claim through the same step, `apply_roles`.
+  `sign_in` applies an ID-token roles claim through the same step, `apply_roles`, which also
+  tells the member (kind role_change, key `role_change:<audit row id>`) in the transaction.
+- `reject_roster`: a roster that failed its checks is audited ("roster_rejected": how many
+  problems and the first line numbers, no member data) and its line-numbered problems are
+  mailed to the uploader, in one transaction.
 - `configure_sso`: the one place an association's single sign-on settings are checked and
   stored: pending until a test sign-in succeeds (`complete_sso_test`), or active at once when
   the operator says so.
@@ -13,6 +17,9 @@ whenever the caller hands it the session store.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +34,9 @@ from mentorhub.core.problems import Problem, Problems
 from mentorhub.core.text import IDENTIFIER, LINE, SECRET, URL, BadText, TextKind, clean_text
 from mentorhub.db import Database
 from mentorhub.db.access import get_in_tenant
+from mentorhub.db.session import current_tenant
 from mentorhub.identity.approvals import decide
+from mentorhub.identity.labels import ROLE_LABELS, role_label
 from mentorhub.identity.membership import sign_in_member
 from mentorhub.identity.models import (
     ApprovalRequest,
@@ -52,9 +61,22 @@ from mentorhub.identity.providers import (
     stored,
     to_config,
 )
-from mentorhub.identity.roster import RosterRow, apply_roster
+from mentorhub.identity.roster import RosterReport, RosterRow, apply_roster
 from mentorhub.identity.secrets import encrypt_secret
 from mentorhub.identity.sessions import SessionStore
+from mentorhub.messages.delivery import base_url
+from mentorhub.messages.services import MessageError, check_address, send
+from mentorhub.settings import get_settings
+from mentorhub.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+
+
+async def _tenant(session: AsyncSession) -> Tenant:
+    """The transaction's tenant (mail needs its name, branding and address)."""
+    return (
+        await session.execute(select(Tenant).where(Tenant.id == current_tenant(session)))
+    ).scalar_one()
 
 # --- roles -------------------------------------------------------------------------------
 
@@ -79,12 +101,15 @@ def known_roles(values: Iterable[object]) -> list[str]:
     return sorted({v for v in values if isinstance(v, str) and v in set(Role)})
 
 
-def apply_roles(session: AsyncSession, member: Member, roles: list[str], *, actor: str) -> bool:
-    """In the caller's transaction: set the roles and audit the change, if it is one."""
+async def apply_roles(
+    session: AsyncSession, member: Member, roles: list[str], *, actor: str, tell: bool = True
+) -> bool:
+    """In the caller's transaction: set the roles, audit the change, if it is one, and (with
+    `tell`) tell the member, by mail and in their notifications."""
     before = sorted(member.roles or [])
     if roles == before:
         return False
-    audit.record(
+    entry = audit.record(
         session,
         "role_change",
         actor=actor,
@@ -92,7 +117,43 @@ def apply_roles(session: AsyncSession, member: Member, roles: list[str], *, acto
         details={"from": before, "to": roles},
     )
     member.roles = roles
+    if tell:
+        await _tell_roles(session, member, before, roles, f"role_change:{entry}")
     return True
+
+
+async def _tell_roles(
+    session: AsyncSession, member: Member, before: list[str], after: list[str], key: str
+) -> None:
+    """The role_change message, roles in words. A member whose address cannot take mail
+    (e.g. `name@host`, listed by hand) is not told, and that is logged: the change stands."""
+    try:
+        check_address(member.email)
+    except MessageError:
+        log.warning("role change not mailed: the member's address cannot take mail (%s)", key)
+        return
+    await session.flush()  # a member listed in this transaction exists before its message
+    tenant = await _tenant(session)
+
+    order = list(ROLE_LABELS)
+
+    def words(roles: Iterable[str]) -> list[str]:  # the product's order, administrator first
+        ranked = sorted(roles, key=lambda r: order.index(r) if r in order else len(order))
+        return [role_label(r) for r in ranked]
+
+    await send(
+        session,
+        tenant,
+        "role_change",
+        {
+            "roles": words(after),
+            "added": words(r for r in after if r not in before),
+            "removed": words(r for r in before if r not in after),
+            "link": f"{base_url(get_settings(), tenant)}/login",
+        },
+        key,
+        to_member=member,
+    )
 
 
 async def change_roles(
@@ -143,7 +204,7 @@ async def change_roles(
             wanted.add(Role.TENANT_ADMIN)
             kept = True
         after = known_roles(wanted)
-        apply_roles(session, member, after, actor=actor)
+        await apply_roles(session, member, after, actor=actor)
         change = RoleChange(
             member.id, member.email, tuple(before), tuple(after), created, kept,
             member.display_name,
@@ -181,12 +242,16 @@ async def sign_in(
 ) -> SignedIn:
     """A verified ID token signs a member in: found, linked or created, membership and roles
     from the mapped claims, audited; OidcError when the claims cannot name a member. A
-    roles claim that changes the roles ends the member's other sessions after the commit."""
+    roles claim that changes the roles ends the member's other sessions after the commit and
+    tells the member; a member who had no roles (a first sign-in) is not told: the roles are
+    what they sign in with."""
     _check_claims(config, claims)
     async with db.tenant(tenant_id) as session:
         member = await sign_in_member(session, config, claims)
         claimed = roles_claimed(config, claims)
-        changed = claimed is not None and apply_roles(session, member, claimed, actor=config.issuer)
+        changed = claimed is not None and await apply_roles(
+            session, member, claimed, actor=config.issuer, tell=bool(member.roles)
+        )
         audit.record(
             session,
             "login",
@@ -573,6 +638,81 @@ async def upload_roster(
     """Apply checked roster rows, all or nothing, audited ("roster_upload")."""
     async with db.tenant(tenant_id) as session:
         return await apply_roster(session, rows, actor)
+
+
+#: Problems mailed to the uploader, at most (the page lists them all); line numbers kept in
+#: the audit log, at most.
+MAILED_PROBLEMS = 100
+AUDITED_LINES = 5
+_LINE = re.compile(r"^line (\d+)$")
+
+
+@dataclass(frozen=True)
+class RosterRejected:
+    problems: int
+    lines: tuple[int, ...]  # the first few problem lines, as audited
+    mailed: bool  # False: this uploader was already sent this very file's problems
+
+
+async def reject_roster(
+    db: Database,
+    tenant_id: uuid.UUID,
+    data: bytes,
+    report: RosterReport,
+    *,
+    actor: str,
+    member_id: uuid.UUID | str | None,
+) -> RosterRejected:
+    """A roster that failed its checks (nothing was applied): one transaction audits it
+    ("roster_rejected": the number of problems and the first line numbers; no member data)
+    and mails the uploader the line-numbered problems (kind roster_rejected, also in their
+    notifications). The key is the uploader and the file's SHA-256, so the same file sent
+    again (a retried form) is audited again but mailed once."""
+    lines = sorted(
+        {int(m.group(1)) for p in report.problems if (m := _LINE.match(p.path)) is not None}
+    )
+    problems = [str(p) for p in report.problems[:MAILED_PROBLEMS]]
+    if len(report.problems) > MAILED_PROBLEMS:
+        problems.append(
+            f"… and {len(report.problems) - MAILED_PROBLEMS} more problems (listed on the "
+            "roster page when you upload the file)"
+        )
+    async with db.tenant(tenant_id) as session:
+        audit.record(
+            session,
+            "roster_rejected",
+            actor=actor,
+            details={"problems": len(report.problems), "lines": lines[:AUDITED_LINES]},
+        )
+        uploader = (
+            await get_in_tenant(session, Member, member_id, what="member")
+            if member_id is not None
+            else None
+        )
+        try:
+            check_address(uploader.email if uploader is not None else actor)
+        except MessageError:
+            log.warning("roster rejection not mailed: the uploader's address cannot take mail")
+            return RosterRejected(len(report.problems), tuple(lines[:AUDITED_LINES]), False)
+        tenant = await _tenant(session)
+        digest = hashlib.sha256(data).hexdigest()[:32]
+        who = uploader.id if uploader is not None else actor.lower()
+        to: dict[str, Any] = (
+            {"to_member": uploader} if uploader is not None else {"to_address": actor}
+        )
+        sent = await send(
+            session,
+            tenant,
+            "roster_rejected",
+            {
+                "problems": problems,
+                "rows": len(report.rows) + len([n for n in lines if n > 1]),
+                "link": f"{base_url(get_settings(), tenant)}/admin/roster",
+            },
+            f"roster_rejected:{who}:{digest}",
+            **to,
+        )
+    return RosterRejected(len(report.problems), tuple(lines[:AUDITED_LINES]), sent is not None)
 
 
 async def decide_approval(

@@ -1,6 +1,8 @@
-"""Demo mail for the embedded default: at start-up, once per tenant (the idempotency keys
-make a restart send nothing twice), an approver's signed link and a role-change notice, so
-the mail catcher at `/mail` shows real messages before anyone has done anything."""
+"""Demo mail for the embedded default: at start-up, once per tenant (a restart finds the demo
+approval request and sends nothing twice), an approver's signed link — a real approval
+request, created and mailed by the identity code's one action, `create_request` — and a
+role-change notice, so the mail catcher at `/mail` shows real messages before anyone has
+done anything."""
 
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ from mentorhub.db import Database
 from mentorhub.demo import demo_email
 from mentorhub.identity.approvals import create_request
 from mentorhub.identity.labels import role_label
-from mentorhub.identity.models import Member
-from mentorhub.messages.models import Message
+from mentorhub.identity.models import ApprovalRequest, Member
 from mentorhub.messages.services import send
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
@@ -23,9 +24,12 @@ async def send_demo_mail(db: Database, settings: Settings, tenants: list[Tenant]
     for tenant in tenants:
         base = f"{root.rstrip('/')}/t/{tenant.slug}"
         async with db.tenant(tenant.id) as session:
+            approver = f"line.manager@{tenant.slug}.example.org"
             done = (
                 await session.execute(
-                    select(func.count()).select_from(Message).where(Message.key.like("demo:%"))
+                    select(func.count())
+                    .select_from(ApprovalRequest)
+                    .where(ApprovalRequest.approver_email == approver)
                 )
             ).scalar_one()
             if done:
@@ -41,28 +45,16 @@ async def send_demo_mail(db: Database, settings: Settings, tenants: list[Tenant]
                 ("Scheme", scheme),
                 ("Asked of you", "Confirm that the applicant may take part, as their line manager"),
             ]
-            request, token = await create_request(
+            # The product's one way to ask an approver: the request and its mail together.
+            await create_request(
                 session,
                 settings.secret_key or "",
                 summary=f"An application to {scheme}",
                 details=details,
-                approver_email=f"line.manager@{tenant.slug}.example.org",
+                approver_email=approver,
                 valid_days=settings.approval_link_days,
             )
-            if await send(
-                session,
-                tenant,
-                "approval_request",
-                {
-                    "summary": request.summary,
-                    "details": details,
-                    "link": f"{base}/approvals/{token}",
-                    "expires_on": request.expires_at.strftime("%d %B %Y"),
-                },
-                f"demo:approval:{request.id}",
-                to_address=request.approver_email,
-            ):
-                written += 1
+            written += 1
             if mentee is not None and await send(
                 session,
                 tenant,

@@ -78,7 +78,8 @@ async def admin_roster_upload(
     tenant: CurrentTenant, db: DB, identity: CurrentIdentity, request: AnyRequest
 ) -> Template:
     """Every row is checked first; any bad row and nothing changes (400, each problem with
-    its line, linked to the file field)."""
+    its line, linked to the file field), and the rejection is audited and mailed to the
+    uploader (`services.reject_roster`)."""
     context: dict[str, Any] = {"tenant": tenant, "identity": identity}
     try:
         upload = await read_form(request, RosterUpload)
@@ -86,6 +87,14 @@ async def admin_roster_upload(
         return rerender("identity/roster.html", context, errors)
     report = parse_roster(upload.roster)
     if report.problems:
+        await services.reject_roster(
+            db,
+            tenant.id,
+            upload.roster,
+            report,
+            actor=identity.email,
+            member_id=identity.member_id,
+        )
         found = [Problem(path="roster", message=str(p)) for p in report.problems]
         return rerender("identity/roster.html", context, FormErrors(found))
     counts = await services.upload_roster(db, tenant.id, report.rows, actor=identity.email)
