@@ -84,7 +84,11 @@ async def snapshot(db: Database, tenant: Tenant) -> tuple[Any, ...]:
     async with db.tenant(tenant.id) as session:
         audit = (
             await session.execute(
-                select(AuditEntry.action, AuditEntry.actor, AuditEntry.subject, AuditEntry.details)
+                # A refused roster is audited by design (and mailed to the uploader): that
+                # record is the refusal, not a change (tests/identity/test_roster_rejected.py).
+                select(
+                    AuditEntry.action, AuditEntry.actor, AuditEntry.subject, AuditEntry.details
+                ).where(AuditEntry.action != "roster_rejected")
             )
         ).all()
         members = (
