@@ -175,6 +175,7 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
                 "DATABASE_URL": "postgresql://root@127.0.0.1:1/x",
                 "REDIS_URL": "redis://127.0.0.1:1",
                 "MENTORHUB_SECRET_KEY": "k" * 40,
+                "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:1",
             },
             "cannot use PostgreSQL at 127.0.0.1:1/x",
         ),
