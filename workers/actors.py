@@ -9,7 +9,7 @@ import weakref
 import dramatiq
 
 from mentorhub.db import Database
-from mentorhub.outbox.process import process_message
+from mentorhub.outbox.process import process_batch
 from mentorhub.outbox.relay import ACTOR, QUEUE
 from mentorhub.settings import get_settings
 from workers import handlers
@@ -34,5 +34,7 @@ def _database() -> Database:
 
 
 @dramatiq.actor(actor_name=ACTOR, queue_name=QUEUE, max_retries=5, min_backoff=1000)
-async def process_outbox(tenant_id: str, outbox_id: int) -> None:
-    await process_message(_database(), uuid.UUID(tenant_id), int(outbox_id), handlers.HANDLERS)
+async def process_outbox(tenant_id: str, outbox_ids: list[int] | int) -> None:
+    """One tenant's batch of outbox rows (a single id: a message from an earlier release)."""
+    ids = [outbox_ids] if isinstance(outbox_ids, int) else [int(i) for i in outbox_ids]
+    await process_batch(_database(), uuid.UUID(tenant_id), ids, handlers.HANDLERS)

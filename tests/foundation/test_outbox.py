@@ -127,14 +127,48 @@ async def test_relay_killed_after_broker_accept_loses_nothing_and_sends_nothing_
         capture_output=True,
     )
     assert died.returncode == -signal.SIGKILL, died.stderr.decode()
-    assert broker.client.llen(f"dramatiq:{QUEUE}") == 4  # the broker accepted four...
+    assert queued_ids(broker) == ids[:4]  # the broker accepted four (one message)...
     assert await states(live_db, ids) == [(False, False)] * 10  # ...but none was marked sent
 
     assert await Relay(live_db, broker).drain() == 10  # the restarted relay sends all ten
-    assert broker.client.llen(f"dramatiq:{QUEUE}") == 14  # four of them twice
+    assert sorted(queued_ids(broker)) == sorted(ids[:4] * 2 + ids[4:])  # four of them twice
     await asyncio.to_thread(run_worker, broker)
     assert await effects(live_db, tenant.id) == {f"outbox:{i}": 1 for i in ids}  # once each
     assert await states(live_db, ids) == [(True, True)] * 10
+
+
+def queued_ids(broker: Any) -> list[int]:
+    """The outbox ids in the Dramatiq messages waiting in Redis, in order."""
+    found: list[int] = []
+    for redis_id in broker.client.lrange(f"dramatiq:{QUEUE}", 0, -1):
+        raw = broker.client.hget(f"dramatiq:{QUEUE}.msgs", redis_id)
+        found.extend(dramatiq.Message.decode(raw).args[1])
+    return found
+
+
+async def test_relay_batches_each_tenants_rows_into_messages(
+    live_db: Database, broker: Any
+) -> None:
+    """One Dramatiq message carries up to `per_message` ids of one tenant; the worker still
+    carries out (and marks) each row once."""
+    first, second = await make_tenant(live_db), await make_tenant(live_db)
+    a = await write_messages(live_db, first.id, 7)
+    b = await write_messages(live_db, second.id, 3)
+    assert await Relay(live_db, broker, per_message=3).drain() == 10
+    messages = [
+        dramatiq.Message.decode(broker.client.hget(f"dramatiq:{QUEUE}.msgs", redis_id))
+        for redis_id in broker.client.lrange(f"dramatiq:{QUEUE}", 0, -1)
+    ]
+    assert sorted(tuple(m.args[1]) for m in messages) == sorted(
+        [tuple(a[0:3]), tuple(a[3:6]), tuple(a[6:7]), tuple(b)]
+    )
+    assert all(
+        m.args[0] == str(first.id if m.args[1][0] in a else second.id) for m in messages
+    )
+    await asyncio.to_thread(run_worker, broker)
+    assert await effects(live_db, first.id) == {f"outbox:{i}": 1 for i in a}
+    assert await effects(live_db, second.id) == {f"outbox:{i}": 1 for i in b}
+    assert await states(live_db, a + b) == [(True, True)] * 10
 
 
 def _free_port() -> int:
@@ -276,3 +310,36 @@ async def test_worker_killed_mid_message_is_recovered_by_the_outbox(
         await asyncio.to_thread(worker.stop)
     assert await effects(live_db, tenant.id) == {f"outbox:{outbox_id}": 1}
     assert await states(live_db, [outbox_id]) == [(True, True)]
+
+
+async def test_a_failing_row_leaves_the_rest_of_its_batch_done(live_db: Database) -> None:
+    """Each row of a batch is its own transaction: one handler's error rolls back that row
+    only (raised at the end, for the broker's retry); an unavailable service stops the batch."""
+    from mentorhub.outbox.process import ServiceUnavailable, process_batch
+    from workers.handlers import record_audit
+
+    tenant = await make_tenant(live_db)
+    ids = await write_messages(live_db, tenant.id, 4)
+    failing: dict[int, Exception] = {ids[1]: RuntimeError("this one fails")}
+
+    async def record_or_fail(session: Any, message: OutboxMessage) -> None:
+        await record_audit(session, message)
+        await session.flush()  # written, then rolled back with the row's transaction
+        if message.id in failing:
+            raise failing[message.id]
+
+    handlers = {AUDIT_RECORD: record_or_fail}
+    with pytest.raises(RuntimeError, match="this one fails"):
+        await process_batch(live_db, tenant.id, ids, handlers)
+    assert await effects(live_db, tenant.id) == {f"outbox:{i}": 1 for i in ids if i != ids[1]}
+    assert [done for _, done in await states(live_db, ids)] == [True, False, True, True]
+
+    failing[ids[1]] = ServiceUnavailable("the server is away")
+    more = await write_messages(live_db, tenant.id, 1)
+    with pytest.raises(ServiceUnavailable):
+        await process_batch(live_db, tenant.id, [ids[1], *more], handlers)
+    assert [done for _, done in await states(live_db, [ids[1], *more])] == [False, False]
+
+    failing.clear()  # the retry: rows already done are skipped, the rest carried out
+    assert await process_batch(live_db, tenant.id, [*ids, *more], handlers) == 2
+    assert await effects(live_db, tenant.id) == {f"outbox:{i}": 1 for i in ids + more}

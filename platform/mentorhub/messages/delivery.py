@@ -46,6 +46,7 @@ from mentorhub.messages.services import (
     unsubscribe_token,
 )
 from mentorhub.outbox.models import OutboxMessage
+from mentorhub.outbox.process import ServiceUnavailable
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 
@@ -57,6 +58,11 @@ MAX_ATTEMPTS = 8
 
 class TransientDeliveryError(RuntimeError):
     """Try again later (raised so Dramatiq retries with back-off)."""
+
+
+class SmtpUnavailable(TransientDeliveryError, ServiceUnavailable):
+    """The server cannot be reached or refuses our sign-in: every message waits, so the rest
+    of the worker's batch is not tried one by one."""
 
 
 class PermanentDeliveryError(RuntimeError):
@@ -120,7 +126,7 @@ class Mailer:
                 raise TransientDeliveryError(f"recipient deferred: {text}") from None
             except aiosmtplib.SMTPAuthenticationError as exc:
                 await self.close()  # our configuration, not the message: keep it
-                raise TransientDeliveryError(f"SMTP sign-in refused: {exc.code}") from None
+                raise SmtpUnavailable(f"SMTP sign-in refused: {exc.code}") from None
             except aiosmtplib.SMTPResponseException as exc:
                 if exc.code >= 500:
                     raise PermanentDeliveryError(f"refused: {exc.code} {exc.message}") from None
@@ -128,7 +134,7 @@ class Mailer:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 await self.close()
                 reason = str(exc) or type(exc).__name__
-                raise TransientDeliveryError(f"SMTP server unavailable: {reason}") from None
+                raise SmtpUnavailable(f"SMTP server unavailable: {reason}") from None
 
     async def close(self) -> None:
         client, self.client = self.client, None
@@ -140,18 +146,30 @@ class Mailer:
                 client.close()
 
 
-_mailers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Mailer] = weakref.WeakKeyDictionary()
+#: SMTP connections per worker process: a message waits for the server's four replies in
+#: turn, so one connection caps a worker at one message per four round trips however many
+#: batches it runs at once; a few let those waits overlap.
+CONNECTIONS = 4
+
+_mailers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Mailer]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def mailer(settings: Settings) -> Mailer:
-    """The process's connection for this event loop (asyncio streams belong to their loop)."""
+    """A free one of the process's connections for this event loop (asyncio streams belong
+    to their loop), opened on first use."""
     if settings.smtp is None:
-        raise TransientDeliveryError("MENTORHUB_SMTP_URL is not set")
+        raise SmtpUnavailable("MENTORHUB_SMTP_URL is not set")
     loop = asyncio.get_running_loop()
     found = _mailers.get(loop)
-    if found is None or found.config != settings.smtp:
-        found = _mailers[loop] = Mailer(settings.smtp)
-    return found
+    if found is None or found[0].config != settings.smtp:
+        found = _mailers[loop] = [Mailer(settings.smtp) for _ in range(CONNECTIONS)]
+    for candidate in found:
+        if not candidate.lock.locked():
+            return candidate
+    found.append(found.pop(0))  # all busy: queue behind each in turn
+    return found[-1]
 
 
 @dataclass(frozen=True)
@@ -183,9 +201,14 @@ async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts:
 
 
 #: One round trip for everything delivery needs of a message (RLS scopes every table).
-_LOAD = text(
-    """
-    SELECT m.tenant_id, m.id, m.kind, m.status, m.to_address, m.subject, m.context,
+#: Its first column is `set_config`'s result: delivery's read turns off waiting for the WAL
+#: flush at its transaction's commit (see `deliver`) in the same round trip; other reads leave
+#: the setting as it is.
+_LOAD_SQL = """
+    SELECT set_config('synchronous_commit',
+                      coalesce(CAST(:commit AS text), current_setting('synchronous_commit')),
+                      true),
+           m.tenant_id, m.id, m.kind, m.status, m.to_address, m.subject, m.context,
            m.member_id, m.attempts, mem.display_name, p.reminders_off_at IS NOT NULL,
            o.subject, o.body
     FROM messages m
@@ -194,8 +217,6 @@ _LOAD = text(
     LEFT JOIN message_templates o ON o.tenant_id = m.tenant_id AND o.kind = m.kind
     WHERE m.id = :id
     """
-)
-_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit TO off")
 _SENT = text(
     "UPDATE messages SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
     "last_error = NULL WHERE id = :id"
@@ -218,11 +239,20 @@ class Stored:
     override: Override | None
 
 
-async def load(session: AsyncSession, message_id: int) -> Stored | None:
-    row = (await session.execute(_LOAD, {"id": message_id})).one_or_none()
+_LOAD = text(_LOAD_SQL)
+
+
+async def load(
+    session: AsyncSession, message_id: int, *, wait_for_flush: bool = True
+) -> Stored | None:
+    """Everything delivery needs of one message; `wait_for_flush=False` also makes this
+    transaction's commit not wait for its WAL flush (delivery's own transaction only)."""
+    setting = None if wait_for_flush else "off"  # None: as it was
+    row = (await session.execute(_LOAD, {"id": message_id, "commit": setting})).one_or_none()
     if row is None:
         return None
     (
+        _,
         tenant_id,
         id_,
         kind,
@@ -269,11 +299,10 @@ async def deliver(session: AsyncSession, outbox: OutboxMessage) -> None:
     its own: one read, one update; Core SQL, since the ORM's per-statement cost was most of
     a message's CPU time."""
     settings = get_settings()
-    # The commit that records "sent" need not wait for its WAL flush: losing it in a database
-    # crash can only make the message be sent again, with the same Message-ID, never lose
-    # it; waiting for the flush was most of a message's time (fsync per commit).
-    await session.execute(_NO_FLUSH_WAIT)
-    message = await load(session, int(outbox.payload["message"]))
+    # The commit that records "sent" need not wait for its WAL flush (`load` turns it off):
+    # losing it in a database crash can only make the message be sent again, with the same
+    # Message-ID, never lose it; waiting for the flush was most of a message's time.
+    message = await load(session, int(outbox.payload["message"]), wait_for_flush=False)
     if message is None or message.status != Status.PENDING:
         return  # already sent, failed or suppressed: a redelivery does nothing
     kind = get_kind(message.kind)
