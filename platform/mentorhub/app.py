@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import redis
@@ -25,6 +26,7 @@ from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
 from mentorhub.messages import catcher
 from mentorhub.messages import views as messages_views
 from mentorhub.settings import Settings, get_settings
+from mentorhub.tenancy.directory import TenantDirectory
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import unavailable, views
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     transaction); otherwise it is created on startup from the runtime role's URL."""
     settings = settings or get_settings()
     holder: dict[str, Database] = {}
+    tenants = TenantDirectory(lambda: holder["db"])  # tenant lookups, in memory, ≤ 1 s old
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -186,7 +189,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         template_config=TemplateConfig(
             directory=settings.templates_dir,
             engine=JinjaTemplateEngine,
-            engine_callback=configure_templates,  # CSP nonce, role and action labels
+            # CSP nonce, role and action labels; templates re-read on change only in debug
+            engine_callback=partial(configure_templates, auto_reload=settings.debug),
         ),
         exception_handlers={
             NotFoundException: _not_found,
@@ -203,6 +207,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         debug=settings.debug,
     )
     litestar.state.settings = settings
+    litestar.state.tenants = tenants
     install_security_headers(litestar)  # CSP, HSTS, no-store…: every response Litestar gives
     install_request_log(litestar, settings)  # client behind trusted proxies; 4xx/5xx log line
     if demo_idp.enabled(settings):
@@ -212,6 +217,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # Litestar types its ASGI scopes more narrowly than the plain mapping the wrapper takes.
     return TenantRouting(
         litestar,  # type: ignore[arg-type]
-        lambda: holder["db"],
+        tenants,
         prefixes=settings.path_prefix_tenants,
     )

@@ -103,17 +103,29 @@ def db_upgrade(revision: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default="auto",
+    show_default=True,
+    envvar="MENTORHUB_WEB_WORKERS",
+    help="web processes: a number, or auto (one per CPU this process may use)",
+)
+def serve(host: str, port: int, workers: str) -> None:
     """Serve the web application (production: DATABASE_URL and REDIS_URL set)."""
     from mentorhub.embedded import EmbeddedError, check_port
+    from mentorhub.server import parse_workers
     from mentorhub.server import serve as run
 
+    try:
+        count = parse_workers(workers)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--workers") from None
     _production_settings()
     try:
         check_port(host, port)
     except EmbeddedError as exc:
         raise click.ClickException(str(exc)) from None
-    run(host=host, port=port)
+    run(host=host, port=port, workers=count)
 
 
 @main.group()

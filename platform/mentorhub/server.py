@@ -47,19 +47,48 @@ class _OwnedServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
+def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "lifespan": "on",
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) and
         # rewrite the client; the app does that itself, from MENTORHUB_TRUSTED_PROXIES only
         # (mentorhub/web/proxies.py).
-        proxy_headers=False,
-        server_header=False,
-    )
+        "proxy_headers": False,
+        "server_header": False,
+    }
+
+
+def _uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(app, **_uvicorn_options(host, port))
+
+
+def default_workers() -> int:
+    """One web process per CPU this process may use: the CPUs it is allowed to run on, and
+    no more than a container's CPU quota (cgroup v2 `cpu.max`, rounded up) allows."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def parse_workers(value: str) -> int:
+    """`--workers`: a whole number from 1 to 64, or `auto` (`default_workers()`)."""
+    text = value.strip().lower()
+    if text == "auto":
+        return default_workers()
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise ValueError(f"--workers must be a number from 1 to 64 or 'auto', not {value!r}")
+    return int(text)
 
 
 class PreflightError(RuntimeError):
@@ -101,7 +130,11 @@ def _reason(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def serve(*, host: str, port: int) -> None:
+def serve(*, host: str, port: int, workers: int = 1) -> None:
+    """Production serving: `workers` web processes on one listening socket (uvicorn's
+    supervisor starts them, restarts one that dies and stops them all on SIGINT/SIGTERM).
+    Each builds its own application from the environment (`create_app()`), so each has its
+    own database pool, Redis clients and tenant directory."""
     settings = get_settings()
     if settings.secret_key is None:
         print(
@@ -115,13 +148,62 @@ def serve(*, host: str, port: int) -> None:
     except PreflightError as exc:
         print(f"mentorhub: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
+    if workers == 1:
+        uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
+        return
+    # Worker processes import the app by name (uvicorn starts them fresh, not forked).
+    uvicorn.run(
+        "mentorhub.app:create_app", factory=True, workers=workers, **_uvicorn_options(host, port)
+    )
 
 
 async def _started(server: uvicorn.Server, serving: asyncio.Task[None]) -> None:
     """Wait until uvicorn listens (it offers a flag, not an event) or gives up."""
     while not server.started and not serving.done():  # noqa: ASYNC110
         await asyncio.sleep(0.02)
+
+
+class ClockThread:
+    """The embedded default's clock (the outbox relay) on a thread and event loop of its
+    own, with its own small database pool, so its polling never queues behind (or in front
+    of) a page on the web's event loop. The Dramatiq worker already runs on threads of its
+    own (`workers/runtime.py`)."""
+
+    def __init__(self, run: Callable[..., Any], settings: Settings) -> None:
+        self._run = run
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="mentorhub-clock", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop has already ended
+                self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+    def _main(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        settings = self._settings
+        assert settings.app_database_url is not None
+        try:
+            db = Database.connect(
+                settings.app_database_url, pool_size=2, timeouts=settings.db_timeouts()
+            )
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        finally:
+            self._ready.set()  # started (or failed to): start() waits no longer
+        try:
+            await self._run(settings, db, self._stop)
+        finally:
+            await db.dispose()
 
 
 async def run_all(
@@ -154,8 +236,8 @@ async def run_all(
         settings = replace(get_settings(), data_dir=data_dir)
         stop_worker = hooks["worker"](settings)
         await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
-        stop = asyncio.Event()
-        clock = asyncio.create_task(hooks["clock"](settings, db, stop))
+        clock = ClockThread(hooks["clock"], settings)
+        clock.start()
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
         serving = asyncio.create_task(server.serve())
         try:
@@ -169,8 +251,7 @@ async def run_all(
                 print("Press Ctrl-C to stop.", flush=True)
             await serving
         finally:
-            stop.set()
-            await clock
+            await asyncio.to_thread(clock.stop)
             await asyncio.to_thread(stop_worker)
             mail.stop()
     finally:

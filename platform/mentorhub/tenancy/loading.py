@@ -15,6 +15,7 @@ from pathlib import Path
 from mentorhub.db import Database
 from mentorhub.schemes import SchemeError, TenantFile, load_tenant_file
 from mentorhub.schemes.services import store_message_texts, store_version
+from mentorhub.tenancy.directory import invalidate
 from mentorhub.tenancy.errors import TenantFilesError
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
@@ -48,6 +49,7 @@ async def load_tenants(
     files = files if files is not None else read_tenant_dir(tenants_dir)
     async with db.platform() as session:
         tenants = [await upsert_tenant(session, f.tenant) for f in files]
+    invalidate()  # committed now
     for tenant, file in zip(tenants, files, strict=True):
         async with db.tenant(tenant.id) as session:
             try:

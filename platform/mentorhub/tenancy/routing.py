@@ -13,6 +13,9 @@ answered with a permanent redirect (308, so a form's POST stays a POST) to
 `/t/ahep/scheme?x=1`, the rest of the path and the query kept as sent; an unknown slug
 in any case stays a 404. `/favicon.ico` is the site icon (`/static/favicon.svg`) on every
 host, tenant hostnames included.
+
+Tenants are looked up in the process's `TenantDirectory` (`tenancy/directory.py`): no
+database round trip per request, and a change seen within a second.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mentorhub.core.outage import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
-from mentorhub.db import Database
-from mentorhub.tenancy.services import find_by_hostname, find_by_slug
+from mentorhub.tenancy.directory import TenantDirectory
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -46,9 +48,9 @@ def _host(scope: Scope) -> str:
 
 
 class TenantRouting:
-    def __init__(self, app: ASGIApp, db_getter: Callable[[], Database], *, prefixes: bool) -> None:
+    def __init__(self, app: ASGIApp, directory: TenantDirectory, *, prefixes: bool) -> None:
         self.app = app
-        self.db_getter = db_getter
+        self.directory = directory
         self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -80,8 +82,8 @@ class TenantRouting:
         await self.app(scope, receive, send)
 
     async def _route(self, scope: Scope, state: dict[str, Any], path: str) -> Scope:
-        db = self.db_getter()
-        tenant = await find_by_hostname(db, _host(scope))
+        tenants = await self.directory.snapshot()
+        tenant = tenants.hostname(_host(scope))
         if tenant is not None:
             state["tenant"] = tenant
             state["tenant_base"] = ""
@@ -92,9 +94,9 @@ class TenantRouting:
         elif path.startswith("/t/"):
             slug = path[3:].split("/", 1)[0]
             state["tenant_base"] = "/t/" + slug
-            state["tenant"] = await find_by_slug(db, slug)
+            state["tenant"] = tenants.slug(slug)
             if state["tenant"] is None and slug != slug.lower():
-                canonical = await find_by_slug(db, slug.lower())
+                canonical = tenants.slug(slug.lower())
                 if canonical is not None:
                     state[REDIRECT_KEY] = _canonical_location(scope, canonical.slug)
         else:

@@ -1,4 +1,7 @@
-"""Creating and finding tenants: platform-level work, on the platform path."""
+"""Creating and finding tenants: platform-level work, on the platform path.
+
+Whatever changes a tenant or its hostnames here calls `directory.invalidate()`, so the web
+routing of this process sees it on its next request (other processes within a second)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
 from mentorhub.schemes.rules import TenantInfo
+from mentorhub.tenancy import directory
 from mentorhub.tenancy.errors import TenantConflict
 from mentorhub.tenancy.models import Tenant, TenantDomain
 
@@ -54,6 +58,7 @@ async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
         TenantDomain(hostname=h) for h in sorted(wanted - {d.hostname for d in tenant.domains})
     ]
     await session.flush()
+    directory.invalidate()  # and again by the caller once committed (tenant loading does)
     return tenant
 
 
@@ -83,3 +88,4 @@ async def set_status(db: Database, slug: str, status: str) -> None:
     async with db.platform() as session:
         tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one()
         tenant.status = status
+    directory.invalidate()  # committed: this process's web routing reads it at once

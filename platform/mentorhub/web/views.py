@@ -14,15 +14,17 @@ from sqlalchemy import text
 from mentorhub.identity.guards import PUBLIC, rule
 from mentorhub.schemes import describe
 from mentorhub.schemes.services import current_scheme
-from mentorhub.tenancy.services import list_tenants
 from mentorhub.web.deps import DB, CurrentTenant
 
 HEALTH_TIMEOUT = 2.0
 
 
 @get("/", name="landing", opt=rule(PUBLIC))
-async def landing(db: DB, state: State) -> Template:
-    tenants = await list_tenants(db) if state.settings.path_prefix_tenants else []
+async def landing(state: State) -> Template:
+    """The associations in name order, from the routing's in-memory directory."""
+    if not state.settings.path_prefix_tenants:
+        return Template("platform/landing.html", context={"tenants": ()})
+    tenants = (await state.tenants.snapshot()).in_name_order
     return Template("platform/landing.html", context={"tenants": tenants})
 
 
