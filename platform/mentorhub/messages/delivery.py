@@ -46,7 +46,7 @@ from mentorhub.messages.services import (
     unsubscribe_token,
 )
 from mentorhub.outbox.models import OutboxMessage
-from mentorhub.outbox.process import ServiceUnavailable
+from mentorhub.outbox.process import DRIVER, ServiceUnavailable, driver_connection
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 
@@ -217,10 +217,12 @@ _LOAD_SQL = """
     LEFT JOIN message_templates o ON o.tenant_id = m.tenant_id AND o.kind = m.kind
     WHERE m.id = :id
     """
-_SENT = text(
+#: Run on the driver connection (`mentorhub.outbox.process.driver_connection`), hence $n.
+_SENT = (
     "UPDATE messages SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
-    "last_error = NULL WHERE id = :id"
+    "last_error = NULL WHERE id = $1"
 )
+_LOAD_DRIVER = _LOAD_SQL.replace(":commit AS", "$2 AS").replace("m.id = :id", "m.id = $1")
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,10 @@ async def load(
     """Everything delivery needs of one message; `wait_for_flush=False` also makes this
     transaction's commit not wait for its WAL flush (delivery's own transaction only)."""
     setting = None if wait_for_flush else "off"  # None: as it was
-    row = (await session.execute(_LOAD, {"id": message_id, "commit": setting})).one_or_none()
+    if DRIVER in session.info:  # a worker's batch: the driver connection (see there why)
+        row = await session.info[DRIVER].fetchrow(_LOAD_DRIVER, message_id, setting)
+    else:
+        row = (await session.execute(_LOAD, {"id": message_id, "commit": setting})).one_or_none()
     if row is None:
         return None
     (
@@ -329,7 +334,7 @@ async def deliver(session: AsyncSession, outbox: OutboxMessage) -> None:
             return
         await _record_attempt(session, message, str(exc))
         raise
-    await session.execute(_SENT, {"id": message.id})
+    await (await driver_connection(session)).execute(_SENT, message.id)
 
 
 async def _fail(session: AsyncSession, message: Stored, error: str) -> None:

@@ -2,9 +2,11 @@
 
 A worker receives a batch of one tenant's outbox ids (see `mentorhub.outbox.relay`) and
 carries them out one by one on one pooled connection, each row in a transaction of its own
-that locks it, runs its handler and marks it done: a worker killed mid-batch has committed
-the rows it finished and nothing of the one it was in. Core statements on the outbox table
-(the ORM's load and flush were a large share of a short message's cost).
+that claims it (locked and marked done in one statement), then runs its handler: a worker
+killed mid-batch has committed the rows it finished and nothing of the one it was in. The
+claim is a plain statement on the driver connection (see `driver_connection`): the ORM's load
+and flush, then the async session's cost per statement, were a large share of a short
+message's cost.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
 from mentorhub.db.errors import database_unavailable
@@ -26,34 +29,57 @@ log = logging.getLogger(__name__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
+#: `session.info` key of the driver (asyncpg) connection under a batch's transactions.
+DRIVER = "driver_connection"
+
+#: Claim and mark done in one statement, on the driver connection (see `driver_connection`).
+_CLAIM = (
+    "UPDATE outbox SET done_at = now() "
+    "WHERE id = $1 AND tenant_id = $2 AND done_at IS NULL AND failed_at IS NULL "
+    "RETURNING kind, payload"
+)
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`'s transaction, for the few hot statements of a
+    batch: a statement through the async ORM session costs a greenlet (and its stack) and the
+    statement-cache work, several times the statement's own cost on a short message. Only
+    plain statements run on it, inside the session's transaction (the tenant setting and RLS
+    apply); transaction control stays with the session."""
+    found = session.info.get(DRIVER)
+    if found is None:
+        conn = await session.connection()
+        found = session.info[DRIVER] = (await conn.get_raw_connection()).driver_connection
+    return found
+
+
 class ServiceUnavailable(RuntimeError):
     """Raised by a handler when something every row of the batch needs is away (e.g. the
     SMTP server): the batch stops there instead of trying each remaining row in turn."""
 
 
 async def process_message(
-    db: Database, tenant_id: uuid.UUID, outbox_id: int, handlers: Handlers
+    db: Database,
+    tenant_id: uuid.UUID,
+    outbox_id: int,
+    handlers: Handlers,
+    *,
+    driver: Any = None,
 ) -> bool:
     """Run the message's handler from `handlers` (the workers' one mapping) and mark the row
-    done in one tenant transaction. The row lock makes a concurrent duplicate wait, then see
-    `done_at` (the lock re-reads the row) and do nothing. Returns True if this call did the
-    work."""
+    done in one tenant transaction. One statement claims the row and marks it done; its row
+    lock is held until the commit, and the mark rolls back with the handler's effects if the
+    handler fails. A concurrent duplicate waits on that lock, then finds the row done (the
+    update re-reads it) and does nothing. Returns True if this call did the work.
+
+    `driver`: the driver connection under `db`'s transactions (`process_batch` holds one)."""
     async with db.tenant(tenant_id) as session:
-        row = (
-            await session.execute(
-                select(OUTBOX.c.kind, OUTBOX.c.payload)
-                .where(
-                    OUTBOX.c.id == outbox_id,
-                    OUTBOX.c.tenant_id == tenant_id,
-                    OUTBOX.c.done_at.is_(None),
-                    OUTBOX.c.failed_at.is_(None),
-                )
-                .with_for_update()
-            )
-        ).one_or_none()
+        if driver is not None:
+            session.info[DRIVER] = driver
+        row = await (await driver_connection(session)).fetchrow(_CLAIM, outbox_id, tenant_id)
         if row is None:
             return False
-        kind, payload = row
+        kind, payload = row["kind"], row["payload"]
         handler = handlers.get(kind)
         if handler is None:
             # Only a row written by another release can get here: add_outbox refuses unknown
@@ -62,16 +88,13 @@ async def process_message(
             await session.execute(
                 update(OUTBOX)
                 .where(OUTBOX.c.id == outbox_id)
-                .values(failed_at=func.now(), last_error=error)
+                .values(done_at=None, failed_at=func.now(), last_error=error)
             )
             log.error("outbox %s: %s", outbox_id, error)
             return False
         # The handler's view of the row: a plain object, never added to the session.
         message = OutboxMessage(id=outbox_id, tenant_id=tenant_id, kind=kind, payload=payload)
         await handler(session, message)
-        await session.execute(
-            update(OUTBOX).where(OUTBOX.c.id == outbox_id).values(done_at=func.now())
-        )
         return True
 
 
@@ -87,9 +110,10 @@ async def process_batch(
     first_error: Exception | None = None
     async with db.engine.connect() as conn:
         held = Database(db.engine, bind=conn)
+        driver = (await conn.get_raw_connection()).driver_connection
         for outbox_id in outbox_ids:
             try:
-                done += await process_message(held, tenant_id, outbox_id, handlers)
+                done += await process_message(held, tenant_id, outbox_id, handlers, driver=driver)
             except Exception as exc:
                 if isinstance(exc, ServiceUnavailable) or database_unavailable(exc) is not None:
                     raise
