@@ -294,10 +294,9 @@ def listen(port: int) -> list[str]:
 
 
 def reference_command(port: int, workers: int) -> list[str]:
-    command = [sys.executable, "-m", "uvicorn", "benchmarks.pages_reference:app"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-server-header", "--no-proxy-headers", "--workers", str(workers)]
-    return command
+    """The reference app, served as `mentorhub serve` serves (`pages_reference.main`)."""
+    command = [sys.executable, "-m", "benchmarks.pages_reference"]
+    return [*command, "--port", str(port), "--workers", str(workers)]
 
 
 def main() -> None:

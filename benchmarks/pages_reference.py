@@ -1,12 +1,17 @@
 """The reference for `benchmarks/pages.py`: a bare Litestar app rendering a small Jinja page
 (a base template extended by the page, a loop, autoescaping), served by the same uvicorn with
-the same settings as the product. Whatever the product costs beyond this is its own.
+the same settings and listening socket as `mentorhub serve` (one process, or several
+worker processes). Whatever the product costs beyond this is its own.
 
-    uvicorn benchmarks.pages_reference:app
+    python -m benchmarks.pages_reference --port 8001 --workers 2
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+
+import uvicorn
 from jinja2 import DictLoader, Environment, select_autoescape
 from litestar import Litestar, get
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -46,3 +51,25 @@ app = Litestar(
     template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(_environment)),
     openapi_config=None,
 )
+
+
+def main() -> None:
+    from uvicorn.supervisors import Multiprocess
+
+    from mentorhub.server import _uvicorn_options, listening_socket
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    options = _uvicorn_options("127.0.0.1", args.port)
+    if args.workers == 1:
+        uvicorn.Server(uvicorn.Config(app, **options)).run()
+        return
+    config = uvicorn.Config("benchmarks.pages_reference:app", workers=args.workers, **options)
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[listening_socket("127.0.0.1", args.port)]).run()
+
+
+if __name__ == "__main__":
+    main()
