@@ -94,10 +94,13 @@ def worker_cpu(proc: subprocess.Popen[bytes]) -> float:
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its children so far."""
+    """CPU seconds (user + system) of a process and its children so far, those that ended
+    included (PostgreSQL backends come and go with the pools' connections)."""
     total = 0.0
     with contextlib.suppress(psutil.Error):
         root = psutil.Process(pid)
+        ended = root.cpu_times()
+        total += ended.children_user + ended.children_system
         for p in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
                 times = p.cpu_times()

@@ -15,8 +15,11 @@ Errors: a permanent refusal (5xx, an address the server rejects) is recorded on 
 own transaction and raised, so Dramatiq retries with back-off and the outbox redelivers; after
 `MAX_ATTEMPTS` it is recorded as failed like a permanent error.
 
-One SMTP connection per worker process (per event loop), opened at the first message, reused
-for every message after it, and reopened after a failure.
+A few SMTP connections per worker process (per event loop, `CONNECTIONS`), each opened at
+its first message, reused for every message after it, and reopened after a failure. A server
+that cannot be reached stops the worker's batch (`SmtpUnavailable`) instead of each of its
+messages waiting for a connection in turn. In a worker's batch, the read and the "sent" mark
+run on the driver connection (`mentorhub.outbox.process.driver_connection`).
 """
 
 from __future__ import annotations
