@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
-import redis
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
@@ -150,15 +149,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         else:
             holder["db"] = db  # type: ignore[assignment]
         app.state.db = holder["db"]
-        app.state.redis = redis.Redis.from_url(
-            settings.redis_url or "redis://127.0.0.1:6379",
-            socket_timeout=2,
-            socket_connect_timeout=2,
-        )
         try:
             yield
         finally:
-            app.state.redis.close()
             if owned:
                 await holder["db"].dispose()
 

@@ -58,7 +58,7 @@ async def _check_postgres(db: DB) -> str:
 async def _check_redis(state: State) -> str:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            await asyncio.to_thread(state.redis.ping)
+            await state.aredis.ping()  # the asyncio client sessions use: no thread hop
         return "ok"
     except Exception as exc:
         return f"down: {type(exc).__name__}"
