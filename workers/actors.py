@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 import weakref
 
 import dramatiq
 
+from mentorhub.core.outage import unavailable_reason
 from mentorhub.db import Database
-from mentorhub.outbox.process import process_batch
+from mentorhub.outbox.process import ServiceUnavailable, process_batch
 from mentorhub.outbox.relay import ACTOR, QUEUE
 from mentorhub.settings import get_settings
 from workers import handlers
+
+_log = logging.getLogger(__name__)
 
 _databases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Database] = (
     weakref.WeakKeyDictionary()
@@ -37,4 +41,16 @@ def _database() -> Database:
 async def process_outbox(tenant_id: str, outbox_ids: list[int] | int) -> None:
     """One tenant's batch of outbox rows (a single id: a message from an earlier release)."""
     ids = [outbox_ids] if isinstance(outbox_ids, int) else [int(i) for i in outbox_ids]
-    await process_batch(_database(), uuid.UUID(tenant_id), ids, handlers.HANDLERS)
+    try:
+        await process_batch(_database(), uuid.UUID(tenant_id), ids, handlers.HANDLERS)
+    except Exception as exc:
+        # PostgreSQL, Redis or the SMTP server briefly away is not a bug: one line in the
+        # log, and Dramatiq's Retry (retried with back-off like any error, no traceback).
+        # The outbox relay sends the rows again in any case if the retries run out.
+        reason = unavailable_reason(exc)
+        if reason is None and isinstance(exc, ServiceUnavailable):
+            reason = str(exc)
+        if reason is None:
+            raise
+        _log.warning("outbox batch for tenant %s put off: %s", tenant_id, reason)
+        raise dramatiq.Retry(str(reason)) from None
