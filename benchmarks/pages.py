@@ -237,8 +237,8 @@ def measure(
                 figure = wrk(base + page.path, connections, seconds, script, page.cookie)
                 samples.setdefault((page.name, connections), []).append(figure)
     results = []
-    for page in page_list:
-        for connections in CONNECTIONS:
+    for connections in CONNECTIONS:
+        for page in page_list:
             results.append(
                 (
                     label,
@@ -274,6 +274,18 @@ def report(results: list[tuple[str, str, int, Figure, Figure]], rounds: int) -> 
             f" {ref.rps / figure.rps:>9.1f}"
         )
     print(f"goals: {GOALS}")
+    for label, name, connections, figure, ref in results:
+        ratio = figure.p50 / ref.p50
+        if connections == 1 and name in ("tenant home", "member page (/me)"):
+            limit = 3.0 if name == "tenant home" else 4.0
+            verdict = "meets" if ratio <= limit else f"MISSES by {ratio / limit:.1f}×"
+            print(f"  {label}, {name}, 1 connection: {ratio:.1f}× ≤ {limit:.0f}×? {verdict}")
+        if connections == 20 and name == "tenant home" and label.startswith("serve"):
+            ok = figure.rps >= 1000 and figure.p99 <= 50
+            print(
+                f"  {label}, tenant home, 20 connections: {figure.rps:,.0f} req/s,"
+                f" p99 {figure.p99:.1f} ms: {'meets' if ok else 'MISSES'}"
+            )
 
 
 def base_env() -> dict[str, str]:

@@ -64,7 +64,8 @@ def main() -> None:
     args = parser.parse_args()
     options = _uvicorn_options("127.0.0.1", args.port)
     if args.workers == 1:
-        uvicorn.Server(uvicorn.Config(app, **options)).run()
+        with contextlib.suppress(KeyboardInterrupt):  # stopped with SIGINT
+            uvicorn.Server(uvicorn.Config(app, **options)).run()
         return
     config = uvicorn.Config("benchmarks.pages_reference:app", workers=args.workers, **options)
     with contextlib.suppress(KeyboardInterrupt):
