@@ -3,12 +3,15 @@
     uv run python benchmarks/messages.py [--rounds 5] [--messages 2000] [--threads 8]
 
 Embedded PostgreSQL and Redis, the real relay (in this process, polling every 20 ms), one
-`dramatiq workers` process (the real actor: outbox row lock, message row, render, one reused
-SMTP connection, sent mark) and a real SMTP server on loopback (aiosmtpd, in a process of its
-own: sharing this one, it would wait for the relay's GIL on every SMTP round trip).
+`dramatiq workers` process (the real actor: batches of up to 50 outbox rows per Dramatiq
+message, each row claimed, read, rendered, sent over one of four reused SMTP connections and
+marked sent in a transaction of its own) and a real SMTP server on loopback (aiosmtpd, in a
+process of its own: sharing this one, it would wait for the relay's GIL on every SMTP round
+trip).
 Each round writes N messages with `send` in one transaction; the clock starts when that
 transaction commits and stops when the sink has accepted the N-th. Prints each round, the
-median rate, and the worker's peak resident memory (VmHWM of the worker process).
+median rate, CPU per message of the worker, the sink and PostgreSQL with Redis, and the
+worker's peak resident memory (VmHWM of the worker process).
 """
 
 from __future__ import annotations
