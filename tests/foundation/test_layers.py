@@ -48,7 +48,7 @@ async def test_the_app_connects_with_the_timeouts_of_the_settings_it_was_given(
     app = create_app(settings)
     async with serving(app) as client:
         assert (await client.get("/healthz")).status_code == 200
-        assert await _statement_timeout(app.db_getter()) == "250ms"
+        assert await _statement_timeout(app.directory.db_getter()) == "250ms"
 
 
 async def test_a_database_connected_without_timeouts_has_the_defaults(servers: Servers) -> None:
