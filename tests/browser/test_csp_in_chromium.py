@@ -9,31 +9,22 @@ of a tenant whose provider is the npm OpenID Connect provider on loopback.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright
-from redis.asyncio import Redis
-from sqlalchemy import select
+from playwright.async_api import Browser, Page
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
-from mentorhub.identity.models import Member
-from mentorhub.identity.sessions import PLATFORM_COOKIE, TENANT_COOKIE, Identity, SessionStore
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.security import content_security_policy
+from tests.browser.helpers import serving_on_loopback, session_cookie
 from tests.identity.conftest import (  # noqa: F401  (fixtures)
     SLUG_A,
     OidcProvider,
-    email,
     providers,
     settings,
     tenant_a,
@@ -41,8 +32,6 @@ from tests.identity.conftest import (  # noqa: F401  (fixtures)
 from tests.identity.test_approvals import new_request, status_of
 from tests.support import as_owner
 from tests.web.test_security import roles_of
-
-CHROMIUM = "/usr/bin/chromium"
 
 #: Reports every CSP violation to the test, whatever page it happens on.
 LISTEN = """
@@ -52,93 +41,22 @@ document.addEventListener('securitypolicyviolation', e => window.reportViolation
 """
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 @pytest.fixture
 async def site(db: Database, settings: Settings, tenant_a: Tenant) -> AsyncIterator[str]:  # noqa: F811
     async with as_owner(db):
         await load_tenants(db, get_settings().tenants_dir)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, db=db),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    server.capture_signals = lambda: _nothing()  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving_on_loopback(create_app(settings, db=db)) as url:
+        yield url
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium (see .ci/run)")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
-
-
-async def session_cookie(
-    settings: Settings,  # noqa: F811
-    db: Database,
-    tenant: Tenant | None,
-    who: str,
-    issuer: str | None,
-) -> str:
-    redis = Redis.from_url(settings.redis_url or "")
-    store = SessionStore(redis, idle_seconds=600, absolute_seconds=600)
-    try:
-        if tenant is None:
-            return await store.create(
-                Identity(email="ops@example.org", display_name="Ops", platform_admin=True)
-            )
-        async with db.tenant(tenant.id) as session:
-            member = (
-                await session.execute(select(Member).where(Member.email == email(tenant.slug, who)))
-            ).scalar_one()
-        return await store.create(
-            Identity(
-                email=member.email,
-                display_name=member.display_name,
-                tenant_id=str(tenant.id),
-                tenant_slug=tenant.slug,
-                member_id=str(member.id),
-                roles=tuple(member.roles),
-                issuer=issuer,
-            )
-        )
-    finally:
-        await redis.aclose()
-
-
-async def watched(browser: Browser, site: str, cookies: dict[str, str]) -> tuple[Page, list[Any]]:
-    """A page whose CSP violations (and console complaints about the policy) land in the
-    returned list."""
+async def watched(
+    browser: Browser, site: str, cookie: tuple[str, str] | None = None
+) -> tuple[Page, list[Any]]:
+    """A page (with `cookie`, a (name, value) pair, if given) whose CSP violations (and
+    console complaints about the policy) land in the returned list."""
     context = await browser.new_context()
-    if cookies:
-        await context.add_cookies(
-            [{"name": name, "value": value, "url": site} for name, value in cookies.items()]
-        )
+    if cookie is not None:
+        await context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": site}])
     page = await context.new_page()
     violations: list[Any] = []
     await page.expose_function("reportViolation", lambda found: violations.append(found))
@@ -191,7 +109,7 @@ async def test_pages_render_with_no_csp_violation(
     providers: dict[str, OidcProvider],  # noqa: F811
 ) -> None:
     _, link = await new_request(db, settings, tenant_a)
-    page, violations = await watched(browser, site, {})
+    page, violations = await watched(browser, site)
     for path, status in {**ANONYMOUS, f"/t/{SLUG_A}/approvals/{link}": 200}.items():
         await visit(page, site, path, status)
     # The brand colours still apply, from the nonce'd style blocks.
@@ -206,20 +124,20 @@ async def test_pages_render_with_no_csp_violation(
     await page.context.close()
 
     admin = await session_cookie(settings, db, tenant_a, "admin", providers["a"].issuer)
-    page, more = await watched(browser, site, {TENANT_COOKIE: admin})
+    page, more = await watched(browser, site, admin)
     violations += more
     for path, status in ADMIN.items():
         await visit(page, site, path, status)
     await page.context.close()
 
     mentor = await session_cookie(settings, db, tenant_a, "mentor", providers["a"].issuer)
-    page, more = await watched(browser, site, {TENANT_COOKIE: mentor})
+    page, more = await watched(browser, site, mentor)
     violations += more
     await visit(page, site, f"/t/{SLUG_A}/admin/members", 403)
     await page.context.close()
 
-    platform = await session_cookie(settings, db, None, "", None)
-    page, more = await watched(browser, site, {PLATFORM_COOKIE: platform})
+    platform = await session_cookie(settings, db, tenant_a, "platform", None)
+    page, more = await watched(browser, site, platform)
     violations += more
     await visit(page, site, "/platform/activity", 200)
     await page.context.close()
@@ -236,7 +154,7 @@ async def test_forms_work_under_the_policy(
 ) -> None:
     # An approver without an account: the pre-session cookie and its token.
     request, link = await new_request(db, settings, tenant_a)
-    page, violations = await watched(browser, site, {})
+    page, violations = await watched(browser, site)
     await visit(page, site, f"/t/{SLUG_A}/approvals/{link}", 200)
     await page.check("#approve")
     async with page.expect_navigation():
@@ -248,7 +166,7 @@ async def test_forms_work_under_the_policy(
 
     # An admin's role change, then the sign-out that leads to the identity provider.
     admin = await session_cookie(settings, db, tenant_a, "admin", providers["a"].issuer)
-    page, more = await watched(browser, site, {TENANT_COOKIE: admin})
+    page, more = await watched(browser, site, admin)
     violations += more
     await visit(page, site, f"/t/{SLUG_A}/admin/members", 200)
     mentor = page.locator("form", has=page.get_by_role("button", name="Save roles for Morgan Mentor"))
@@ -269,7 +187,7 @@ async def test_forms_work_under_the_policy(
 async def test_the_watch_sees_what_the_policy_blocks(site: str, browser: Browser) -> None:
     """Not vacuous: an inline style attribute, an inline script and a style block without
     the nonce, served under our policy, are each reported."""
-    page, violations = await watched(browser, site, {})
+    page, violations = await watched(browser, site)
 
     async def probe(route: Any) -> None:
         await route.fulfill(

@@ -6,24 +6,21 @@ it). If it is missing the test fails and says so: it never skips.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.services import set_status
+from tests.browser.helpers import serving_on_loopback
+from tests.foundation.helpers import make_tenant
 from tests.support import as_owner
 
-CHROMIUM = "/usr/bin/chromium"
 PAGES = [
     "/",
     "/t/arts-marketing/",
@@ -75,46 +72,11 @@ NAMES_JS = """
 async def site(db: Database) -> AsyncIterator[str]:
     async with as_owner(db):
         await load_tenants(db, get_settings().tenants_dir)
-    from tests.foundation.helpers import make_tenant
-
     await make_tenant(db, "suspended-demo")
     async with as_owner(db):
         await set_status(db, "suspended-demo", "suspended")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(get_settings(), db=db), host="127.0.0.1", port=port,
-                       log_level="warning", lifespan="on")
-    )
-    server.capture_signals = lambda: _nothing()  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium (see .ci/run)")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
+    async with serving_on_loopback(create_app(get_settings(), db=db)) as url:
+        yield url
 
 
 async def check_page(page: Page) -> list[str]:

@@ -13,31 +13,25 @@ Set MENTORHUB_SCREENSHOTS=DIR to keep a full-page screenshot of each page there.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import shutil
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, async_playwright
-from redis.asyncio import Redis
-from sqlalchemy import select
+from playwright.async_api import Browser
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.identity import services
 from mentorhub.identity.models import Member
-from mentorhub.identity.sessions import PLATFORM_COOKIE, TENANT_COOKIE, Identity, SessionStore
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
+from tests.browser.helpers import serving_on_loopback, session_cookie
 from tests.foundation.helpers import make_tenant
 from tests.identity.conftest import (  # noqa: F401  (fixtures)
     SLUG_A,
@@ -50,7 +44,6 @@ from tests.identity.conftest import (  # noqa: F401  (fixtures)
 from tests.identity.test_approvals import new_request
 from tests.support import SLUGS, as_owner
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 812}
 LONG_NAME = "Maximiliana Featherstonehaugh-Cholmondeley-Wolfeschlegelsteinhausen"
 LONG_EMAIL = (
@@ -103,14 +96,6 @@ BY_ROLE = {
 }
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 @pytest.fixture
 async def site(db: Database, settings: Settings, tenant_a: Tenant) -> AsyncIterator[str]:  # noqa: F811
     async with as_owner(db):
@@ -118,35 +103,8 @@ async def site(db: Database, settings: Settings, tenant_a: Tenant) -> AsyncItera
     await make_tenant(db, "suspended-phone")
     async with as_owner(db):
         await set_status(db, "suspended-phone", "suspended")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, db=db), host="127.0.0.1", port=port, log_level="warning",
-            lifespan="on",
-        )
-    )
-    server.capture_signals = lambda: _nothing()  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Chromium is not installed: apt-get install chromium (see .ci/run)")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
+    async with serving_on_loopback(create_app(settings, db=db)) as url:
+        yield url
 
 
 async def fill_wide_content(db: Database, tenant: Tenant) -> None:
@@ -170,42 +128,6 @@ async def fill_wide_content(db: Database, tenant: Tenant) -> None:
     await services.change_roles(
         db, tenant.id, actor=actor, email=email(tenant.slug, "mentee"), roles=["mentee", "mentor"]
     )
-
-
-async def session_cookie(
-    settings: Settings,  # noqa: F811
-    db: Database,
-    tenant: Tenant,
-    who: str,
-    issuer: str,
-) -> tuple[str, str]:
-    """A signed-in session for `who` ("platform": a platform admin; "member": the mentee's
-    account with no role), as (cookie name, value)."""
-    redis = Redis.from_url(settings.redis_url or "")
-    store = SessionStore(redis, idle_seconds=600, absolute_seconds=600)
-    try:
-        if who == "platform":
-            identity = Identity(email="ops@example.org", display_name="Ops", platform_admin=True)
-            return PLATFORM_COOKIE, await store.create(identity)
-        account = "mentee" if who == "member" else who
-        async with db.tenant(tenant.id) as session:
-            member = (
-                await session.execute(
-                    select(Member).where(Member.email == email(tenant.slug, account))
-                )
-            ).scalar_one()
-        identity = Identity(
-            email=member.email,
-            display_name=member.display_name,
-            tenant_id=str(tenant.id),
-            tenant_slug=tenant.slug,
-            member_id=str(member.id),
-            roles=() if who == "member" else tuple(member.roles),
-            issuer=issuer,
-        )
-        return TENANT_COOKIE, await store.create(identity)
-    finally:
-        await redis.aclose()
 
 
 def serious(results: Any) -> list[str]:
