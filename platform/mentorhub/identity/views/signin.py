@@ -72,6 +72,10 @@ class Refused(Exception):
     """The answer does not belong to a sign-in this browser started here."""
 
 
+class Unreadable(Refused):
+    """The answer cannot be read at all (checked before anything is looked up)."""
+
+
 async def begin(
     request: AnyRequest,
     redis: Redis,
@@ -103,10 +107,33 @@ async def begin(
     return response
 
 
+def _unreadable(errors: FormErrors, what: str = "request") -> str:
+    """Why a sign-in request or answer was refused unread, in words for the failure page:
+    "the sign-in request cannot be used: Login hint must be 320 characters or fewer"."""
+    found = "; ".join(p.message for p in errors.problems)
+    return f"the sign-in {what} cannot be used: {found}"
+
+
 async def take_answer(
+    request: AnyRequest, settings: Settings, redis: Redis, realm: Realm
+) -> tuple[dict[str, Any], Pending, dict[str, str]]:
+    """The sign-in this answer belongs to (consumed: an answer is good once). An answer that
+    cannot be read (`Unreadable`) or belongs to no sign-in started here (`Refused`) counts
+    as one more attempt at the realm: the start counted the attempt itself."""
+    try:
+        return await _take_answer(request, redis, realm)
+    except Refused:
+        await limit(redis, sign_in_buckets(request, settings, realm.key))
+        raise
+
+
+async def _take_answer(
     request: AnyRequest, redis: Redis, realm: Realm
 ) -> tuple[dict[str, Any], Pending, dict[str, str]]:
-    """The sign-in this answer belongs to (consumed: an answer is good once)."""
+    try:
+        read_query(request, CallbackAnswer)
+    except FormErrors as errors:
+        raise Unreadable(_unreadable(errors, "answer")) from None
     params = dict(request.query_params)
     raw = await redis.getdel(LOGIN_PREFIX + params.get("state", "")[:100])
     if raw is None:
@@ -138,14 +165,17 @@ def land(
     return response
 
 
+async def _count_refused_account(
+    request: AnyRequest, settings: Settings, redis: Redis, realm: Realm, claims: dict[str, Any]
+) -> None:
+    """A sign-in refused for who they are: a failure for that account, from any address."""
+    account = str(claims.get("email") or "")
+    await limit(
+        redis, sign_in_buckets(request, settings, realm.key, account=account, attempt=False)
+    )
+
+
 # --- a tenant's members ------------------------------------------------------------------
-
-
-def _unreadable(errors: FormErrors, what: str = "request") -> str:
-    """Why a sign-in request or answer was refused unread, in words for the failure page:
-    "the sign-in request cannot be used: Login hint must be 320 characters or fewer"."""
-    found = "; ".join(p.message for p in errors.problems)
-    return f"the sign-in {what} cannot be used: {found}"
 
 
 def _failed(tenant: Tenant, reason: str, status: int) -> Template:
@@ -180,14 +210,8 @@ async def login(
     if config is None:
         return Template("identity/no_provider.html", context={"tenant": tenant}, status_code=503)
     try:
-        return await begin(
-            request,
-            aredis,
-            oidc,
-            config,
-            tenant_realm(request, tenant),
-            login_hint=hint,
-        )
+        realm = tenant_realm(request, tenant)
+        return await begin(request, aredis, oidc, config, realm, login_hint=hint)
     except OidcError as exc:
         return _failed(tenant, str(exc), 502)
 
@@ -202,18 +226,13 @@ async def login_callback(
     aredis: AsyncRedis,
     sessions: Sessions,
 ) -> Response[Any] | Template:
-    # The start counted this attempt; an answer to no started sign-in is one more, and so
-    # is an answer that cannot be read (checked before anything is looked up or recorded).
     realm = tenant_realm(request, tenant)
     try:
-        read_query(request, CallbackAnswer)
-    except FormErrors as errors:
-        await limit(aredis, sign_in_buckets(request, settings, realm.key))
-        return _failed(tenant, _unreadable(errors, "answer"), 400)
-    try:
-        record, pending, params = await take_answer(request, aredis, realm)
+        record, pending, params = await take_answer(request, settings, aredis, realm)
+    except Unreadable as exc:
+        # Nothing looked up, so nothing recorded.
+        return _failed(tenant, str(exc), 400)
     except Refused as exc:
-        await limit(aredis, sign_in_buckets(request, settings, realm.key))
         return await _fail(db, tenant, str(exc))
     if "test" in record:
         return await _test_answer(db, tenant, request, settings, oidc, record, pending, params)
@@ -227,10 +246,7 @@ async def login_callback(
     try:
         member = await services.sign_in(db, tenant.id, config, result.claims, sessions=sessions)
     except OidcError as exc:
-        # Refused for who they are: a failure for that account, from any address.
-        account = str(result.claims.get("email") or "")
-        failed = sign_in_buckets(request, settings, realm.key, account=account, attempt=False)
-        await limit(aredis, failed)
+        await _count_refused_account(request, settings, aredis, realm, result.claims)
         return await _fail(db, tenant, str(exc))
     await sessions.destroy(request.cookies.get(TENANT_COOKIE))
     token = await sessions.create(
@@ -339,14 +355,7 @@ async def platform_login(
     if config is None:
         return _platform_error(503, "The platform sign-in is not configured.")
     try:
-        return await begin(
-            request,
-            aredis,
-            oidc,
-            config,
-            PLATFORM,
-            login_hint=hint,
-        )
+        return await begin(request, aredis, oidc, config, PLATFORM, login_hint=hint)
     except OidcError as exc:
         return _platform_error(502, f"Sign-in did not work: {exc}.")
 
@@ -362,14 +371,8 @@ async def platform_login_callback(
 ) -> Response[Any] | Template:
     """Only a listed platform admin, with an e-mail the provider has verified, gets in."""
     try:
-        read_query(request, CallbackAnswer)
-    except FormErrors as errors:
-        await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key))
-        return _platform_error(400, f"{_unreadable(errors, 'answer').capitalize()}.")
-    try:
-        _, pending, params = await take_answer(request, aredis, PLATFORM)
+        _, pending, params = await take_answer(request, settings, aredis, PLATFORM)
     except Refused as exc:
-        await limit(aredis, sign_in_buckets(request, settings, PLATFORM.key))
         return _platform_error(400, f"{str(exc).capitalize()}.")
     config = platform_provider(settings)
     if config is None:
@@ -380,9 +383,7 @@ async def platform_login_callback(
         return _platform_error(400, f"Sign-in did not work: {exc}.")
     admin = await platform_admin(db, str(result.claims.get("email", "")))
     if admin is None or result.claims.get("email_verified") is not True:
-        account = str(result.claims.get("email") or "")
-        failed = sign_in_buckets(request, settings, PLATFORM.key, account=account, attempt=False)
-        await limit(aredis, failed)
+        await _count_refused_account(request, settings, aredis, PLATFORM, result.claims)
         return _platform_error(403, "This account is not a platform administrator.")
     await sessions.destroy(request.cookies.get(PLATFORM_COOKIE))
     token = await sessions.create(
