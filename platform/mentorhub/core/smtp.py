@@ -77,17 +77,21 @@ def parse_smtp_url(
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
-def check_address(value: str, name: str) -> str:
-    """A plain e-mail address (`user@domain`), or one line saying it is not."""
+def is_plain_address(value: str) -> bool:
+    """Whether `value` is a plain e-mail address: `user@domain.tld` (or `user@localhost`),
+    with no display name. The one address check; the messages area adds its own limits."""
     try:
         address = Address(addr_spec=value)
     except (HeaderParseError, ValueError, IndexError):
-        raise SmtpConfigError(f"{name}={value!r} is not an e-mail address") from None
+        return False
     domain = address.domain
-    if (
-        not address.username
-        or not domain
-        or ("." not in domain.strip(".") and domain != "localhost")
-    ):
+    return bool(
+        address.username and domain and ("." in domain.strip(".") or domain == "localhost")
+    )
+
+
+def check_address(value: str, name: str) -> str:
+    """A plain e-mail address (`user@domain`), or one line saying it is not."""
+    if not is_plain_address(value):
         raise SmtpConfigError(f"{name}={value!r} is not an e-mail address")
     return value

@@ -17,8 +17,6 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.errors import HeaderParseError
-from email.headerregistry import Address
 from typing import Any
 
 import msgspec
@@ -27,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core.smtp import is_plain_address
 from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import Member
 from mentorhub.messages.kinds import KINDS, UnknownKind, get_kind
@@ -46,16 +45,9 @@ class MessageError(ValueError):
 def check_address(value: str) -> str:
     """A deliverable address `user@domain.tld` (or `@localhost`), without a display name."""
     value = value.strip()
-    try:
-        address = Address(addr_spec=value)
-    except (HeaderParseError, ValueError, IndexError):
-        raise MessageError(f"{value[:80]!r} is not an e-mail address") from None
-    domain = address.domain
     if (
-        not address.username
-        or not domain
+        not is_plain_address(value)
         or any(c.isspace() or ord(c) < 32 for c in value)
-        or (domain != "localhost" and "." not in domain.strip("."))
         or len(value) > 320
     ):
         raise MessageError(f"{value[:80]!r} is not an e-mail address")
