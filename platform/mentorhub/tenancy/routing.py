@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from mentorhub.core.outage import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
+from mentorhub.db import Database
 from mentorhub.tenancy.directory import TenantDirectory
 
 Scope = MutableMapping[str, Any]
@@ -52,6 +53,11 @@ class TenantRouting:
         self.app = app
         self.directory = directory
         self.prefixes = prefixes
+
+    @property
+    def db_getter(self) -> Callable[[], Database]:
+        """The application's database, once it has started (tests and tools reach it here)."""
+        return self.directory.db_getter
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
