@@ -31,26 +31,31 @@ async def sessions(servers: Servers) -> AsyncIterator[SessionStore]:
         await redis.aclose()
 
 
-async def _mentee(db: Database, tenant: Tenant) -> Member:
+async def _member(db: Database, tenant: Tenant, who: str) -> Member:
     async with db.tenant(tenant.id) as session:
-        found = await session.execute(select(Member).where(Member.email == email(SLUG_A, "mentee")))
+        found = await session.execute(select(Member).where(Member.email == email(SLUG_A, who)))
         return found.scalar_one()
+
+
+async def _session_of(sessions: SessionStore, member: Member, roles: tuple[str, ...]) -> str:
+    """A signed-in session of `member` (of tenant A) holding `roles`."""
+    return await sessions.create(
+        Identity(
+            email=member.email,
+            display_name=member.display_name,
+            tenant_id=str(member.tenant_id),
+            tenant_slug=SLUG_A,
+            member_id=str(member.id),
+            roles=roles,
+        )
+    )
 
 
 async def test_a_roles_claim_that_changes_roles_ends_the_members_sessions(
     db: Database, tenant_a: Tenant, sessions: SessionStore
 ) -> None:
-    mentee = await _mentee(db, tenant_a)
-    old = await sessions.create(
-        Identity(
-            email=mentee.email,
-            display_name=mentee.display_name,
-            tenant_id=str(tenant_a.id),
-            tenant_slug=SLUG_A,
-            member_id=str(mentee.id),
-            roles=("mentee",),
-        )
-    )
+    mentee = await _member(db, tenant_a, "mentee")
+    old = await _session_of(sessions, mentee, ("mentee",))
     config = ProviderConfig("http://127.0.0.1:1", "c", "s", claim_mapping={"roles": "groups"})
     claims = {
         "sub": "claims-sub",
@@ -72,16 +77,7 @@ async def test_a_roles_claim_that_changes_roles_ends_the_members_sessions(
     ]
 
     # The same roles at the next sign-in: no change, no audit row, sessions kept.
-    kept = await sessions.create(
-        Identity(
-            email=mentee.email,
-            display_name=mentee.display_name,
-            tenant_id=str(tenant_a.id),
-            tenant_slug=SLUG_A,
-            member_id=str(mentee.id),
-            roles=done.roles,
-        )
-    )
+    kept = await _session_of(sessions, mentee, done.roles)
     await services.sign_in(db, tenant_a.id, config, claims, sessions=sessions)
     assert await sessions.load(kept) is not None
 
@@ -89,10 +85,7 @@ async def test_a_roles_claim_that_changes_roles_ends_the_members_sessions(
 async def test_change_roles_by_id_keeps_the_actors_own_admin_role_and_reports_it(
     db: Database, tenant_a: Tenant
 ) -> None:
-    async with db.tenant(tenant_a.id) as session:
-        admin = (
-            await session.execute(select(Member).where(Member.email == email(SLUG_A, "admin")))
-        ).scalar_one()
+    admin = await _member(db, tenant_a, "admin")
     change = await services.change_roles(
         db, tenant_a.id, member_id=admin.id, roles=["mentor"], actor=admin.email
     )

@@ -41,6 +41,19 @@ async def _save(client: httpx.AsyncClient, issuer: str, secret: str) -> httpx.Re
     )
 
 
+async def _admin_saves(client: httpx.AsyncClient, issuer: str, secret: str) -> httpx.Response:
+    """The admin signs in and saves `issuer` with `secret`; the page shown again (200)."""
+    await sign_in(client, SLUG_A, "admin")
+    saved = await _save(client, issuer, secret)
+    assert saved.status_code == 200, saved.text[:300]
+    return saved
+
+
+def _another_browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A second browser at the same application, with none of `client`'s cookies."""
+    return httpx.AsyncClient(transport=client._transport, base_url=BASE)
+
+
 async def _test_sign_in(client: httpx.AsyncClient, who: str) -> str:
     """Press "Test sign-in", play the browser at the provider, return where MentorHub sends
     the admin afterwards."""
@@ -78,14 +91,11 @@ async def test_a_new_provider_takes_over_only_after_a_test_sign_in(
     providers: dict[str, OidcProvider],
 ) -> None:
     a, b = providers["a"], providers["b"]
-    await sign_in(client, SLUG_A, "admin")
-    saved = await _save(client, b.issuer, MIX_UP_SECRET)
-    assert saved.status_code == 200, saved.text[:300]
+    saved = await _admin_saves(client, b.issuer, MIX_UP_SECRET)
     assert "Waiting for a test sign-in" in saved.text
     assert b.issuer in saved.text and a.issuer in saved.text  # pending and active both shown
 
-    visitor = httpx.AsyncClient(transport=client._transport, base_url=BASE)  # another browser
-    async with visitor:
+    async with _another_browser(client) as visitor:
         assert await _login_goes_to(SLUG_A, visitor) == a.issuer  # still the active one
 
         landed = await _test_sign_in(client, "admin")
@@ -119,9 +129,7 @@ async def test_a_wrong_secret_leaves_the_old_provider_working_and_says_why(
     providers: dict[str, OidcProvider],
 ) -> None:
     a, b = providers["a"], providers["b"]
-    await sign_in(client, SLUG_A, "admin")
-    saved = await _save(client, b.issuer, "not-the-secret")
-    assert saved.status_code == 200, saved.text[:300]
+    await _admin_saves(client, b.issuer, "not-the-secret")
 
     landed = await _test_sign_in(client, "admin")
     assert landed == f"/t/{SLUG_A}/admin/sso?test=failed"
@@ -130,8 +138,7 @@ async def test_a_wrong_secret_leaves_the_old_provider_working_and_says_why(
     assert "refused the client ID or client secret (invalid_client)" in page.text
     assert "Members still sign in through the active provider" in page.text
 
-    visitor = httpx.AsyncClient(transport=client._transport, base_url=BASE)
-    async with visitor:
+    async with _another_browser(client) as visitor:
         assert await _login_goes_to(SLUG_A, visitor) == a.issuer
         done = await sign_in(visitor, SLUG_A, "mentor")  # the old provider keeps working
         assert done.headers["location"] == f"/t/{SLUG_A}/me"

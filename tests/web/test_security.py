@@ -48,21 +48,36 @@ async def other(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncCl
         yield c
 
 
-async def roles_of(db: Database, tenant: Tenant, who: str) -> list[str]:
+async def _member(db: Database, tenant: Tenant, who: str) -> Member:
+    """The seeded member `who` of `tenant`, as the database has it now."""
     async with db.tenant(tenant.id) as session:
         member = (
             await session.execute(select(Member).where(Member.email == email(tenant.slug, who)))
         ).scalar_one()
         await session.refresh(member)
-        return sorted(member.roles)
+        return member
+
+
+async def roles_of(db: Database, tenant: Tenant, who: str) -> list[str]:
+    return sorted((await _member(db, tenant, who)).roles)
 
 
 async def member_id(db: Database, tenant: Tenant, who: str) -> str:
-    async with db.tenant(tenant.id) as session:
-        member = (
-            await session.execute(select(Member).where(Member.email == email(tenant.slug, who)))
-        ).scalar_one()
-        return str(member.id)
+    return str((await _member(db, tenant, who)).id)
+
+
+async def approval_token(browser: httpx.AsyncClient, slug: str, link: str) -> str:
+    """The CSRF token the approval page gives this browser."""
+    return csrf_from((await browser.get(f"/t/{slug}/approvals/{link}")).text)
+
+
+async def approve(
+    browser: httpx.AsyncClient, url: str, token: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Post an approval's decision ("approve") with `token`."""
+    return await browser.post(
+        url, headers=headers or {}, data={"_csrf_token": token, "decision": "approve"}
+    )
 
 
 # --- CSRF --------------------------------------------------------------------------------
@@ -111,20 +126,14 @@ async def test_a_token_from_another_tenant_is_refused(
     tenant B's approval, on B's prefix or on B's own host."""
     _, link_a = await new_request(db, settings, tenant_a)
     request_b, link_b = await new_request(db, settings, tenant_b)
-    token_a = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link_a}")).text)
+    token_a = await approval_token(client, SLUG_A, link_a)
     for where, headers in ((f"/t/{SLUG_B}", {}), ("", {"host": f"{SLUG_B}.example.org"})):
-        refused = await client.post(
-            f"{where}/approvals/{link_b}",
-            headers=headers,
-            data={"_csrf_token": token_a, "decision": "approve"},
-        )
+        refused = await approve(client, f"{where}/approvals/{link_b}", token_a, headers)
         assert refused.status_code == 403
         assert REFUSED in refused.text
     assert await status_of(db, tenant_b, request_b) == "pending"
-    token_b = csrf_from((await client.get(f"/t/{SLUG_B}/approvals/{link_b}")).text)
-    done = await client.post(
-        f"/t/{SLUG_B}/approvals/{link_b}", data={"_csrf_token": token_b, "decision": "approve"}
-    )
+    token_b = await approval_token(client, SLUG_B, link_b)
+    done = await approve(client, f"/t/{SLUG_B}/approvals/{link_b}", token_b)
     assert done.status_code == 200
     assert await status_of(db, tenant_b, request_b) == "approved"
 
@@ -136,19 +145,16 @@ async def test_a_token_from_before_sign_in_is_refused_once_signed_in(
     tenant_a: Tenant,  # noqa: F811
 ) -> None:
     request, link = await new_request(db, settings, tenant_a)
-    anonymous = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link}")).text)
+    url = f"/t/{SLUG_A}/approvals/{link}"
+    anonymous = await approval_token(client, SLUG_A, link)
     assert client.cookies.get(CSRF_COOKIE)  # the pre-session cookie it is bound to
     await sign_in(client, SLUG_A, "mentor")
-    refused = await client.post(
-        f"/t/{SLUG_A}/approvals/{link}", data={"_csrf_token": anonymous, "decision": "approve"}
-    )
+    refused = await approve(client, url, anonymous)
     assert refused.status_code == 403
     assert await status_of(db, tenant_a, request) == "pending"
-    signed_in = csrf_from((await client.get(f"/t/{SLUG_A}/approvals/{link}")).text)
+    signed_in = await approval_token(client, SLUG_A, link)
     assert signed_in != anonymous
-    done = await client.post(
-        f"/t/{SLUG_A}/approvals/{link}", data={"_csrf_token": signed_in, "decision": "approve"}
-    )
+    done = await approve(client, url, signed_in)
     assert done.status_code == 200
     assert await status_of(db, tenant_a, request) == "approved"
 
