@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import os
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,9 @@ from typing import Any
 from litestar import Request
 from sqlalchemy import text
 
+from benchmarks._services import bench_services
 from mentorhub.app import create_app
 from mentorhub.db import Database
-from mentorhub.db.migrate import upgrade
-from mentorhub.db.urls import with_database, with_user
-from mentorhub.embedded import EmbeddedServices
 from mentorhub.identity import services
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import enforce_rule
@@ -272,27 +268,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mentorhub-bench-"))
-    os.chmod(tmp, 0o755)
-    (tmp / "services").mkdir()
-    services = EmbeddedServices(tmp / "services")
-    try:
-        server_url, redis_url = services.start()
-        owner_url = with_database(server_url, "mentorhub")
-        upgrade(owner_url)
-        app_url = with_user(owner_url, "mentorhub_app")
-        os.environ.update(
-            DATABASE_URL=owner_url,
-            MENTORHUB_APP_DATABASE_URL=app_url,
-            REDIS_URL=redis_url,
-            MENTORHUB_SECRET_KEY=secrets.token_urlsafe(40),
-            MENTORHUB_PATH_PREFIX_TENANTS="true",
-            MENTORHUB_OIDC_ALLOW_LOOPBACK="true",  # the benchmark's provider runs on loopback
-        )
-        get_settings.cache_clear()
-        asyncio.run(figures(app_url, owner_url, args.quick, tmp))
-    finally:
-        services.stop()
+    with bench_services(
+        MENTORHUB_SECRET_KEY=secrets.token_urlsafe(40),
+        MENTORHUB_PATH_PREFIX_TENANTS="true",
+        MENTORHUB_OIDC_ALLOW_LOOPBACK="true",  # the benchmark's provider runs on loopback
+    ) as bench:
+        asyncio.run(figures(bench.app_url, bench.owner_url, args.quick, bench.tmp))
 
 
 if __name__ == "__main__":

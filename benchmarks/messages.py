@@ -24,7 +24,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -35,11 +34,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._services import bench_services  # noqa: E402
 from mentorhub.db import Database  # noqa: E402
-from mentorhub.db.migrate import upgrade  # noqa: E402
-from mentorhub.db.urls import with_database, with_user  # noqa: E402
-from mentorhub.embedded import EmbeddedServices  # noqa: E402
-from mentorhub.settings import get_settings  # noqa: E402
 
 REMINDER = {"title": "First-meeting agenda", "due_on": "3 March 2027", "link": "https://x/y"}
 
@@ -240,29 +236,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mentorhub-bench-"))
-    os.chmod(tmp, 0o755)
-    (tmp / "services").mkdir()
-    services = EmbeddedServices(tmp / "services")
     sink = SinkProcess()
     try:
-        server_url, redis_url = services.start()
-        owner_url = with_database(server_url, "mentorhub")
-        upgrade(owner_url)
-        app_url = with_user(owner_url, "mentorhub_app")
-        os.environ.update(
-            DATABASE_URL=owner_url,
-            MENTORHUB_APP_DATABASE_URL=app_url,
-            REDIS_URL=redis_url,
-            MENTORHUB_SECRET_KEY="b" * 40,
-            MENTORHUB_SMTP_URL=sink.url,
-        )
-        get_settings.cache_clear()
-        args.data_dir = tmp / "services"
-        asyncio.run(run(app_url, redis_url, sink, args))
+        with bench_services(MENTORHUB_SECRET_KEY="b" * 40, MENTORHUB_SMTP_URL=sink.url) as bench:
+            args.data_dir = bench.data_dir
+            asyncio.run(run(bench.app_url, bench.redis_url, sink, args))
     finally:
         sink.stop()
-        services.stop()
 
 
 if __name__ == "__main__":
