@@ -220,6 +220,14 @@ def _sso_page(
     return Template("identity/admin_sso.html", context=context, status_code=status_code)
 
 
+async def _sso_refused(
+    db: DB, tenant: Any, identity: Any, key: str, status_code: int, errors: Problems
+) -> Template:
+    """The single sign-on page again with what was refused (nothing was changed)."""
+    overview = await services.sso_overview(db, tenant.id, key)
+    return _sso_page(tenant, identity, overview, status_code, errors)
+
+
 @get("/admin/sso", name="admin_sso", opt=rule(TENANT_ADMIN))
 async def admin_sso(
     tenant: CurrentTenant,
@@ -261,17 +269,14 @@ async def admin_sso_save(
         )
         saved = await services.configure_sso(db, tenant.id, key, oidc, form, actor=identity.email)
     except FormErrors as errors:
-        overview = await services.sso_overview(db, tenant.id, key)
-        return _sso_page(tenant, identity, overview, 400, errors)
+        return await _sso_refused(db, tenant, identity, key, 400, errors)
     except services.SsoProblems as exc:
         found = [
             msgspec.structs.replace(p, path=SSO_FORM_KEYS.get(p.path, p.path))
             for p in exc.problems
         ]
-        overview = await services.sso_overview(db, tenant.id, key)
-        return _sso_page(
-            tenant, identity, overview, 400, FormErrors(found, values_of(data))
-        )
+        refused = FormErrors(found, values_of(data))
+        return await _sso_refused(db, tenant, identity, key, 400, refused)
     overview = await services.sso_overview(db, tenant.id, key)
     return _sso_page(tenant, identity, overview, saved=saved.status)
 
@@ -292,8 +297,7 @@ async def admin_sso_test(
     try:
         data = await read_form(request, SsoTest)
     except FormErrors as errors:
-        overview = await services.sso_overview(db, tenant.id, key)
-        return _sso_page(tenant, identity, overview, 400, errors)
+        return await _sso_refused(db, tenant, identity, key, 400, errors)
     target = await services.sso_test_target(db, tenant.id, key)
     if target is None:
         return Redirect(f"{base(request)}/admin/sso", status_code=303)
@@ -308,9 +312,8 @@ async def admin_sso_test(
             extra={"test": str(target.id), "actor": identity.email},
         )
     except OidcError as exc:
-        overview = await services.sso_overview(db, tenant.id, key)
         problem = Problem(message=f"The test sign-in could not start: {exc}.")
-        return _sso_page(tenant, identity, overview, 502, Problems([problem]))
+        return await _sso_refused(db, tenant, identity, key, 502, Problems([problem]))
 
 
 ROUTES = [
