@@ -32,7 +32,7 @@ from tests.identity.conftest import (  # noqa: F401  (fixtures)
 TENANT_PREFIX = "/t/{tenant_slug:str}"
 
 
-def _signed_in_tenant_routes(settings: Settings) -> list[tuple[str, str]]:
+def _signed_in_tenant_routes(settings: Settings) -> list[tuple[str, str]]:  # noqa: F811
     """(method, path template) of every tenant route that needs a session."""
     found = []
     for route in create_app(settings).app.routes:  # type: ignore[attr-defined]
@@ -55,11 +55,16 @@ def _concrete(template: str, slug: str) -> str:
 
 async def _audit_count(db: Database, tenant: Tenant) -> int:
     async with db.tenant(tenant.id) as session:
-        return int((await session.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
+        count = await session.execute(select(func.count()).select_from(AuditEntry))
+        return int(count.scalar_one())
 
 
 async def test_a_session_of_one_tenant_opens_no_route_of_another(
-    client: Any, db: Database, settings: Settings, tenant_a: Tenant, tenant_b: Tenant
+    client: Any,  # noqa: F811
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+    tenant_b: Tenant,  # noqa: F811
 ) -> None:
     routes = _signed_in_tenant_routes(settings)
     assert any(method == "POST" for method, _ in routes)  # the enumeration sees forms too
