@@ -6,8 +6,6 @@ import uuid
 
 from sqlalchemy import func, select
 
-from mentorhub.core import audit
-from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.identity.approvals import open_link
@@ -21,17 +19,6 @@ async def member(db: Database, tenant_id: uuid.UUID, member_id: str | None) -> M
             return await get_in_tenant(session, Member, member_id or "", what="member")
         except NotFound:
             return None
-
-
-async def members(db: Database, tenant_id: uuid.UUID) -> list[Member]:
-    async with db.tenant(tenant_id) as session:
-        rows = await session.execute(select(Member).order_by(Member.display_name))
-        return list(rows.scalars())
-
-
-async def audit_entries(db: Database, tenant_id: uuid.UUID) -> list[AuditEntry]:
-    async with db.tenant(tenant_id) as session:
-        return await audit.recent(session)
 
 
 async def approval(
