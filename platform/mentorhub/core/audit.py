@@ -22,7 +22,7 @@ from mentorhub.db import Database
 from mentorhub.db.base import TenantOwned
 from mentorhub.db.session import current_tenant
 
-__all__ = ["AuditEntry", "action_counts", "page", "read_page", "recent", "record"]
+__all__ = ["AuditEntry", "action_counts", "page", "read_page", "record"]
 
 
 class AuditEntry(TenantOwned):
@@ -60,13 +60,6 @@ def record(
         )
     )
     return entry_id
-
-
-async def recent(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
-    rows = await session.execute(
-        select(AuditEntry).order_by(AuditEntry.created_at.desc()).limit(limit)
-    )
-    return list(rows.scalars())
 
 
 async def page(session: AsyncSession, number: int = 1, size: int = PAGE_SIZE) -> Page[AuditEntry]:
