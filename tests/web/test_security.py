@@ -16,7 +16,7 @@ from sqlalchemy import select
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.identity.guards import PUBLIC, rule
-from mentorhub.identity.models import Member
+from mentorhub.identity.models import ApprovalRequest, Member
 from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
@@ -80,6 +80,36 @@ async def approve(
     )
 
 
+async def roles_form(browser: httpx.AsyncClient, db: Database, tenant: Tenant) -> tuple[str, str]:
+    """Where the admin's form for the mentor's roles posts to, and the CSRF token the
+    members page gives `browser` (signed in as the admin)."""
+    mentor = await member_id(db, tenant, "mentor")
+    page = await browser.get(f"/t/{tenant.slug}/admin/members")
+    return f"/t/{tenant.slug}/admin/members/{mentor}/roles", csrf_from(page.text)
+
+
+async def assert_mentor_made_coordinator(
+    done: httpx.Response, db: Database, tenant: Tenant
+) -> None:
+    """The roles form went through: redirected, and the mentor is now a coordinator."""
+    assert done.status_code == 303
+    assert await roles_of(db, tenant, "mentor") == ["coordinator"]
+
+
+async def assert_approved(
+    browser: httpx.AsyncClient,
+    url: str,
+    token: str,
+    db: Database,
+    tenant: Tenant,
+    request: ApprovalRequest,
+) -> None:
+    """Approving at `url` with `token` goes through and the request is approved."""
+    done = await approve(browser, url, token)
+    assert done.status_code == 200
+    assert await status_of(db, tenant, request) == "approved"
+
+
 # --- CSRF --------------------------------------------------------------------------------
 
 
@@ -93,10 +123,7 @@ async def test_a_token_from_another_session_is_refused(
     in session B: Litestar's check accepted it; ours refuses it."""
     await sign_in(client, SLUG_A, "admin")
     await sign_in(other, SLUG_A, "admin")
-    mentor = await member_id(db, tenant_a, "mentor")
-    url = f"/t/{SLUG_A}/admin/members/{mentor}/roles"
-    page_a = await client.get(f"/t/{SLUG_A}/admin/members")
-    token_a = csrf_from(page_a.text)
+    url, token_a = await roles_form(client, db, tenant_a)
     for cookie in client.cookies.jar:
         if cookie.name != TENANT_COOKIE:
             other.cookies.set(
@@ -107,12 +134,10 @@ async def test_a_token_from_another_session_is_refused(
     assert REFUSED in refused.text
     assert await roles_of(db, tenant_a, "mentor") == ["mentor"]
     # The same request with session B's own token goes through.
-    page_b = await other.get(f"/t/{SLUG_A}/admin/members")
-    token_b = csrf_from(page_b.text)
+    _, token_b = await roles_form(other, db, tenant_a)
     assert token_b != token_a
     done = await other.post(url, data={"_csrf_token": token_b, "roles": ["coordinator"]})
-    assert done.status_code == 303
-    assert await roles_of(db, tenant_a, "mentor") == ["coordinator"]
+    await assert_mentor_made_coordinator(done, db, tenant_a)
 
 
 async def test_a_token_from_another_tenant_is_refused(
@@ -133,9 +158,8 @@ async def test_a_token_from_another_tenant_is_refused(
         assert REFUSED in refused.text
     assert await status_of(db, tenant_b, request_b) == "pending"
     token_b = await approval_token(client, SLUG_B, link_b)
-    done = await approve(client, f"/t/{SLUG_B}/approvals/{link_b}", token_b)
-    assert done.status_code == 200
-    assert await status_of(db, tenant_b, request_b) == "approved"
+    url_b = f"/t/{SLUG_B}/approvals/{link_b}"
+    await assert_approved(client, url_b, token_b, db, tenant_b, request_b)
 
 
 async def test_a_token_from_before_sign_in_is_refused_once_signed_in(
@@ -154,9 +178,7 @@ async def test_a_token_from_before_sign_in_is_refused_once_signed_in(
     assert await status_of(db, tenant_a, request) == "pending"
     signed_in = await approval_token(client, SLUG_A, link)
     assert signed_in != anonymous
-    done = await approve(client, url, signed_in)
-    assert done.status_code == 200
-    assert await status_of(db, tenant_a, request) == "approved"
+    await assert_approved(client, url, signed_in, db, tenant_a, request)
 
 
 async def test_a_missing_or_forged_token_is_refused(
@@ -165,9 +187,7 @@ async def test_a_missing_or_forged_token_is_refused(
     tenant_a: Tenant,  # noqa: F811
 ) -> None:
     await sign_in(client, SLUG_A, "admin")
-    mentor = await member_id(db, tenant_a, "mentor")
-    url = f"/t/{SLUG_A}/admin/members/{mentor}/roles"
-    token = csrf_from((await client.get(f"/t/{SLUG_A}/admin/members")).text)
+    url, token = await roles_form(client, db, tenant_a)
     for data, headers in (
         ({"roles": ["coordinator"]}, {}),
         ({"_csrf_token": token[:-2] + "AA", "roles": ["coordinator"]}, {}),
@@ -180,8 +200,7 @@ async def test_a_missing_or_forged_token_is_refused(
     by_header = await client.post(
         url, data={"roles": ["coordinator"]}, headers={"x-csrftoken": token}
     )
-    assert by_header.status_code == 303
-    assert await roles_of(db, tenant_a, "mentor") == ["coordinator"]
+    await assert_mentor_made_coordinator(by_header, db, tenant_a)
 
 
 async def test_the_csrf_cookie_is_secure_where_the_session_cookie_is(
