@@ -16,6 +16,7 @@ from mentorhub.identity.oidc import OidcClient
 from mentorhub.identity.ratelimit import Bucket
 from mentorhub.identity.sessions import SessionStore
 from mentorhub.settings import Settings
+from mentorhub.web.security import secure_host
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -60,8 +61,8 @@ def base(request: AnyRequest) -> str:
 
 
 def secure(request: AnyRequest) -> bool:
-    host = (request.url.hostname or "").lower()
-    return not (host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost"))
+    """Whether the cookies set here are Secure: the same rule as the security headers'."""
+    return secure_host(request.scope)
 
 
 def origin(request: AnyRequest) -> str:
