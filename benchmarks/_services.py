@@ -1,6 +1,6 @@
 """The embedded PostgreSQL and Redis a benchmark runs against, in a fresh temporary folder:
 the database migrated, and the environment pointing the application's settings at them (plus
-the benchmark's own variables). Shared by `messages.py` and `identity.py`."""
+the benchmark's own variables). Shared by `messages.py`, `identity.py` and `tenancy.py`."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,13 +27,14 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
-from mentorhub.db import Database
-from mentorhub.db.migrate import upgrade
-from mentorhub.db.urls import async_url, with_database, with_user
-from mentorhub.embedded import EmbeddedServices
-from mentorhub.outbox.relay import Relay
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._services import bench_services  # noqa: E402
+from mentorhub.db import Database  # noqa: E402
+from mentorhub.db.urls import async_url  # noqa: E402
+from mentorhub.outbox.relay import Relay  # noqa: E402
+
 TENANTS = 1_000
 ROWS_PER_TENANT = 1_000
 WARM_UP = 20
@@ -282,25 +282,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--only", choices=["rls", "relay", "cold-start"], help="one figure only")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="mentorhub-bench-"))
-    os.chmod(tmp, 0o755)
-    (tmp / "services").mkdir()
-    services = EmbeddedServices(tmp / "services")
-    try:
-        server_url, redis_url = services.start()
-        owner_url = with_database(server_url, "mentorhub")
-        upgrade(owner_url)
-        app_url = with_user(owner_url, "mentorhub_app")
+    # The services' environment does not reach the cold start: `cold_start` drops
+    # DATABASE_URL, REDIS_URL and MENTORHUB_* for the embedded default it launches.
+    with bench_services() as bench:
         if args.only in (None, "rls"):
-            asyncio.run(rls_figures(owner_url, app_url, args.quick))
+            asyncio.run(rls_figures(bench.owner_url, bench.app_url, args.quick))
         if args.only in (None, "relay"):
             print("outbox:")
-            asyncio.run(relay_figures(owner_url, app_url, redis_url, args.quick))
-    finally:
-        services.stop()
+            asyncio.run(relay_figures(bench.owner_url, bench.app_url, bench.redis_url, args.quick))
     if args.only in (None, "cold-start"):
         print("embedded default, cold start to first served page:")
-        cold_start_figures(tmp, args.quick)
+        cold_start_figures(bench.tmp, args.quick)
 
 
 if __name__ == "__main__":
