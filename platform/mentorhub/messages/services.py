@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from jinja2 import TemplateError
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,10 +165,8 @@ class Notification:
     status: str
 
 
-async def notifications(
-    session: AsyncSession, member_id: uuid.UUID, *, limit: int = 50, before: int | None = None
-) -> list[Notification]:
-    query = select(
+def _listed(member_id: uuid.UUID) -> Select[int, str, str, datetime, datetime | None, str]:
+    return select(
         Message.id,
         Message.kind,
         Message.subject,
@@ -176,10 +174,27 @@ async def notifications(
         Message.read_at,
         Message.status,
     ).where(Message.member_id == member_id)
+
+
+async def notifications(
+    session: AsyncSession, member_id: uuid.UUID, *, limit: int = 50, before: int | None = None
+) -> list[Notification]:
+    query = _listed(member_id)
     if before is not None:
         query = query.where(Message.id < before)
     rows = await session.execute(query.order_by(Message.id.desc()).limit(limit))
     return [Notification(i, k, s, c, r is not None, st) for i, k, s, c, r, st in rows.all()]
+
+
+async def notification(
+    session: AsyncSession, member_id: uuid.UUID, message_id: int
+) -> Notification | None:
+    """One of the member's notifications (None for anyone else's)."""
+    row = (await session.execute(_listed(member_id).where(Message.id == message_id))).first()
+    if row is None:
+        return None
+    i, k, s, c, r, st = row
+    return Notification(i, k, s, c, r is not None, st)
 
 
 async def unread_count(session: AsyncSession, member_id: uuid.UUID) -> int:
@@ -272,6 +287,7 @@ __all__ = [
     "MessageError",
     "Notification",
     "mark_read",
+    "notification",
     "notifications",
     "send",
     "unread_count",

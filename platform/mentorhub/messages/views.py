@@ -72,13 +72,7 @@ async def notification_page(
         except LookupError:
             raise NotFoundException() from None
         await services.mark_read(session, _member_id(identity), message_id)
-        [item] = [
-            n
-            for n in await services.notifications(
-                session, _member_id(identity), limit=1, before=message_id + 1
-            )
-            if n.id == message_id
-        ]
+        item = await services.notification(session, _member_id(identity), message_id)
     return Template(
         "messages/notification.html",
         context={"tenant": tenant, "identity": identity, "item": item, "text": text},
