@@ -190,6 +190,27 @@ async def test_transactional_mail_has_no_unsubscribe_and_always_goes(
     assert statuses == {"reminder": "suppressed", "role_change": "sent"}
 
 
+async def test_a_reminder_preference_change_is_audited_once(live_db: Database) -> None:
+    tenant = await branded_tenant(live_db)
+    ada = await member(live_db, tenant)
+    for on in (False, False, True):  # a second unsubscribe click changes nothing
+        async with live_db.tenant(tenant.id) as session:
+            await services.set_reminders(session, ada.id, on=on, actor="link")
+    async with live_db.tenant(tenant.id) as session:
+        rows = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.subject)
+                .where(AuditEntry.action.like("reminders_%"))
+                .order_by(AuditEntry.created_at)
+            )
+        ).all()
+        assert await services.reminders_off(session, ada.id) is False
+    assert [tuple(r) for r in rows] == [
+        ("reminders_off", str(ada.id)),
+        ("reminders_on", str(ada.id)),
+    ]
+
+
 async def test_a_redelivered_message_is_not_sent_again(live_db: Database, inbox: Sink) -> None:
     tenant = await branded_tenant(live_db)
     await send_one(live_db, tenant, "reminder", REMINDER, "r:2", to_address="x@example.org")

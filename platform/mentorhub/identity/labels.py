@@ -34,6 +34,8 @@ ACTION_LABELS: dict[str, str] = {
     "sso_pending_withdrawn": "Waiting single sign-on settings withdrawn",
     "sso_default_moved": "Demo sign-in moved to a new address",
     "message.failed": "E-mail not delivered",
+    "reminders_off": "Reminder e-mails turned off",
+    "reminders_on": "Reminder e-mails turned on",
 }
 
 

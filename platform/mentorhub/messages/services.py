@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.core import audit
 from mentorhub.core.smtp import is_plain_address
 from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import Member
@@ -254,7 +255,19 @@ def member_from_token(secret_key: str, tenant_id: uuid.UUID, token: str) -> uuid
     return member_id if hmac.compare_digest(expected.encode(), token.encode()) else None
 
 
-async def set_reminders(session: AsyncSession, member_id: uuid.UUID, *, on: bool) -> None:
+async def set_reminders(
+    session: AsyncSession, member_id: uuid.UUID, *, on: bool, actor: str | None = None
+) -> None:
+    """Turn a member's reminder mail on or off; a change is audited (the same choice made
+    again, e.g. a second one-click unsubscribe, changes and records nothing)."""
+    if await reminders_off(session, member_id) == (not on):
+        return
+    audit.record(
+        session,
+        "reminders_on" if on else "reminders_off",
+        actor=actor,
+        subject=str(member_id),
+    )
     table = MessagePreference.__table__
     await session.execute(
         insert(table)  # type: ignore[arg-type]

@@ -111,7 +111,9 @@ async def unsubscribe(tenant: CurrentTenant, db: DB, token: FromPath[str]) -> Te
     if member_id is None:
         raise NotFoundException()
     async with db.tenant(tenant.id) as session:
-        await services.set_reminders(session, member_id, on=False)
+        await services.set_reminders(
+            session, member_id, on=False, actor="one-click unsubscribe link"
+        )
     return Template(
         "messages/unsubscribe.html", context={"tenant": tenant, "token": token, "done": True}
     )
