@@ -1,6 +1,7 @@
 """What the Chromium tests share: the application served over real HTTP on loopback, on the
 test's own event loop (a browser needs a socket, not an ASGI transport), and signed-in
-sessions made with the session store's own `create`, as cookies to hand to the browser.
+sessions made with the session store's own `create`, as cookies to hand to the browser, and
+a fresh browser page that carries one.
 
 The browser itself is the `browser` fixture in this folder's conftest.py.
 """
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
+from playwright.async_api import Browser, Page
 from redis.asyncio import Redis
 from sqlalchemy import select
 
@@ -85,3 +87,15 @@ async def session_cookie(
         return TENANT_COOKIE, await store.create(identity)
     finally:
         await redis.aclose()
+
+
+async def new_page(
+    browser: Browser, site: str, cookie: tuple[str, str] | None = None, **context: Any
+) -> Page:
+    """A page in a new browser context (`context`: its options, e.g. the viewport), with
+    `cookie` (a (name, value) pair from `session_cookie`) set for `site` if given. Close it
+    with `page.context.close()`."""
+    browser_context = await browser.new_context(**context)
+    if cookie is not None:
+        await browser_context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": site}])
+    return await browser_context.new_page()

@@ -21,7 +21,7 @@ from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.security import content_security_policy
-from tests.browser.helpers import serving_on_loopback, session_cookie
+from tests.browser.helpers import new_page, serving_on_loopback, session_cookie
 from tests.identity.conftest import (  # noqa: F401  (fixtures)
     SLUG_A,
     OidcProvider,
@@ -50,15 +50,11 @@ async def site(db: Database, settings: Settings, tenant_a: Tenant) -> AsyncItera
 
 
 async def watched(
-    browser: Browser, site: str, cookie: tuple[str, str] | None = None
-) -> tuple[Page, list[Any]]:
+    browser: Browser, site: str, violations: list[Any], cookie: tuple[str, str] | None = None
+) -> Page:
     """A page (with `cookie`, a (name, value) pair, if given) whose CSP violations (and
-    console complaints about the policy) land in the returned list."""
-    context = await browser.new_context()
-    if cookie is not None:
-        await context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": site}])
-    page = await context.new_page()
-    violations: list[Any] = []
+    console complaints about the policy) land in `violations`."""
+    page = await new_page(browser, site, cookie)
     await page.expose_function("reportViolation", lambda found: violations.append(found))
     await page.add_init_script(LISTEN)
     page.on(
@@ -67,7 +63,7 @@ async def watched(
         if "Content Security Policy" in message.text
         else None,
     )
-    return page, violations
+    return page
 
 
 async def visit(page: Page, site: str, path: str, status: int) -> None:
@@ -109,7 +105,8 @@ async def test_pages_render_with_no_csp_violation(
     providers: dict[str, OidcProvider],  # noqa: F811
 ) -> None:
     _, link = await new_request(db, settings, tenant_a)
-    page, violations = await watched(browser, site)
+    violations: list[Any] = []
+    page = await watched(browser, site, violations)
     for path, status in {**ANONYMOUS, f"/t/{SLUG_A}/approvals/{link}": 200}.items():
         await visit(page, site, path, status)
     # The brand colours still apply, from the nonce'd style blocks.
@@ -124,21 +121,18 @@ async def test_pages_render_with_no_csp_violation(
     await page.context.close()
 
     admin = await session_cookie(settings, db, tenant_a, "admin", providers["a"].issuer)
-    page, more = await watched(browser, site, admin)
-    violations += more
+    page = await watched(browser, site, violations, admin)
     for path, status in ADMIN.items():
         await visit(page, site, path, status)
     await page.context.close()
 
     mentor = await session_cookie(settings, db, tenant_a, "mentor", providers["a"].issuer)
-    page, more = await watched(browser, site, mentor)
-    violations += more
+    page = await watched(browser, site, violations, mentor)
     await visit(page, site, f"/t/{SLUG_A}/admin/members", 403)
     await page.context.close()
 
     platform = await session_cookie(settings, db, tenant_a, "platform", None)
-    page, more = await watched(browser, site, platform)
-    violations += more
+    page = await watched(browser, site, violations, platform)
     await visit(page, site, "/platform/activity", 200)
     await page.context.close()
     assert violations == []
@@ -154,7 +148,8 @@ async def test_forms_work_under_the_policy(
 ) -> None:
     # An approver without an account: the pre-session cookie and its token.
     request, link = await new_request(db, settings, tenant_a)
-    page, violations = await watched(browser, site)
+    violations: list[Any] = []
+    page = await watched(browser, site, violations)
     await visit(page, site, f"/t/{SLUG_A}/approvals/{link}", 200)
     await page.check("#approve")
     async with page.expect_navigation():
@@ -166,8 +161,7 @@ async def test_forms_work_under_the_policy(
 
     # An admin's role change, then the sign-out that leads to the identity provider.
     admin = await session_cookie(settings, db, tenant_a, "admin", providers["a"].issuer)
-    page, more = await watched(browser, site, admin)
-    violations += more
+    page = await watched(browser, site, violations, admin)
     await visit(page, site, f"/t/{SLUG_A}/admin/members", 200)
     mentor = page.locator("form", has=page.get_by_role("button", name="Save roles for Morgan Mentor"))
     await mentor.get_by_label("Coordinator").check()
@@ -187,7 +181,8 @@ async def test_forms_work_under_the_policy(
 async def test_the_watch_sees_what_the_policy_blocks(site: str, browser: Browser) -> None:
     """Not vacuous: an inline style attribute, an inline script and a style block without
     the nonce, served under our policy, are each reported."""
-    page, violations = await watched(browser, site)
+    violations: list[Any] = []
+    page = await watched(browser, site, violations)
 
     async def probe(route: Any) -> None:
         await route.fulfill(

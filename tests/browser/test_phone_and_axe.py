@@ -31,7 +31,7 @@ from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import set_status
-from tests.browser.helpers import serving_on_loopback, session_cookie
+from tests.browser.helpers import new_page, serving_on_loopback, session_cookie
 from tests.foundation.helpers import make_tenant
 from tests.identity.conftest import (  # noqa: F401  (fixtures)
     SLUG_A,
@@ -148,10 +148,7 @@ async def check_pages(
     browser: Browser, site: str, who: str, paths: list[str], cookie: tuple[str, str] | None,
     shots: Path,
 ) -> list[str]:
-    context = await browser.new_context(viewport=PHONE, device_scale_factor=1)
-    if cookie is not None:
-        await context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": site}])
-    page = await context.new_page()
+    page = await new_page(browser, site, cookie, viewport=PHONE, device_scale_factor=1)
     axe = Axe()
     problems = []
     for path in paths:
@@ -167,7 +164,7 @@ async def check_pages(
             problems.append(f"{who} {path}: {overflow['over']}px too wide {overflow['culprits']}")
         problems += [f"{who} {path}: {v}" for v in serious(await axe.run(page))]
         await page.screenshot(path=str(shots / shot_name(who, path)), full_page=True)
-    await context.close()
+    await page.context.close()
     return problems
 
 
