@@ -248,14 +248,15 @@ async def relay_figures(owner_url: str, app_url: str, redis_url: str, quick: boo
         sent = await relay.drain()
         elapsed = time.perf_counter() - started
         assert sent == n, sent
+        # One Dramatiq message carries up to `per_message` rows of one tenant.
         queued = broker.client.llen("dramatiq:outbox")
-        assert queued == n, (queued, n)
+        assert queued == -(-n // relay.per_message), (queued, n)
         rates.append(n / elapsed)
     broker.flush_all()
     await db.dispose()
     m = statistics.median(rates)
     print(
-        f"  relay, {n:,} committed rows → Redis: median {m:,.0f} messages/s "
+        f"  relay, {n:,} committed rows → Redis: median {m:,.0f} rows/s "
         f"(goal ≥ 2,000) {'OK' if m >= 2000 else 'under goal'}"
     )
 
