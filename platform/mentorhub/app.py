@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from mentorhub.applications import views as applications_views
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound
 from mentorhub.identity import demo_idp
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             *identity_views.ROUTES,
             *(demo_idp.ROUTES if demo_idp.enabled(settings) else []),
             *messages_views.ROUTES,
+            *applications_views.ROUTES,
             *(catcher.ROUTES if demo_idp.enabled(settings) else []),  # the mail catcher
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)
