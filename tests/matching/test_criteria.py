@@ -91,7 +91,9 @@ def test_duplicate_names_are_refused_alike() -> None:
 
 def test_defaults_are_the_same_for_a_scheme_and_an_input() -> None:
     """A min_gap without a weight scores 1 in a tenant's file and in a matching input alike."""
-    written = {"name": "gap", "kind": "min_gap", "field": "years", "min": 5}
+    # The field is one the AMA's forms ask (the scheme check refuses a criterion reading a
+    # field no form question feeds).
+    written = {"name": "gap", "kind": "min_gap", "field": "career_years", "min": 5}
     data = raw("arts-marketing")
     data["scheme"]["matching"]["criteria"] = [written]
     scheme = parse_tenant_file(data, "x.toml", expected_slug="arts-marketing").scheme
@@ -101,8 +103,8 @@ def test_defaults_are_the_same_for_a_scheme_and_an_input() -> None:
     assert (from_input.weight, from_input.hard, from_input.min) == (1.0, True, 5.0)
     instance = parse_instance({
         "criteria": [written],
-        "mentees": [{"id": "e", "years": 1}],
-        "mentors": [{"id": "r", "years": 9}],
+        "mentees": [{"id": "e", "career_years": 1}],
+        "mentors": [{"id": "r", "career_years": 9}],
     })
     from mentorhub.matching.scoring import score_pair
 

@@ -38,7 +38,7 @@ def checkpoint(data: dict[str, Any], cid: str) -> dict[str, Any]:
 def test_shipped_tenant_files_are_valid(slug: str, tenants_dir: Path) -> None:
     tf = load_tenant_file(tenants_dir / f"{slug}.toml")
     assert tf.tenant.slug == slug
-    assert tf.scheme.version == 1
+    assert tf.scheme.version == 2  # version 2 added the application forms
 
 
 def test_negative_offset_names_file_and_key_path() -> None:

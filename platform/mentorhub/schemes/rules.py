@@ -23,6 +23,7 @@ import msgspec
 from msgspec import Meta
 
 from mentorhub.matching.criteria import Criterion
+from mentorhub.schemes.forms import Exclusion, Form, Forms, Question
 
 __all__ = [
     "AfterEachMeetingWhen",
@@ -39,6 +40,8 @@ __all__ = [
     "Extension",
     "FirstBusinessDayWhen",
     "FixedDuration",
+    "Form",
+    "Forms",
     "IntRange",
     "IntervalCadence",
     "Interview",
@@ -49,6 +52,7 @@ __all__ = [
     "NumRange",
     "OffsetWhen",
     "Period",
+    "Question",
     "RangeDuration",
     "RecruitmentWindow",
     "Relationship",
@@ -278,7 +282,7 @@ class Eligibility(_Model, frozen=True, kw_only=True):
     open_to: Literal["members", "everyone", "partner_organisations"]
     # Groups explicitly welcome, in plain words ("volunteers", "freelancers").
     includes: tuple[Text, ...] = ()
-    exclusions: tuple[Literal["students", "already_in_mentoring_relationship"], ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     membership: Membership = msgspec.field(default_factory=Membership)
     mentor_requirements: tuple[Text, ...] = ()
     note: str = ""
@@ -375,6 +379,9 @@ class Scheme(_Model, frozen=True, kw_only=True):
     application: Application = msgspec.field(default_factory=Application)
     matching: Matching
     relationship: Relationship = msgspec.field(default_factory=Relationship)
+    # The application forms per role (mentorhub.schemes.forms); a role without one cannot
+    # apply. Every field a matching criterion reads must be asked by both roles' forms.
+    forms: Forms = msgspec.field(default_factory=Forms)
 
 
 # --- the [tenant] table (validated here too so `scheme check` checks whole files) ----------

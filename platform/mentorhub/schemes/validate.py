@@ -27,6 +27,7 @@ from mentorhub.core.shape import Found, walk
 from mentorhub.matching.criteria import Criterion, check_criteria
 from mentorhub.schemes.calendar import add_period, check_jurisdiction
 from mentorhub.schemes.errors import Problem, SchemeError
+from mentorhub.schemes.forms import check_feeds, check_form
 from mentorhub.schemes.rules import (
     AgreedByPairCadence,
     Application,
@@ -278,6 +279,36 @@ def _check_relationship(r: Relationship, found: Found) -> None:
         _range(found, "scheme.relationship.goals", r.goals.min, r.goals.max)
 
 
+def _check_forms(
+    typed: Callable[[str], Any],
+    criteria: list[tuple[int, Criterion]],
+    bad: list[str],
+    meaning: Found,
+    found: Found,
+) -> None:
+    """The forms, against the scheme's exclusions, line-manager approval and criteria.
+
+    Skipped when the sections they are checked against are unsound (their own problems are
+    reported); the drift check reads only criteria without problems of their own, and only
+    when the forms' shape is sound (a pruned question would look like a missing one)."""
+    forms, eligibility, application = typed("forms"), typed("eligibility"), typed("application")
+    if forms is None or eligibility is None or application is None:
+        return
+    for role, form in forms.declared():
+        found.extend(check_form(
+            form, role, exclusions=eligibility.exclusions,
+            approval=role in application.line_manager_signature,
+        ))
+    if any(_under(b, "scheme.forms") or _under(b, "scheme.matching") for b in bad):
+        return
+    flawed = {
+        i for i, _ in criteria
+        if any(_under(path, f"scheme.matching.criteria[{i}]") for path, _ in meaning)
+    }
+    sound = [(i, c) for i, c in criteria if i not in flawed]
+    found.extend(check_feeds(forms, sound, "scheme.matching.criteria"))
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
@@ -345,6 +376,7 @@ def _scheme_found(data: Any) -> Found:
             check(obj, found)
     # Matching criteria one by one, so that one malformed criterion does not hide the others.
     raw_matching = clean.get("matching")
+    criteria: list[tuple[int, Criterion]] = []
     if isinstance(raw_matching, dict):
         raw_criteria = raw_matching.get("criteria", [])
         matching = convert({**raw_matching, "criteria": []}, Matching)
@@ -369,6 +401,7 @@ def _scheme_found(data: Any) -> Found:
                 ))
             ids.setdefault(cp.id, i)
             _check_checkpoint(i, cp, duration, found)
+    _check_forms(typed, criteria, bad, found[shape_problems:], found)
     # A meaning problem about a key whose shape was already wrong is noise (it was pruned).
     return found[:shape_problems] + [
         (path, message)

@@ -1,0 +1,578 @@
+"""Application forms as configuration: each scheme's questions per role, how a posted form
+becomes answers, and the one check of what a form means.
+
+A tenant file declares ``[scheme.forms.mentor]`` and ``[scheme.forms.mentee]`` (a role with no
+form cannot apply). Each question has a ``kind`` (text, long_text, single_choice,
+multiple_choice, number, yes_no, consent, location, email, organisation), a label, help text,
+``required`` and its limits, and may say which matching criterion field its answer supplies
+(``feeds``), which eligibility exclusion a "yes" declares (``excludes``), that it is the line
+manager's address the approval link goes to (``approver``), and who else sees it
+(``shown_to_mentor``, ``shown_to_approver``).
+
+:func:`parse_answers` turns raw posted fields into answers (JSON-ready values) or field
+errors, never an exception; :func:`check_form` and :func:`check_feeds` are the scheme check's
+(``mentorhub scheme check``) view of the same model: what the form asks must agree with the
+scheme's exclusions, its line-manager approval and every criterion its matching reads.
+
+Pure: msgspec and the standard library (and the core's text check).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from mentorhub.core.shape import Found
+from mentorhub.core.text import EMAIL, LINE, TEXT, BadText, TextKind, clean_text
+from mentorhub.schemes.geo import Place, find_ca_city, find_uk_postcode
+
+if TYPE_CHECKING:
+    from mentorhub.matching.criteria import Criterion
+    from mentorhub.schemes.rules import Scheme
+
+__all__ = [
+    "CHOICE_KINDS",
+    "DEFAULT_MAX_LENGTH",
+    "Exclusion",
+    "FieldError",
+    "Form",
+    "Forms",
+    "Question",
+    "QuestionKind",
+    "approver_address",
+    "check_feeds",
+    "check_form",
+    "declared_exclusions",
+    "form_for",
+    "matching_fields",
+    "organisation_answer",
+    "parse_answers",
+    "visible_answers",
+]
+
+QuestionKind = Literal[
+    "text",
+    "long_text",
+    "single_choice",
+    "multiple_choice",
+    "number",
+    "yes_no",
+    "consent",
+    "location",
+    "email",
+    "organisation",
+]
+Exclusion = Literal["students", "already_in_mentoring_relationship"]
+Role = Literal["mentor", "mentee"]
+
+CHOICE_KINDS: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
+#: Characters a text answer holds unless the question says otherwise.
+DEFAULT_MAX_LENGTH: dict[str, int] = {"text": 200, "long_text": 4000}
+#: The most a question may allow (a tenant cannot make a form store novels).
+MAX_LENGTH_CAP: dict[str, int] = {"text": 1000, "long_text": 20000}
+#: What the person sees for each exclusion, in the question and in errors.
+EXCLUSION_WORDS: dict[str, str] = {
+    "students": "students",
+    "already_in_mentoring_relationship": "people already in a mentoring relationship",
+}
+
+Ident = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*$")]
+Text = Annotated[str, Meta(min_length=1)]
+NonNegInt = Annotated[int, Meta(ge=0)]
+PosInt = Annotated[int, Meta(ge=1)]
+
+
+class _Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Immutable, unknown keys rejected (as the scheme's other tables)."""
+
+
+class Question(_Model, frozen=True, kw_only=True):
+    """One question of an application form. Limits that make no sense for the kind are
+    refused by :func:`check_form` (options on a number, max_length on a choice…)."""
+
+    id: Ident
+    kind: QuestionKind
+    label: Text
+    help: str = ""
+    required: bool = False
+    # single_choice / multiple_choice: the choices, in the order shown.
+    options: tuple[Text, ...] = ()
+    # multiple_choice: how many may be (and, on submitting, must be) chosen.
+    min_choices: PosInt | None = None
+    max_choices: PosInt | None = None
+    # text / long_text: most characters (defaults: DEFAULT_MAX_LENGTH).
+    max_length: PosInt | None = None
+    # number: inclusive bounds; integer = whole numbers only.
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    # location: "GB" (a UK postcode) or "CA" (a Canadian city or town).
+    location: Literal["GB", "CA"] | None = None
+    # The matching criterion field this answer supplies.
+    feeds: Text | None = None
+    # yes_no: answering yes declares this eligibility exclusion.
+    excludes: Exclusion | None = None
+    # email: the line manager's address the approval link goes to.
+    approver: bool = False
+    # Mentee form: the mentor later sees this answer (AHEP's reasons for wanting a mentor).
+    shown_to_mentor: bool = False
+    # The part of the application the approver (line manager) sees.
+    shown_to_approver: bool = False
+
+    @property
+    def limit(self) -> int:
+        """The most characters a text answer holds."""
+        return self.max_length or DEFAULT_MAX_LENGTH.get(self.kind, 200)
+
+
+class Form(_Model, frozen=True, kw_only=True):
+    intro: str = ""
+    questions: Annotated[tuple[Question, ...], Meta(min_length=1)]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+class Forms(_Model, frozen=True, kw_only=True):
+    """A scheme's application forms; a role without one cannot apply."""
+
+    mentor: Form | None = None
+    mentee: Form | None = None
+
+    def declared(self) -> list[tuple[Role, Form]]:
+        out: list[tuple[Role, Form]] = []
+        if self.mentor is not None:
+            out.append(("mentor", self.mentor))
+        if self.mentee is not None:
+            out.append(("mentee", self.mentee))
+        return out
+
+
+def form_for(scheme: Scheme, role: str) -> Form | None:
+    """The form people of `role` ("mentor" or "mentee") apply with, or None."""
+    if role == "mentor":
+        return scheme.forms.mentor
+    if role == "mentee":
+        return scheme.forms.mentee
+    return None
+
+
+# --- answers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one answer; `field` is the question id (the form field's name)."""
+
+    field: str
+    message: str
+
+
+_YES = frozenset({"yes", "true", "on", "1"})
+_NO = frozenset({"no", "false", "off", "0"})
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _values(raw: object) -> list[str]:
+    """The posted values of one field, as strings (anything else posted is ignored)."""
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, bytes | bytearray) or not isinstance(raw, Iterable):
+        return []
+    try:
+        return [v for v in raw if isinstance(v, str)]
+    except Exception:  # a hostile iterable: treat as nothing posted
+        return []
+
+
+def _clean(value: str, kind: TextKind, max_length: int) -> str:
+    try:
+        return clean_text(value, label="Your answer", kind=kind, max_length=max_length)
+    except BadText as exc:
+        raise _Refused(exc.message) from None
+
+
+def _one(values: list[str]) -> str:
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) > 1:
+        raise _Refused("Give one answer only")
+    return distinct[0]
+
+
+def _number(q: Question, text: str) -> int | float:
+    compact = text.replace(",", "").replace(" ", "")
+    if len(compact) > 30 or not _NUMBER.match(compact):
+        raise _Refused("Enter a number, like 12" + ("" if q.integer else " or 2.5"))
+    value: int | float
+    if re.match(r"^[+-]?\d+$", compact):
+        value = int(compact)
+    else:
+        value = float(compact)
+        if not math.isfinite(value):
+            raise _Refused("Enter a number, like 12")
+        if q.integer:
+            if not value.is_integer():
+                raise _Refused("Enter a whole number, like 12")
+            value = int(value)
+    if q.min is not None and value < q.min:
+        raise _Refused(f"Enter a number of at least {q.min:g}")
+    if q.max is not None and value > q.max:
+        raise _Refused(f"Enter a number no more than {q.max:g}")
+    return value
+
+
+def _location(q: Question, text: str) -> dict[str, Any]:
+    found: Place | str = find_uk_postcode(text) if q.location == "GB" else find_ca_city(text)
+    if isinstance(found, str):
+        raise _Refused(found)
+    return {"text": found.text, "label": found.label, "lat": found.lat, "lon": found.lon}
+
+
+def _answer(q: Question, values: list[str], organisations: Sequence[str]) -> Any:
+    """The answer to `q` from its non-empty posted values, or _Refused."""
+    kind = q.kind
+    if kind == "multiple_choice":
+        chosen = list(dict.fromkeys(_clean(v, LINE, 1000) for v in values))
+        stray = [c for c in chosen if c not in q.options]
+        if stray:
+            raise _Refused("Choose from the list")
+        if q.max_choices is not None and len(chosen) > q.max_choices:
+            raise _Refused(f"Choose no more than {q.max_choices}")
+        return [o for o in q.options if o in chosen]
+    value = _one(values)
+    if kind in ("text", "long_text"):
+        return _clean(value, TEXT if kind == "long_text" else LINE, q.limit)
+    if kind == "email":
+        return _clean(value, EMAIL, 254)
+    value = _clean(value, LINE, 1000)
+    if kind == "single_choice":
+        if value not in q.options:
+            raise _Refused("Choose from the list")
+        return value
+    if kind == "organisation":
+        if value not in organisations:
+            raise _Refused("Choose your organisation from the list")
+        return value
+    if kind == "number":
+        return _number(q, value)
+    if kind == "yes_no":
+        word = value.casefold()
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+        raise _Refused("Answer yes or no")
+    if kind == "consent":
+        if value.casefold() in _YES:
+            return True
+        raise _Refused("Tick the box to agree")
+    return _location(q, value)
+
+
+def _missing(q: Question) -> str:
+    if q.kind == "consent":
+        return "Tick the box to agree"
+    if q.kind in CHOICE_KINDS or q.kind in ("organisation", "yes_no"):
+        return "Choose an answer"
+    return "Answer this question"
+
+
+def parse_answers(
+    form: Form,
+    data: Mapping[str, Sequence[str]],
+    *,
+    final: bool,
+    organisations: Sequence[str] = (),
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The answers to `form` in `data` (raw posted fields: name → values; a question's field
+    is its id), and what is wrong with them, question by question in form order.
+
+    ``final=False`` (saving a draft) checks types, limits and choices; ``final=True``
+    (submitting) also that required questions are answered and multiple choices reach
+    ``min_choices``. Unanswered questions are absent from the answers; an answer with an
+    error is left out too. Never raises on any input.
+    """
+    answers: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for q in form.questions:
+        try:
+            raw = data.get(q.id) if isinstance(data, Mapping) else None
+        except Exception:
+            raw = None
+        values = [v for v in _values(raw) if v.strip()]
+        if not values:
+            if final and q.required:
+                errors.append(FieldError(q.id, _missing(q)))
+            continue
+        try:
+            value = _answer(q, values, organisations)
+        except _Refused as exc:
+            errors.append(FieldError(q.id, exc.message))
+            continue
+        if final and q.kind == "multiple_choice" and q.min_choices and len(value) < q.min_choices:
+            errors.append(FieldError(q.id, f"Choose at least {q.min_choices}"))
+            continue
+        answers[q.id] = value
+    return answers, errors
+
+
+def declared_exclusions(form: Form, answers: Mapping[str, Any]) -> list[str]:
+    """The eligibility exclusions the applicant declared (answered yes), in form order."""
+    return [q.excludes for q in form.questions if q.excludes and answers.get(q.id) is True]
+
+
+def approver_address(form: Form, answers: Mapping[str, Any]) -> str | None:
+    """The line manager's e-mail address the approval link goes to, if the form asks it."""
+    for q in form.questions:
+        if q.approver and isinstance(answers.get(q.id), str):
+            return str(answers[q.id])
+    return None
+
+
+def organisation_answer(form: Form, answers: Mapping[str, Any]) -> str | None:
+    """The partner organisation the applicant chose, if the form asks it."""
+    for q in form.questions:
+        if q.kind == "organisation" and isinstance(answers.get(q.id), str):
+            return str(answers[q.id])
+    return None
+
+
+def matching_fields(form: Form, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The person-record fields the answers supply to matching (``feeds`` → value), in the
+    shape :mod:`mentorhub.matching.input` reads: a location becomes ``[lat, lon]``."""
+    out: dict[str, Any] = {}
+    for q in form.questions:
+        if q.feeds is None or q.id not in answers:
+            continue
+        value = answers[q.id]
+        if q.kind == "location" and isinstance(value, Mapping):
+            value = [value.get("lat"), value.get("lon")]
+        out[q.feeds] = value
+    return out
+
+
+def visible_answers(
+    form: Form, answers: Mapping[str, Any], audience: Literal["mentor", "approver"]
+) -> list[tuple[Question, Any]]:
+    """The answered questions `audience` may read, in form order: the mentor sees the
+    ``shown_to_mentor`` ones, the approver the ``shown_to_approver`` ones."""
+    return [
+        (q, answers[q.id])
+        for q in form.questions
+        if q.id in answers and (q.shown_to_mentor if audience == "mentor" else q.shown_to_approver)
+    ]
+
+
+# --- the scheme check --------------------------------------------------------------------
+
+
+def _check_question(q: Question, p: str, role: str, found: Found) -> None:
+    kind = q.kind
+    if kind in CHOICE_KINDS:
+        if not q.options:
+            found.append((f"{p}.options", f"a {kind} question needs its options"))
+        elif len(set(q.options)) != len(q.options):
+            found.append((f"{p}.options", "lists an option twice"))
+    elif q.options:
+        where = (
+            " (the partner organisations are kept by the tenant admin)"
+            if kind == "organisation"
+            else ""
+        )
+        found.append((f"{p}.options", f"only for single_choice or multiple_choice{where}"))
+    for key in ("min_choices", "max_choices"):
+        if getattr(q, key) is not None and kind != "multiple_choice":
+            found.append((f"{p}.{key}", "only for multiple_choice questions"))
+    if kind == "multiple_choice" and q.options:
+        lo, hi, n = q.min_choices, q.max_choices, len(q.options)
+        if lo is not None and hi is not None and lo > hi:
+            found.append((f"{p}.min_choices", f"{lo} exceeds max_choices ({hi})"))
+        if hi is not None and hi > n:
+            found.append((f"{p}.max_choices", f"{hi} exceeds the {n} option(s)"))
+        if lo is not None and lo > n:
+            found.append((f"{p}.min_choices", f"{lo} exceeds the {n} option(s)"))
+    if q.max_length is not None:
+        if kind not in MAX_LENGTH_CAP:
+            found.append((f"{p}.max_length", "only for text and long_text questions"))
+        elif q.max_length > MAX_LENGTH_CAP[kind]:
+            found.append((f"{p}.max_length", f"must be ≤ {MAX_LENGTH_CAP[kind]} for {kind}"))
+    for key in ("min", "max"):
+        v = getattr(q, key)
+        if v is None:
+            continue
+        if kind != "number":
+            found.append((f"{p}.{key}", "only for number questions"))
+        elif not math.isfinite(v):
+            found.append((f"{p}.{key}", "must be a finite number"))
+        elif q.integer and not float(v).is_integer():
+            found.append((f"{p}.{key}", "must be a whole number (integer = true)"))
+    if q.integer and kind != "number":
+        found.append((f"{p}.integer", "only for number questions"))
+    if kind == "number" and q.min is not None and q.max is not None and q.min > q.max:
+        found.append((f"{p}.min", f"minimum {q.min:g} exceeds maximum {q.max:g}"))
+    if kind == "location" and q.location is None:
+        found.append((f"{p}.location", "required for a location question: 'GB' or 'CA'"))
+    if kind != "location" and q.location is not None:
+        found.append((f"{p}.location", "only for location questions"))
+    if q.excludes is not None and kind != "yes_no":
+        found.append((f"{p}.excludes", "only for yes_no questions"))
+    if q.approver and kind != "email":
+        found.append((f"{p}.approver", "only for email questions"))
+    if q.shown_to_mentor and role != "mentee":
+        found.append((f"{p}.shown_to_mentor", "only in the mentee form (the mentor reads it)"))
+
+
+def check_form(
+    form: Form,
+    role: str,
+    *,
+    exclusions: Sequence[str] = (),
+    approval: bool = False,
+) -> Found:
+    """What is wrong with the form of `role`, as (key path, message) pairs under
+    ``scheme.forms.<role>``. `exclusions`: the scheme's eligibility exclusions (each must be
+    asked, as a yes_no question that ``excludes`` it); `approval`: the role's application
+    is signed by the line manager (exactly one email question with ``approver = true``)."""
+    found: Found = []
+    base = f"scheme.forms.{role}"
+    ids: dict[str, int] = {}
+    feeds: dict[str, int] = {}
+    asked: dict[str, int] = {}
+    approvers: list[int] = []
+    for i, q in enumerate(form.questions):
+        p = f"{base}.questions[{i}]"
+        if q.id in ids:
+            found.append((f"{p}.id", f"{q.id!r} is already used by questions[{ids[q.id]}]"))
+        ids.setdefault(q.id, i)
+        _check_question(q, p, role, found)
+        if q.feeds is not None:
+            if q.feeds in feeds:
+                found.append((
+                    f"{p}.feeds",
+                    f"{q.feeds!r} is already fed by questions[{feeds[q.feeds]}]",
+                ))
+            feeds.setdefault(q.feeds, i)
+        if q.excludes is not None and q.kind == "yes_no":
+            if q.excludes not in exclusions:
+                found.append((
+                    f"{p}.excludes",
+                    f"{q.excludes!r} is not an exclusion of this scheme "
+                    "([scheme.eligibility].exclusions)",
+                ))
+            elif q.excludes in asked:
+                found.append((
+                    f"{p}.excludes",
+                    f"{q.excludes!r} is already asked by questions[{asked[q.excludes]}]",
+                ))
+            asked.setdefault(q.excludes, i)
+        if q.approver and q.kind == "email":
+            approvers.append(i)
+            if not approval:
+                found.append((
+                    f"{p}.approver",
+                    f"{role}s' applications are not signed by a line manager "
+                    "([scheme.application].line_manager_signature)",
+                ))
+        if q.shown_to_approver and not approval:
+            found.append((
+                f"{p}.shown_to_approver",
+                f"nobody approves {role}s' applications "
+                "([scheme.application].line_manager_signature)",
+            ))
+    for exclusion in exclusions:
+        if exclusion not in asked:
+            found.append((
+                f"{base}.questions",
+                f"does not ask whether the applicant is one of the "
+                f"{EXCLUSION_WORDS.get(exclusion, exclusion)}: add a yes_no question with "
+                f"excludes = {exclusion!r}",
+            ))
+    if approval:
+        if not approvers:
+            found.append((
+                f"{base}.questions",
+                "needs the line manager's e-mail address: an email question with "
+                "approver = true (the application is signed by the line manager)",
+            ))
+        for i in approvers[1:]:
+            found.append((
+                f"{base}.questions[{i}].approver",
+                f"only one approver address per form (questions[{approvers[0]}] is one)",
+            ))
+    return found
+
+
+#: Which question kinds can supply a field each criterion kind reads (matching.input).
+FEEDING_KINDS: dict[str, frozenset[str]] = {
+    "overlap": frozenset({"multiple_choice"}),
+    "availability": frozenset({"multiple_choice"}),
+    "same": frozenset({"single_choice", "yes_no", "number", "organisation"}),
+    "min_gap": frozenset({"number"}),
+    "distance": frozenset({"location"}),
+    "career_stage": frozenset({"single_choice"}),
+}
+
+
+def check_feeds(forms: Forms, criteria: Iterable[tuple[int, Criterion]], path: str) -> Found:
+    """The drift check: every field a criterion reads is asked of both mentors and mentees
+    (criteria compare a mentee with a mentor), by a required question whose answer has the
+    shape the criterion reads. Problems name the criterion (``<path>[i].field``) or the
+    question. A question feeding a field no criterion reads is fine. A scheme that declares
+    no form at all is not checked (a version stored before forms existed)."""
+    found: Found = []
+    declared = forms.declared()
+    if not declared:
+        return found
+    for i, c in criteria:
+        for role in ("mentor", "mentee"):
+            form = forms.mentor if role == "mentor" else forms.mentee
+            if form is None:
+                found.append((
+                    f"{path}[{i}].field",
+                    f"{c.name!r} reads {c.field!r} of every {role}, but there is no {role} "
+                    f"form ([scheme.forms.{role}])",
+                ))
+                continue
+            feeding = [(j, q) for j, q in enumerate(form.questions) if q.feeds == c.field]
+            if not feeding:
+                found.append((
+                    f"{path}[{i}].field",
+                    f"{c.name!r} reads {c.field!r}, which no question of the {role} form "
+                    f"asks (add feeds = {c.field!r} to one)",
+                ))
+                continue
+            j, q = feeding[0]
+            p = f"scheme.forms.{role}.questions[{j}]"
+            kinds = FEEDING_KINDS[c.kind]
+            if q.kind not in kinds:
+                found.append((
+                    f"{p}.kind",
+                    f"feeds {c.field!r} to criterion {c.name!r} ({c.kind}), which needs "
+                    f"a {' or '.join(sorted(kinds))} question",
+                ))
+            elif c.kind == "career_stage":
+                stray = [o for o in q.options if o not in c.stages()]
+                if stray:
+                    found.append((
+                        f"{p}.options",
+                        f"{stray[0]!r} is not a stage of criterion {c.name!r} "
+                        f"({', '.join(c.stages())})",
+                    ))
+            if not q.required:
+                found.append((
+                    f"{p}.required",
+                    f"must be true: criterion {c.name!r} reads this answer of every {role}",
+                ))
+    return found
