@@ -30,6 +30,7 @@ from msgspec import Meta
 
 from mentorhub.core.shape import Found
 from mentorhub.core.text import EMAIL, LINE, TEXT, BadText, TextKind, clean_text
+from mentorhub.matching.criteria import RESERVED_FIELDS
 from mentorhub.schemes.geo import Place, find_ca_city, find_uk_postcode
 
 if TYPE_CHECKING:
@@ -525,16 +526,51 @@ FEEDING_KINDS: dict[str, frozenset[str]] = {
 }
 
 
-def check_feeds(forms: Forms, criteria: Iterable[tuple[int, Criterion]], path: str) -> Found:
+def _check_reserved(forms: Forms, capacity_declared: bool, found: Found) -> None:
+    """``capacity`` is the one person-record key a form may feed (a mentor's declared
+    capacity, a whole number); the other reserved keys are the platform's."""
+    capacity_asked = False
+    for role, form in forms.declared():
+        for j, q in enumerate(form.questions):
+            if q.feeds not in RESERVED_FIELDS:
+                continue
+            p = f"scheme.forms.{role}.questions[{j}].feeds"
+            if q.feeds != "capacity":
+                found.append((p, f"{q.feeds!r} is reserved for the person record"))
+            elif role != "mentor":
+                found.append((p, "only mentors declare a capacity"))
+            elif q.kind != "number" or not q.integer or q.min is None or q.min < 1:
+                found.append((
+                    p, "a capacity is a number question with integer = true and min ≥ 1"
+                ))
+            else:
+                capacity_asked = True
+    if capacity_declared and forms.mentor is not None and not capacity_asked:
+        found.append((
+            "scheme.forms.mentor.questions",
+            "mentors declare how many mentees they take on ([scheme.matching] "
+            "capacity_declared = true): add a number question with feeds = 'capacity'",
+        ))
+
+
+def check_feeds(
+    forms: Forms,
+    criteria: Iterable[tuple[int, Criterion]],
+    path: str,
+    *,
+    capacity_declared: bool = False,
+) -> Found:
     """The drift check: every field a criterion reads is asked of both mentors and mentees
     (criteria compare a mentee with a mentor), by a required question whose answer has the
     shape the criterion reads. Problems name the criterion (``<path>[i].field``) or the
     question. A question feeding a field no criterion reads is fine. A scheme that declares
-    no form at all is not checked (a version stored before forms existed)."""
+    no form at all is not checked (a version stored before forms existed). With
+    `capacity_declared`, the mentor form must ask the mentor's capacity."""
     found: Found = []
     declared = forms.declared()
     if not declared:
         return found
+    _check_reserved(forms, capacity_declared, found)
     for i, c in criteria:
         for role in ("mentor", "mentee"):
             form = forms.mentor if role == "mentor" else forms.mentee

@@ -306,7 +306,11 @@ def _check_forms(
         if any(_under(path, f"scheme.matching.criteria[{i}]") for path, _ in meaning)
     }
     sound = [(i, c) for i, c in criteria if i not in flawed]
-    found.extend(check_feeds(forms, sound, "scheme.matching.criteria"))
+    matching = typed("matching")
+    capacity_declared = bool(matching is not None and matching.capacity_declared)
+    found.extend(check_feeds(
+        forms, sound, "scheme.matching.criteria", capacity_declared=capacity_declared
+    ))
 
 
 def _under(path: str, prefix: str) -> bool:
