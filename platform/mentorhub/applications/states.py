@@ -40,6 +40,7 @@ __all__ = [
     "LIVE",
     "TERMINAL",
     "Action",
+    "Refused",
     "State",
     "TransitionRefused",
     "allowed_actions",
@@ -105,7 +106,12 @@ def state_label(state: str) -> str:
     return _LABELS.get(State(state), state)
 
 
-class TransitionRefused(ValueError):
+class Refused(ValueError):
+    """An action on an application was refused; nothing was written. The text says why in
+    plain words (the pages show it)."""
+
+
+class TransitionRefused(Refused):
     """The action is not allowed in the application's state; the text says why."""
 
 

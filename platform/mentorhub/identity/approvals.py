@@ -16,7 +16,7 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -33,6 +33,20 @@ from mentorhub.settings import get_settings
 from mentorhub.tenancy.models import Tenant
 
 DECISIONS = {"approve": "approved", "decline": "declined"}
+
+#: What else happens when an approver decides, in the decision's own transaction (the
+#: applications area moves the application that asked). Areas above identity register here,
+#: so identity imports none of them.
+DecisionHook = Callable[[AsyncSession, ApprovalRequest], Awaitable[None]]
+_decision_hooks: list[DecisionHook] = []
+
+
+def on_decided(hook: DecisionHook) -> DecisionHook:
+    """Call `hook(session, request)` after every decision, in its transaction (once per
+    hook, however often registered)."""
+    if hook not in _decision_hooks:
+        _decision_hooks.append(hook)
+    return hook
 
 
 class LinkProblem(Exception):
@@ -178,4 +192,6 @@ async def decide(
         details={"decision": status, "at": now.isoformat()},
     )
     await session.refresh(request)
+    for hook in _decision_hooks:
+        await hook(session, request)
     return request

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,6 +31,20 @@ ROSTER_COLUMNS = ("member_number", "email", "status", "ratified_on")
 #: About 140,000 rows; under the server's 10 MB limit on a request body.
 ROSTER_MAX_BYTES = 8 * 1024 * 1024
 STATUSES = frozenset(MembershipStatus)
+
+#: What else follows a roster import, in its transaction (the applications area evaluates
+#: its open applications again). Areas above identity register here, so identity imports
+#: none of them.
+RosterHook = Callable[[AsyncSession, str], Awaitable[None]]
+_applied_hooks: list[RosterHook] = []
+
+
+def on_applied(hook: RosterHook) -> RosterHook:
+    """Call `hook(session, actor)` after every applied roster, in its transaction (once per
+    hook, however often registered)."""
+    if hook not in _applied_hooks:
+        _applied_hooks.append(hook)
+    return hook
 
 
 @dataclass(frozen=True)
@@ -228,4 +243,6 @@ async def apply_roster(session: AsyncSession, rows: list[RosterRow], actor: str)
     session.expire_all()  # members loaded earlier in this session are stale now
     audit.record(session, "roster_upload", actor=actor, details={"rows": len(rows), **counts})
     await session.flush()
+    for hook in _applied_hooks:
+        await hook(session, actor)
     return counts

@@ -42,6 +42,8 @@ class Kind:
         return COMMON | set(self.variables) | extra
 
 
+_APPLIED = "You get this because you applied to {{ scheme_name }}; it is about your application."
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -75,6 +77,86 @@ KINDS: dict[str, Kind] = {
             "Reminder: {{ title }} is due on {{ due_on }}",
             "You get this reminder because you take part in {{ scheme_name }}. You can turn "
             "reminders off at any time; messages about decisions still reach you.",
+        ),
+        # --- applications (mentorhub.applications.services) --------------------------------
+        # Each is about one application: `role` ("mentor"/"mentee" in words), `cohort` (its
+        # name), `link` (the application's page).
+        Kind(
+            "application_received",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True, "waiting_for": False},
+            "We have received your application to be a {{ role }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_eligible",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "Your application to be a {{ role }} can go ahead",
+            _APPLIED,
+        ),
+        Kind(
+            "application_ineligible",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True, "reason": True},
+            "Your application to be a {{ role }} cannot go ahead",
+            _APPLIED,
+        ),
+        Kind(
+            "application_shortlisted",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "You are on the shortlist to be a {{ role }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_interview_scheduled",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True, "when": True, "format": True},
+            "Your interview for {{ scheme_name }}: {{ when }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_accepted",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "You are accepted as a {{ role }} in {{ cohort }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_waitlisted",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "You are on the waiting list to be a {{ role }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_unsuccessful",
+            Category.TRANSACTIONAL,
+            {
+                "role": True,
+                "cohort": True,
+                "link": True,
+                "feedback": False,
+                "feedback_offered": False,
+                "priority_next_intake": False,
+            },
+            "Your application to be a {{ role }} in {{ cohort }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_next_intake",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "An invitation to apply again to {{ scheme_name }}",
+            _APPLIED,
+        ),
+        Kind(
+            "application_withdrawn",
+            Category.TRANSACTIONAL,
+            {"role": True, "cohort": True, "link": True},
+            "Your application to be a {{ role }} is withdrawn",
+            _APPLIED,
         ),
     )
 }

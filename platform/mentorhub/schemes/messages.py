@@ -51,6 +51,19 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
     "role_change": frozenset({"roles", "added", "removed", "link"}),
     "roster_rejected": frozenset({"problems", "rows", "link"}),
     "reminder": frozenset({"title", "due_on", "link", "note", "unsubscribe_url"}),
+    # The applications area's (mentorhub.applications.services).
+    "application_received": frozenset({"role", "cohort", "link", "waiting_for"}),
+    "application_eligible": frozenset({"role", "cohort", "link"}),
+    "application_ineligible": frozenset({"role", "cohort", "link", "reason"}),
+    "application_shortlisted": frozenset({"role", "cohort", "link"}),
+    "application_interview_scheduled": frozenset({"role", "cohort", "link", "when", "format"}),
+    "application_accepted": frozenset({"role", "cohort", "link"}),
+    "application_waitlisted": frozenset({"role", "cohort", "link"}),
+    "application_unsuccessful": frozenset(
+        {"role", "cohort", "link", "feedback", "feedback_offered", "priority_next_intake"}
+    ),
+    "application_next_intake": frozenset({"role", "cohort", "link"}),
+    "application_withdrawn": frozenset({"role", "cohort", "link"}),
 }
 
 OVERRIDE_KEYS = ("body", "subject")
