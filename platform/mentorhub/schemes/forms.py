@@ -460,58 +460,74 @@ def check_form(
         _check_question(q, p, role, found)
         if q.feeds is not None:
             if q.feeds in feeds:
-                found.append((
-                    f"{p}.feeds",
-                    f"{q.feeds!r} is already fed by questions[{feeds[q.feeds]}]",
-                ))
+                found.append(
+                    (
+                        f"{p}.feeds",
+                        f"{q.feeds!r} is already fed by questions[{feeds[q.feeds]}]",
+                    )
+                )
             feeds.setdefault(q.feeds, i)
         if q.excludes is not None and q.kind == "yes_no":
             if q.excludes not in exclusions:
-                found.append((
-                    f"{p}.excludes",
-                    f"{q.excludes!r} is not an exclusion of this scheme "
-                    "([scheme.eligibility].exclusions)",
-                ))
+                found.append(
+                    (
+                        f"{p}.excludes",
+                        f"{q.excludes!r} is not an exclusion of this scheme "
+                        "([scheme.eligibility].exclusions)",
+                    )
+                )
             elif q.excludes in asked:
-                found.append((
-                    f"{p}.excludes",
-                    f"{q.excludes!r} is already asked by questions[{asked[q.excludes]}]",
-                ))
+                found.append(
+                    (
+                        f"{p}.excludes",
+                        f"{q.excludes!r} is already asked by questions[{asked[q.excludes]}]",
+                    )
+                )
             asked.setdefault(q.excludes, i)
         if q.approver and q.kind == "email":
             approvers.append(i)
             if not approval:
-                found.append((
-                    f"{p}.approver",
-                    f"{role}s' applications are not signed by a line manager "
-                    "([scheme.application].line_manager_signature)",
-                ))
+                found.append(
+                    (
+                        f"{p}.approver",
+                        f"{role}s' applications are not signed by a line manager "
+                        "([scheme.application].line_manager_signature)",
+                    )
+                )
         if q.shown_to_approver and not approval:
-            found.append((
-                f"{p}.shown_to_approver",
-                f"nobody approves {role}s' applications "
-                "([scheme.application].line_manager_signature)",
-            ))
+            found.append(
+                (
+                    f"{p}.shown_to_approver",
+                    f"nobody approves {role}s' applications "
+                    "([scheme.application].line_manager_signature)",
+                )
+            )
     for exclusion in exclusions:
         if exclusion not in asked:
-            found.append((
-                f"{base}.questions",
-                f"does not ask whether the applicant is one of the "
-                f"{EXCLUSION_WORDS.get(exclusion, exclusion)}: add a yes_no question with "
-                f"excludes = {exclusion!r}",
-            ))
+            found.append(
+                (
+                    f"{base}.questions",
+                    f"does not ask whether the applicant is one of the "
+                    f"{EXCLUSION_WORDS.get(exclusion, exclusion)}: add a yes_no question with "
+                    f"excludes = {exclusion!r}",
+                )
+            )
     if approval:
         if not approvers:
-            found.append((
-                f"{base}.questions",
-                "needs the line manager's e-mail address: an email question with "
-                "approver = true (the application is signed by the line manager)",
-            ))
+            found.append(
+                (
+                    f"{base}.questions",
+                    "needs the line manager's e-mail address: an email question with "
+                    "approver = true (the application is signed by the line manager)",
+                )
+            )
         for i in approvers[1:]:
-            found.append((
-                f"{base}.questions[{i}].approver",
-                f"only one approver address per form (questions[{approvers[0]}] is one)",
-            ))
+            found.append(
+                (
+                    f"{base}.questions[{i}].approver",
+                    f"only one approver address per form (questions[{approvers[0]}] is one)",
+                )
+            )
     return found
 
 
@@ -539,18 +555,20 @@ def _check_reserved(forms: Forms, capacity_declared: bool, found: Found) -> None
                 found.append((p, f"{q.feeds!r} is reserved for the person record"))
             elif role != "mentor":
                 found.append((p, "only mentors declare a capacity"))
-            elif q.kind != "number" or not q.integer or q.min is None or q.min < 1:
-                found.append((
-                    p, "a capacity is a number question with integer = true and min ≥ 1"
-                ))
             else:
                 capacity_asked = True
+                if q.kind != "number" or not q.integer or q.min is None or q.min < 1:
+                    found.append(
+                        (p, "a capacity is a number question with integer = true and min ≥ 1")
+                    )
     if capacity_declared and forms.mentor is not None and not capacity_asked:
-        found.append((
-            "scheme.forms.mentor.questions",
-            "mentors declare how many mentees they take on ([scheme.matching] "
-            "capacity_declared = true): add a number question with feeds = 'capacity'",
-        ))
+        found.append(
+            (
+                "scheme.forms.mentor.questions",
+                "mentors declare how many mentees they take on ([scheme.matching] "
+                "capacity_declared = true): add a number question with feeds = 'capacity'",
+            )
+        )
 
 
 def check_feeds(
@@ -575,40 +593,50 @@ def check_feeds(
         for role in ("mentor", "mentee"):
             form = forms.mentor if role == "mentor" else forms.mentee
             if form is None:
-                found.append((
-                    f"{path}[{i}].field",
-                    f"{c.name!r} reads {c.field!r} of every {role}, but there is no {role} "
-                    f"form ([scheme.forms.{role}])",
-                ))
+                found.append(
+                    (
+                        f"{path}[{i}].field",
+                        f"{c.name!r} reads {c.field!r} of every {role}, but there is no {role} "
+                        f"form ([scheme.forms.{role}])",
+                    )
+                )
                 continue
             feeding = [(j, q) for j, q in enumerate(form.questions) if q.feeds == c.field]
             if not feeding:
-                found.append((
-                    f"{path}[{i}].field",
-                    f"{c.name!r} reads {c.field!r}, which no question of the {role} form "
-                    f"asks (add feeds = {c.field!r} to one)",
-                ))
+                found.append(
+                    (
+                        f"{path}[{i}].field",
+                        f"{c.name!r} reads {c.field!r}, which no question of the {role} form "
+                        f"asks (add feeds = {c.field!r} to one)",
+                    )
+                )
                 continue
             j, q = feeding[0]
             p = f"scheme.forms.{role}.questions[{j}]"
             kinds = FEEDING_KINDS[c.kind]
             if q.kind not in kinds:
-                found.append((
-                    f"{p}.kind",
-                    f"feeds {c.field!r} to criterion {c.name!r} ({c.kind}), which needs "
-                    f"a {' or '.join(sorted(kinds))} question",
-                ))
+                found.append(
+                    (
+                        f"{p}.kind",
+                        f"feeds {c.field!r} to criterion {c.name!r} ({c.kind}), which needs "
+                        f"a {' or '.join(sorted(kinds))} question",
+                    )
+                )
             elif c.kind == "career_stage":
                 stray = [o for o in q.options if o not in c.stages()]
                 if stray:
-                    found.append((
-                        f"{p}.options",
-                        f"{stray[0]!r} is not a stage of criterion {c.name!r} "
-                        f"({', '.join(c.stages())})",
-                    ))
+                    found.append(
+                        (
+                            f"{p}.options",
+                            f"{stray[0]!r} is not a stage of criterion {c.name!r} "
+                            f"({', '.join(c.stages())})",
+                        )
+                    )
             if not q.required:
-                found.append((
-                    f"{p}.required",
-                    f"must be true: criterion {c.name!r} reads this answer of every {role}",
-                ))
+                found.append(
+                    (
+                        f"{p}.required",
+                        f"must be true: criterion {c.name!r} reads this answer of every {role}",
+                    )
+                )
     return found

@@ -100,8 +100,10 @@ def find_uk_postcode(text: str) -> Place | str:
     outward, inward = match.group("out"), match.group("in")
     written = f"{outward} {inward}" if inward else outward
     if outward.startswith("BT"):
-        return "Northern Ireland postcodes cannot be placed yet: enter the postcode of the " \
+        return (
+            "Northern Ireland postcodes cannot be placed yet: enter the postcode of the "
             "nearest place in Great Britain you can travel to, or contact the coordinator"
+        )
     where = _outcodes().get(outward)
     if where is None:
         return f"We could not find the postcode district {outward}: check the postcode"
@@ -123,12 +125,14 @@ def find_ca_city(text: str) -> Place | str:
     found = [p for p in _ca_places().get(key, []) if province is None or p[1] == province]
     if not found:
         where = f" in {PROVINCES[province]}" if province else " in Canada"
-        return f"We could not find {name.strip()!r}{where}: check the spelling, or enter " \
+        return (
+            f"We could not find {name.strip()!r}{where}: check the spelling, or enter "
             "the nearest town"
+        )
     if len(found) > 1:
         options = ", ".join(f"{p[0]}, {p[1]}" for p in found[:5])
-        return f"There are several places called {name.strip()!r}: add the province " \
-            f"({options})"
+        return f"There are several places called {name.strip()!r}: add the province ({options})"
     place_name, code, lat, lon = found[0]
-    return Place(text=f"{place_name}, {code}", label=f"{place_name}, {PROVINCES[code]}",
-                 lat=lat, lon=lon)
+    return Place(
+        text=f"{place_name}, {code}", label=f"{place_name}, {PROVINCES[code]}", lat=lat, lon=lon
+    )
