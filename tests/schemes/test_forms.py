@@ -20,6 +20,7 @@ from mentorhub.schemes.forms import (
     approver_address,
     declared_exclusions,
     form_for,
+    form_values,
     matching_fields,
     organisation_answer,
     parse_answers,
@@ -131,6 +132,8 @@ def test_multiple_choice_keeps_the_list_order_and_its_limits() -> None:
         ("years", "2.5", None),
         ("years", "twelve", None),
         ("years", "1e3", None),
+        ("years", "1e1", 10),
+        ("ratio", "1e400", None),
         ("years", "9" * 5000, None),
         ("ratio", "1.5", 1.5),
         ("ratio", "2", 2),
@@ -237,7 +240,12 @@ def test_postcode_lookup_accepts_any_spacing_and_case() -> None:
 
 
 def test_unknown_fields_are_ignored_and_odd_values_are_no_answer() -> None:
-    data: dict[str, Any] = {"csrf_token": ["x"], "name": [1, None, "Ada"], "story": "plain"}
+    data: dict[str, Any] = {
+        "csrf_token": ["x"],
+        "name": [1, None, "Ada"],
+        "story": "plain",
+        "colour": {"Red": "Red"},
+    }
     assert parse(data) == ({"name": "Ada", "story": "plain"}, {})
 
 
@@ -309,6 +317,7 @@ _VALUES = st.one_of(
     st.none(),
     st.integers(),
     st.lists(st.one_of(st.none(), st.integers(), st.binary(max_size=3)), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
 )
 _FIELDS = st.sampled_from([q.id for q in FORM.questions] + ["other"])
 
@@ -354,6 +363,22 @@ def test_a_draft_never_complains_of_a_missing_answer(data: dict[str, Any]) -> No
     _, draft = parse_answers(FORM, data, final=False)
     _, final = parse_answers(FORM, data, final=True)
     assert {(e.field, e.message) for e in draft} <= {(e.field, e.message) for e in final}
+
+
+@SETTINGS
+@given(st.dictionaries(_FIELDS, _VALUES, max_size=14))
+def test_a_saved_draft_shown_again_and_posted_back_is_unchanged(data: dict[str, Any]) -> None:
+    orgs = ["Law Centre"]
+    answers, _ = parse_answers(FORM, data, final=False, organisations=orgs)
+    again, errors = parse_answers(FORM, form_values(FORM, answers), final=False, organisations=orgs)
+    assert errors == [] and again == answers
+
+
+@SETTINGS
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=0.5, max_value=2.5))
+def test_any_number_in_bounds_round_trips(value: float) -> None:
+    answers, errors = parse({"ratio": [repr(value)]})
+    assert errors == {} and answers["ratio"] == value
 
 
 @SETTINGS

@@ -51,6 +51,7 @@ __all__ = [
     "check_form",
     "declared_exclusions",
     "form_for",
+    "form_values",
     "matching_fields",
     "organisation_answer",
     "parse_answers",
@@ -177,7 +178,7 @@ class FieldError:
 
 _YES = frozenset({"yes", "true", "on", "1"})
 _NO = frozenset({"no", "false", "off", "0"})
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 
 
 class _Refused(Exception):
@@ -190,7 +191,7 @@ def _values(raw: object) -> list[str]:
     """The posted values of one field, as strings (anything else posted is ignored)."""
     if isinstance(raw, str):
         return [raw]
-    if isinstance(raw, bytes | bytearray) or not isinstance(raw, Iterable):
+    if isinstance(raw, bytes | bytearray | Mapping) or not isinstance(raw, Iterable):
         return []
     try:
         return [v for v in raw if isinstance(v, str)]
@@ -327,6 +328,27 @@ def parse_answers(
             continue
         answers[q.id] = value
     return answers, errors
+
+
+def form_values(form: Form, answers: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The answers as form fields again (question id → values), to show a saved draft:
+    posting them back gives the same answers."""
+    out: dict[str, list[str]] = {}
+    for q in form.questions:
+        if q.id not in answers:
+            continue
+        value = answers[q.id]
+        if q.kind == "multiple_choice" and isinstance(value, list):
+            out[q.id] = [str(v) for v in value]
+        elif q.kind in ("yes_no", "consent") and isinstance(value, bool):
+            out[q.id] = ["yes" if value else "no"]
+        elif q.kind == "location" and isinstance(value, Mapping):
+            out[q.id] = [str(value.get("text", ""))]
+        elif q.kind == "number" and isinstance(value, int | float):
+            out[q.id] = [repr(value)]
+        else:
+            out[q.id] = [str(value)]
+    return out
 
 
 def declared_exclusions(form: Form, answers: Mapping[str, Any]) -> list[str]:
