@@ -130,7 +130,8 @@ async def add_member(
         member = Member(
             tenant_id=tenant.id,
             id=uuid.uuid4(),
-            email=f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:6]}@example.org",
+            email=f"{''.join(c for c in name.lower() if c.isalnum())}.{uuid.uuid4().hex[:6]}"
+            "@example.org",
             display_name=name,
             roles=list(roles),
             membership_status=status,
