@@ -209,3 +209,7 @@ async def audit_actions(db: Database, world: World) -> list[str]:
             select(AuditEntry.action).order_by(AuditEntry.created_at, AuditEntry.id)
         )
         return list(rows.scalars())
+
+
+# The SMTP sink and a committing Database, from the messages tests.
+from tests.messages.conftest import inbox, live_db, sink  # noqa: E402, F401

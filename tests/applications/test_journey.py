@@ -178,7 +178,7 @@ async def test_museums_student_is_ineligible_in_plain_words(db: Database) -> Non
             await session.execute(select(Message).where(Message.member_id == member.member_id))
         ).scalars()
     assert message.kind == "application_ineligible"
-    assert message.context["reason"] == app.ineligible_reason
+    assert message.context["why"] == app.ineligible_reason
 
 
 async def test_ahep_lapsed_member_is_ineligible(db: Database) -> None:

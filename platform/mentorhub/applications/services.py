@@ -614,7 +614,7 @@ async def _tell_outcome(ctx: _Context, app: Application) -> None:
     if app.state == State.ELIGIBLE:
         await _tell(ctx, app, "application_eligible", "eligible")
     elif app.state == State.INELIGIBLE:
-        await _tell(ctx, app, "application_ineligible", "ineligible", reason=app.ineligible_reason)
+        await _tell(ctx, app, "application_ineligible", "ineligible", why=app.ineligible_reason)
 
 
 # --- the applicant's actions ---------------------------------------------------------------
@@ -727,10 +727,11 @@ async def submit(
                 ctx.scheme, app.role, data, final=True, organisations=organisations
             )
         else:  # the saved draft must be complete
+            form = forms.form_for(ctx.scheme, app.role)
             _answers_or_problems(
                 ctx.scheme,
                 app.role,
-                {k: _as_posted(v) for k, v in app.answers.items()},
+                forms.form_values(form, app.answers) if form is not None else {},
                 final=True,
                 organisations=organisations,
             )
@@ -754,17 +755,6 @@ async def submit(
             await _tell(ctx, app, "application_received", "received", **extra)
         await session.flush()
         return app
-
-
-def _as_posted(value: Any) -> list[str]:
-    """A stored answer as the form would post it again (to check a saved draft is complete)."""
-    if isinstance(value, bool):
-        return ["yes" if value else "no"]
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, dict):
-        return [str(value.get("text", ""))]
-    return [str(value)]
 
 
 async def withdraw(

@@ -98,7 +98,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "application_ineligible",
             Category.TRANSACTIONAL,
-            {"role": True, "cohort": True, "link": True, "reason": True},
+            {"role": True, "cohort": True, "link": True, "why": True},
             "Your application to be a {{ role }} cannot go ahead",
             _APPLIED,
         ),

@@ -54,7 +54,7 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
     # The applications area's (mentorhub.applications.services).
     "application_received": frozenset({"role", "cohort", "link", "waiting_for"}),
     "application_eligible": frozenset({"role", "cohort", "link"}),
-    "application_ineligible": frozenset({"role", "cohort", "link", "reason"}),
+    "application_ineligible": frozenset({"role", "cohort", "link", "why"}),
     "application_shortlisted": frozenset({"role", "cohort", "link"}),
     "application_interview_scheduled": frozenset({"role", "cohort", "link", "when", "format"}),
     "application_accepted": frozenset({"role", "cohort", "link"}),
