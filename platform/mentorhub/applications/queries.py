@@ -182,9 +182,10 @@ class ApplicationSummary:
 
 
 async def my_applications(
-    db: Database, tenant_id: uuid.UUID, member_id: uuid.UUID
+    db: Database, tenant_id: uuid.UUID, member_id: uuid.UUID | str
 ) -> list[ApplicationSummary]:
     """The member's applications, newest first (withdrawn ones too)."""
+    member_id = uuid.UUID(str(member_id))
     async with db.tenant(tenant_id) as session:
         rows = await session.execute(
             select(Application, Cohort.name)
@@ -259,7 +260,7 @@ _APPLICANT_ACTIONS = frozenset({"save_draft", "submit", "withdraw"})
 
 
 async def application(
-    db: Database, tenant_id: uuid.UUID, viewer_id: uuid.UUID, application_id: uuid.UUID | str
+    db: Database, tenant_id: uuid.UUID, viewer_id: uuid.UUID | str, application_id: uuid.UUID | str
 ) -> ApplicationDetail:
     """One application as `viewer_id` may read it: its applicant (no interview notes), or a
     coordinator or tenant admin (everything). Anyone else: NotFound."""
@@ -382,7 +383,7 @@ def _conditions(
 async def queue(
     db: Database,
     tenant_id: uuid.UUID,
-    viewer_id: uuid.UUID,
+    viewer_id: uuid.UUID | str,
     cohort_id: uuid.UUID | str,
     *,
     role: str | None = None,
@@ -488,7 +489,7 @@ EXPORT_COLUMNS = (
 async def export_rows(
     db: Database,
     tenant_id: uuid.UUID,
-    viewer_id: uuid.UUID,
+    viewer_id: uuid.UUID | str,
     cohort_id: uuid.UUID | str,
     *,
     role: str | None = None,
@@ -584,7 +585,7 @@ class MemberRecords:
 
 
 async def member_records(
-    db: Database, tenant_id: uuid.UUID, viewer_id: uuid.UUID, member_id: uuid.UUID | str
+    db: Database, tenant_id: uuid.UUID, viewer_id: uuid.UUID | str, member_id: uuid.UUID | str
 ) -> MemberRecords:
     """A member's training records and board ratifications (staff only)."""
     async with db.tenant(tenant_id) as session:

@@ -211,10 +211,11 @@ async def _locked(session: AsyncSession, application_id: uuid.UUID | str) -> App
 
 
 async def _own(
-    session: AsyncSession, member_id: uuid.UUID, application_id: uuid.UUID | str
+    session: AsyncSession, member_id: uuid.UUID | str, application_id: uuid.UUID | str
 ) -> Application:
+    """The member's own application, locked; anyone else's is not found."""
     app = await _locked(session, application_id)
-    if app.member_id != member_id:
+    if str(app.member_id) != str(member_id):
         raise NotFound("application")
     return app
 
@@ -303,7 +304,7 @@ def _clean(value: str, field: str, label: str, *, kind: Any = LINE, max_length: 
 async def create_cohort(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     *,
     name: str,
     starts_on: date,
@@ -352,7 +353,7 @@ async def create_cohort(
 async def open_window(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     cohort_id: uuid.UUID | str,
     role: str,
     *,
@@ -408,7 +409,7 @@ async def open_window(
 async def close_window(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     window_id: uuid.UUID | str,
     *,
     now: datetime | None = None,
@@ -640,7 +641,7 @@ def _answers_or_problems(
 async def save_draft(
     db: Database,
     tenant_id: uuid.UUID,
-    member_id: uuid.UUID,
+    member_id: uuid.UUID | str,
     *,
     cohort_id: uuid.UUID | str,
     role: str,
@@ -701,7 +702,7 @@ async def save_draft(
 async def submit(
     db: Database,
     tenant_id: uuid.UUID,
-    member_id: uuid.UUID,
+    member_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     data: Mapping[str, Sequence[str]] | None = None,
@@ -760,7 +761,7 @@ async def submit(
 async def withdraw(
     db: Database,
     tenant_id: uuid.UUID,
-    member_id: uuid.UUID,
+    member_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     now: datetime | None = None,
@@ -827,7 +828,7 @@ async def _reevaluate_member(
 async def record_training(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     member_id: uuid.UUID | str,
     *,
     kind: str,
@@ -870,7 +871,7 @@ async def record_training(
 async def record_ratification(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     member_id: uuid.UUID | str,
     *,
     ratified_on: date,
@@ -913,7 +914,7 @@ async def record_ratification(
 async def set_partner_organisations(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     names: Sequence[str],
     *,
     now: datetime | None = None,
@@ -1117,7 +1118,7 @@ async def _waitlist(
 async def _coordinator(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     step: Any,
     application_id: uuid.UUID | str,
     now: datetime | None,
@@ -1136,7 +1137,7 @@ async def _coordinator(
 async def shortlist(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     lock_version: int | None = None,
@@ -1150,7 +1151,7 @@ async def shortlist(
 async def accept(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     lock_version: int | None = None,
@@ -1163,7 +1164,7 @@ async def accept(
 async def decline(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     feedback: str = "",
@@ -1190,7 +1191,7 @@ async def decline(
 async def waitlist(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     rank: int | None = None,
@@ -1207,7 +1208,7 @@ async def waitlist(
 async def schedule_interview(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     scheduled_at: datetime,
@@ -1259,7 +1260,7 @@ async def schedule_interview(
 async def record_interview(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     held_at: datetime,
@@ -1290,7 +1291,7 @@ async def record_interview(
 async def offer_priority_next_intake(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
     now: datetime | None = None,
@@ -1333,7 +1334,7 @@ class BulkRefused(Refused):
 async def bulk(
     db: Database,
     tenant_id: uuid.UUID,
-    actor_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
     action: str,
     application_ids: Sequence[uuid.UUID | str],
     *,
