@@ -18,6 +18,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from mentorhub.app import create_app
+from mentorhub.applications.demo import seed_demo_applications
 from mentorhub.db import Database
 from mentorhub.demo import seed_demo_members
 from mentorhub.identity import demo_idp
@@ -254,6 +255,7 @@ async def run_all(
         settings = replace(get_settings(), data_dir=data_dir)
         stop_worker = hooks["worker"](settings)
         await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
+        await seed_demo_applications(db, tenants)
         clock = ClockThread(hooks["clock"], settings)
         clock.start()
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
