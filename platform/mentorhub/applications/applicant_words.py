@@ -1,0 +1,278 @@
+"""What an applicant reads about their application, in plain words (pure: no database,
+no web): what its state means, what happens next under the scheme's rules, when a window
+closes, and an answer as they gave it.
+
+The pages (`views/applicant*.py`) show these; the coordinator's pages have their own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from mentorhub.applications.eligibility import waiting_words
+from mentorhub.applications.states import State
+from mentorhub.schemes.forms import Question
+from mentorhub.schemes.rules import Scheme
+
+__all__ = [
+    "answer_words",
+    "day",
+    "interview_format",
+    "next_steps",
+    "state_words",
+    "when",
+    "who_can_apply",
+]
+
+_FORMATS = {"phone": "phone", "video": "video call", "in_person": "in-person"}
+
+_STATE_WORDS = {
+    State.DRAFT: "Draft — not sent yet",
+    State.SUBMITTED: "Submitted — being checked",
+    State.AWAITING_APPROVAL: "Submitted — waiting for approval",
+    State.ELIGIBLE: "Eligible — under consideration",
+    State.INELIGIBLE: "Not eligible",
+    State.SHORTLISTED: "Shortlisted",
+    State.INTERVIEW_SCHEDULED: "Interview arranged",
+    State.INTERVIEWED: "Interviewed — waiting for the decision",
+    State.ACCEPTED: "Accepted — you have a place",
+    State.WAITLISTED: "On the waiting list",
+    State.UNSUCCESSFUL: "Not successful this time",
+    State.WITHDRAWN: "Withdrawn",
+}
+
+
+def state_words(state: str) -> str:
+    """The application's state as the applicant reads it."""
+    try:
+        return _STATE_WORDS[State(state)]
+    except ValueError:
+        return state
+
+
+def day(d: date | datetime) -> str:
+    """5 January 2027."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def when(d: datetime) -> str:
+    """Tuesday 5 January 2027 at 14:30 (UTC)."""
+    return f"{d:%A} {d.day} {d:%B %Y} at {d:%H:%M} (UTC)"
+
+
+def interview_format(value: str | None) -> str:
+    return _FORMATS.get(value or "", "phone")
+
+
+def _is_shortlisted(scheme: Scheme, role: str) -> bool:
+    return role in scheme.application.shortlist
+
+
+def _is_interviewed(scheme: Scheme, role: str) -> bool:
+    rule = scheme.application.interview
+    return rule is not None and role in rule.roles
+
+
+def _decision_steps(scheme: Scheme, role: str) -> str:
+    """What the coordinator does with an eligible application of `role`."""
+    if _is_shortlisted(scheme, role):
+        said = "The coordinators shortlist applications when the application period has ended."
+        if _is_interviewed(scheme, role):
+            fmt = interview_format(scheme.application.interview.format)  # type: ignore[union-attr]
+            said += f" If you are shortlisted, we will arrange a short {fmt} interview with you."
+        return said + " We will tell you by e-mail at each step."
+    if _is_interviewed(scheme, role):
+        fmt = interview_format(scheme.application.interview.format)  # type: ignore[union-attr]
+        return (
+            f"The coordinator will arrange a short {fmt} interview with you, then tell you "
+            "the decision by e-mail."
+        )
+    return "The coordinator will look at your application and tell you the decision by e-mail."
+
+
+def _matching_steps(scheme: Scheme, role: str) -> str:
+    flow = scheme.matching.flow
+    if flow == "suggest_and_accept":
+        if role == "mentee":
+            n = scheme.matching.top_n or 3
+            return (
+                f"When matching opens you will see the {n} mentors who suit you best and "
+                "choose one; they then accept or decline."
+            )
+        return (
+            "Mentees will see you among their suggested mentors; when one chooses you, "
+            "you accept or decline, and can see their reasons for wanting a mentor."
+        )
+    if flow == "mutual_acceptance":
+        return "We will propose a match; it goes ahead when both of you accept it."
+    return "The coordinator will match you and tell you who your match is."
+
+
+def _training_words(scheme: Scheme, role: str) -> str | None:
+    training = scheme.application.training
+    if training is None or not training.required or role not in training.roles:
+        return None
+    what = "the joint training day" if training.format == "joint" else "the scheme's training"
+    return {
+        "application": f"You need to have completed {what} to apply.",
+        "matching": f"You take part in {what} before you are matched.",
+        "relationship_start": f"You take part in {what} before the relationship starts.",
+    }[training.before]
+
+
+def next_steps(
+    scheme: Scheme,
+    role: str,
+    state: str,
+    *,
+    waiting_for: Iterable[str] = (),
+    window_closes: datetime | None = None,
+    interview_at: datetime | None = None,
+    interview_format_: str | None = None,
+    waitlist_rank: int | None = None,
+    priority_next_intake: bool = False,
+    feedback_sent: bool = False,
+    contact_email: str = "",
+) -> list[str]:
+    """What happens next, one sentence or two per line."""
+    s = State(state)
+    ask = f"write to {contact_email}" if contact_email else "reply to the e-mail we sent you"
+    if s is State.DRAFT:
+        until = f" before {when(window_closes)}" if window_closes else ""
+        return [
+            "Your answers are saved. Nobody else can see them yet.",
+            f"Finish the form and submit it{until}.",
+        ]
+    if s is State.SUBMITTED:
+        return ["We have your application and are checking it. We will e-mail you."]
+    if s is State.AWAITING_APPROVAL:
+        waits = [waiting_words(w) for w in waiting_for]
+        lines = ["Your application is complete. Before it can go further we are waiting for:"]
+        lines += waits or ["An approval the scheme requires."]
+        if "board_ratification" in waiting_for:
+            lines.append("The Board ratifies members at its meetings; you need do nothing.")
+        if "training" in waiting_for:
+            lines.append("The coordinator records your training when you have completed it.")
+        lines.append(_decision_steps(scheme, role))
+        return lines
+    if s is State.ELIGIBLE:
+        return ["You meet the scheme's conditions.", _decision_steps(scheme, role)]
+    if s is State.INELIGIBLE:
+        return [
+            "Your application cannot go ahead as it stands (the reason is above).",
+            "If the association's records change (for example a renewed membership), "
+            "we check your application again and tell you.",
+        ]
+    if s is State.SHORTLISTED:
+        return ["You are on the shortlist.", _decision_steps_after_shortlist(scheme, role)]
+    if s is State.INTERVIEW_SCHEDULED:
+        fmt = interview_format(interview_format_)
+        at = f" on {when(interview_at)}" if interview_at else ""
+        return [
+            f"Your {fmt} interview is{at}. To move it, {ask}.",
+            "After the interview we will tell you the decision by e-mail.",
+        ]
+    if s is State.INTERVIEWED:
+        return ["Thank you for your interview. We will tell you the decision by e-mail."]
+    if s is State.ACCEPTED:
+        lines = ["You have a place on the scheme.", _matching_steps(scheme, role)]
+        training = _training_words(scheme, role)
+        if training:
+            lines.append(training)
+        return lines
+    if s is State.WAITLISTED:
+        rank = f"You are number {waitlist_rank} on the" if waitlist_rank else "You are on the"
+        lines = [f"{rank} waiting list for {role}s. If a place comes free, we will offer it."]
+        if priority_next_intake:
+            lines.append("You are also offered priority when you apply for the next intake.")
+        return lines
+    if s is State.UNSUCCESSFUL:
+        lines = ["We could not offer you a place this time."]
+        if feedback_sent:
+            lines.append("The coordinator's feedback is below.")
+        elif scheme.application.feedback_to_unsuccessful:
+            lines.append(f"You can have personal feedback on your application: {ask}.")
+        if priority_next_intake:
+            lines.append(
+                "You are invited to apply again for the next intake, and will have priority."
+            )
+        return lines
+    return ["You withdrew this application. You can apply again while applications are open."]
+
+
+def _decision_steps_after_shortlist(scheme: Scheme, role: str) -> str:
+    if _is_interviewed(scheme, role):
+        fmt = interview_format(scheme.application.interview.format)  # type: ignore[union-attr]
+        return f"We will contact you to arrange a short {fmt} interview."
+    return "The coordinator will tell you the decision by e-mail."
+
+
+_EXCLUSIONS = {
+    "students": "students",
+    "already_in_mentoring_relationship": "people already in a mentoring relationship",
+}
+
+
+def who_can_apply(scheme: Scheme, role: str, organisations: Iterable[str] = ()) -> list[str]:
+    """Who may apply for `role`, in plain words, said before anyone starts the form: who the
+    scheme is open to, who cannot apply, membership, partner organisations, what mentors
+    need, training, the line manager's signature and the Board's ratification."""
+    e = scheme.eligibility
+    lines: list[str] = []
+    members = e.open_to == "members" or e.membership.required
+    if members:
+        kind = e.membership.member_type or "member"
+        standing = " in good standing" if e.membership.good_standing or kind != "member" else ""
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        lines.append(f"You need to be {article} {kind} of the association{standing}.")
+        if e.membership.kept_for_whole_relationship:
+            lines.append("You need to keep your membership for the whole relationship.")
+    elif e.open_to == "partner_organisations":
+        names = sorted(organisations, key=str.casefold)
+        said = "You need to work or volunteer for one of the scheme's partner organisations"
+        lines.append(said + (": " + ", ".join(names) + "." if names else "."))
+    else:
+        lines.append("The scheme is open to everyone in the sector.")
+    if e.includes:
+        lines.append("Welcome to apply: " + "; ".join(e.includes) + ".")
+    if e.exclusions:
+        who = " and ".join(_EXCLUSIONS.get(x, x) for x in e.exclusions)
+        lines.append(
+            f"{who[:1].upper()}{who[1:]} cannot apply. The form asks you about this first."
+        )
+    if role == "mentor" and e.mentor_requirements:
+        lines.append("Mentors need " + "; ".join(e.mentor_requirements) + ".")
+    training = _training_words(scheme, role)
+    if training:
+        lines.append(training)
+    if role in scheme.application.line_manager_signature:
+        lines.append(
+            "Your line manager approves and signs your application: the form asks for their "
+            "e-mail address, and we send them a link."
+        )
+    if scheme.application.board_ratification:
+        lines.append(
+            "The association's Board ratifies your membership before the relationship starts."
+        )
+    if e.note:
+        lines.append(e.note)
+    return [line for line in lines if line]
+
+
+def answer_words(question: Question, value: Any) -> str:
+    """An answer as the applicant gave it, for reading back."""
+    if value is None:
+        return "Not answered"
+    if question.kind == "consent":
+        return "Agreed" if value is True else "Not agreed"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "None chosen"
+    if isinstance(value, dict):
+        return str(value.get("label") or value.get("text") or "")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
