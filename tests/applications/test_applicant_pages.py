@@ -12,7 +12,8 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 
 import httpx
@@ -26,7 +27,6 @@ from mentorhub.applications import services
 from mentorhub.applications.models import (
     Application,
     Cohort,
-    Interview,
     PartnerOrganisation,
     RecruitmentWindow,
 )
@@ -89,6 +89,11 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
+def words(html: str) -> str:
+    """The page's text as one line, entities decoded (to look for sentences in it)."""
+    return " ".join(unescape(html).split())
+
+
 def as_form(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -148,7 +153,7 @@ async def test_apply_page_says_who_cannot_apply_and_when_windows_open(site: Site
     await site.sign_in(world, member)
     page = await site.client.get(f"/t/{world.tenant.slug}/apply")
     assert page.status_code == 200, page.text[:1000]
-    text = " ".join(page.text.split())
+    text = words(page.text)
     assert "Students and people already in a mentoring relationship cannot apply" in text
     assert "Applications from mentees open on 5 January 2027." in text
     assert "Open now" in text and "Apply to be a mentor" in text
@@ -178,7 +183,7 @@ async def test_apply_page_says_each_schemes_conditions(site: Site, slug: str, sa
     await site.sign_in(world, member)
     page = await site.client.get(f"/t/{world.tenant.slug}/apply")
     assert page.status_code == 200
-    assert said in " ".join(page.text.split())
+    assert said in words(page.text)
 
 
 # --- the form: every question kind, drafts, bad input --------------------------------------
@@ -414,3 +419,227 @@ async def test_after_the_window_closed_nothing_is_written(site: Site) -> None:
         "Applications are not open" in shown.text
         and '<form method="post" action' not in (shown.text.split("</nav>", 1)[1])
     )
+
+
+# --- after submitting: the confirmation, My applications, withdrawing ----------------------
+
+
+async def submit_through_pages(
+    site: Site, world: World, member: Member, role: str = "mentee", **given: Any
+) -> Application:
+    await site.sign_in(world, member)
+    response = await post_form(site, world, role, answers(world, role, **given), "submit")
+    assert response.status_code == 303, response.text[:2000]
+    [app] = [a for a in await applications_of(site.db, world, member) if a.role == role]
+    return app
+
+
+async def test_the_confirmation_says_the_line_manager_was_mailed(site: Site) -> None:
+    world = await all_kinds_world(site.db)
+    member = await add_member(site.db, world.tenant, "Kim")
+    app = await submit_through_pages(site, world, member, line_manager_email="boss@example.org")
+    page = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}/submitted")
+    assert page.status_code == 200
+    text = words(page.text)
+    assert "Application sent" in text
+    assert "We have e-mailed your line manager at <strong>boss@example.org</strong>" in text
+    assert "Your line manager's approval" in text
+
+
+@pytest.mark.parametrize(
+    ("slug", "said"),
+    [
+        ("museums-association", "If you are shortlisted, we will arrange a short phone interview"),
+        ("alberta-museums", "The Board's ratification of your membership."),
+        ("arts-marketing", "A record that you completed the scheme's training."),
+    ],
+)
+async def test_the_confirmation_says_what_happens_next(site: Site, slug: str, said: str) -> None:
+    world = await make_world(site.db, slug)
+    member = await add_member(site.db, world.tenant, "Sam")
+    app = await submit_through_pages(site, world, member)
+    page = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}/submitted")
+    assert page.status_code == 200
+    assert said in words(page.text)
+
+
+async def test_a_student_reads_why_and_cannot_apply_twice_by_replay(site: Site) -> None:
+    world = await make_world(site.db, "museums-association")
+    member = await add_member(site.db, world.tenant, "Stu Dent")
+    app = await submit_through_pages(site, world, member, is_student="yes")
+    assert app.state == State.INELIGIBLE
+    listed = await site.client.get(f"/t/{world.tenant.slug}/applications")
+    text = words(listed.text)
+    assert "Not eligible" in text
+    assert "This scheme is not open to students, and you told us you are a student." in text
+
+
+async def test_my_application_reads_back_answers_feedback_never_interview_notes(
+    site: Site,
+) -> None:
+    world = await make_world(site.db, "museums-association")
+    member = await add_member(site.db, world.tenant, "Ina")
+    app = await submit_through_pages(site, world, member)
+    staff = world.coordinator.id
+    now = datetime.now(UTC)
+    await services.shortlist(site.db, world.id, staff, app.id)
+    await services.schedule_interview(
+        site.db, world.id, staff, app.id, scheduled_at=now + timedelta(hours=2)
+    )
+    await services.record_interview(
+        site.db, world.id, staff, app.id, held_at=now, notes="COORDINATOR-ONLY-NOTE"
+    )
+    await services.decline(
+        site.db, world.id, staff, app.id, feedback="Your goals were clear; apply again."
+    )
+    for path in ("/applications", f"/applications/{app.id}"):
+        page = await site.client.get(f"/t/{world.tenant.slug}{path}")
+        assert page.status_code == 200
+        text = words(page.text)
+        assert "Not successful this time" in text
+        assert "Your goals were clear; apply again." in text
+        assert "COORDINATOR-ONLY-NOTE" not in text
+    detail = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}")
+    assert "How do you work in museums?" in detail.text and "Because I want to learn." in (
+        detail.text
+    )
+    assert "/withdraw" not in detail.text  # final: nothing to withdraw
+
+
+async def test_withdrawing_asks_first_then_withdraws_once(site: Site) -> None:
+    world = await make_world(site.db, "museums-association")
+    member = await add_member(site.db, world.tenant, "Wes")
+    app = await submit_through_pages(site, world, member)
+    path = f"/t/{world.tenant.slug}/applications/{app.id}/withdraw"
+    confirm = await site.client.get(path)
+    assert confirm.status_code == 200
+    assert "Withdraw your application to be a mentee?" in confirm.text
+    assert (await applications_of(site.db, world, member))[0].state == State.ELIGIBLE
+    body = {"_csrf_token": csrf(confirm.text)}
+    done = await site.client.post(path, data=body)
+    assert done.status_code == 303
+    again = await site.client.post(path, data=body)  # replayed
+    assert again.status_code == 303
+    [withdrawn] = await applications_of(site.db, world, member)
+    assert withdrawn.state == State.WITHDRAWN
+    assert (
+        await count(site.db, world, AuditEntry, AuditEntry.action == "application_withdrawn") == 1
+    )
+    page = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}")
+    assert "Application withdrawn" in page.text
+    # And the member may apply again.
+    apply = await site.client.get(f"/t/{world.tenant.slug}/apply")
+    assert "Apply to be a mentee</a>" in apply.text
+
+
+async def test_an_accepted_application_cannot_be_withdrawn_here(site: Site) -> None:
+    world = await make_world(site.db, "ahep")
+    member = await add_member(site.db, world.tenant, "Ace")
+    app = await submit_through_pages(site, world, member)
+    await services.accept(site.db, world.id, world.coordinator.id, app.id)
+    path = f"/t/{world.tenant.slug}/applications/{app.id}/withdraw"
+    confirm = await site.client.get(path)
+    assert "can no longer be withdrawn" in confirm.text
+    refused = await site.client.post(path, data={"_csrf_token": csrf(confirm.text)})
+    assert refused.status_code == 409
+    assert (await applications_of(site.db, world, member))[0].state == State.ACCEPTED
+
+
+# --- who may open what ---------------------------------------------------------------------
+
+#: Every route of the applicant's pages (ROUTES), as paths with the ids filled in.
+GETS = [
+    "/apply",
+    "/apply/{cohort}/mentee",
+    "/applications",
+    "/applications/{app}",
+    "/applications/{app}/submitted",
+    "/applications/{app}/withdraw",
+]
+POSTS = ["/apply/{cohort}/mentee", "/applications/{app}/withdraw"]
+
+
+def test_the_probes_cover_every_applicant_route() -> None:
+    from mentorhub.applications.views import applicant
+
+    paths = {p for handler in applicant.ROUTES for p in handler.paths}
+    probed = {
+        p.replace("{cohort}", "{cohort_id:str}")
+        .replace("{app}", "{application_id:str}")
+        .replace("/mentee", "/{role:str}")
+        for p in GETS + POSTS
+    }
+    assert paths == probed
+
+
+async def test_another_members_or_another_tenants_application_is_not_found(site: Site) -> None:
+    world = await make_world(site.db, "museums-association")
+    other_world = await make_world(site.db, "museums-association")
+    owner = await add_member(site.db, world.tenant, "Owner")
+    mine = await submit_through_pages(site, world, owner)
+    elsewhere_member = await add_member(site.db, other_world.tenant, "Elsewhere")
+    theirs = await submit_through_pages(site, other_world, elsewhere_member)
+    intruder = await add_member(site.db, world.tenant, "Intruder")
+    await site.sign_in(world, intruder)
+    page = await site.client.get(f"/t/{world.tenant.slug}/apply")
+    token = csrf(page.text)
+    before = await audit_count(site.db, world), await audit_count(site.db, other_world)
+    slug = world.tenant.slug
+    for app_id, cohort in ((mine.id, world.cohort.id), (theirs.id, other_world.cohort.id)):
+        for path in GETS[1:]:
+            url = f"/t/{slug}" + path.format(cohort=cohort, app=app_id)
+            response = await site.client.get(url)
+            assert "Because I want to learn." not in response.text, url
+            if "{app}" in path or ("{cohort}" in path and cohort != world.cohort.id):
+                assert response.status_code == 404, url
+        for path in POSTS:
+            url = f"/t/{slug}" + path.format(cohort=cohort, app=app_id)
+            body = {"_csrf_token": token, "_action": "submit", "_version": ""}
+            response = await site.client.post(url, data=body)
+            if "{app}" in path or cohort != world.cohort.id:
+                assert response.status_code == 404, url
+            else:  # the intruder's own (empty) form: refused as incomplete, nothing saved
+                assert response.status_code == 400, url
+    for bad in ("not-a-uuid", str(uuid.uuid4())):
+        assert (await site.client.get(f"/t/{slug}/applications/{bad}")).status_code == 404
+        assert (await site.client.get(f"/t/{slug}/apply/{bad}/mentee")).status_code == 404
+    assert (await site.client.get(f"/t/{slug}/apply/{world.cohort.id}/admin")).status_code == 404
+    assert (await applications_of(site.db, world, owner))[0].state == State.ELIGIBLE
+    assert (await applications_of(site.db, other_world, elsewhere_member))[0].state == (
+        State.ELIGIBLE
+    )
+    assert await applications_of(site.db, world, intruder) == []
+    assert (await audit_count(site.db, world), await audit_count(site.db, other_world)) == before
+
+
+async def test_signed_out_or_signed_in_elsewhere_every_route_asks_to_sign_in(site: Site) -> None:
+    world = await make_world(site.db, "museums-association")
+    other_world = await make_world(site.db, "museums-association")
+    member = await add_member(site.db, world.tenant, "Owner")
+    app = await submit_through_pages(site, world, member)
+    before = await audit_count(site.db, world)
+    for signed_in in (False, True):
+        site.client.cookies.clear()
+        if signed_in:  # a member of the other tenant, on this tenant's addresses
+            await site.sign_in(other_world, await add_member(site.db, other_world.tenant, "B"))
+        for path in GETS:
+            url = f"/t/{world.tenant.slug}" + path.format(cohort=world.cohort.id, app=app.id)
+            response = await site.client.get(url)
+            assert response.status_code == 303 and "/login" in response.headers["location"]
+        for path in POSTS:
+            url = f"/t/{world.tenant.slug}" + path.format(cohort=world.cohort.id, app=app.id)
+            response = await site.client.post(url, data={"_action": "submit"})
+            assert response.status_code in (303, 403), url
+    assert await audit_count(site.db, world) == before
+    assert (await applications_of(site.db, world, member))[0].state == State.ELIGIBLE
+
+
+async def test_a_coordinator_is_also_a_member_here_and_sees_only_their_own(site: Site) -> None:
+    """The applicant's pages are a member's: a coordinator who applies sees their own
+    application there, and another applicant's id is 404 for them on these pages."""
+    world = await make_world(site.db, "museums-association")
+    member = await add_member(site.db, world.tenant, "Applicant")
+    app = await submit_through_pages(site, world, member)
+    await site.sign_in(world, world.coordinator)
+    response = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}")
+    assert response.status_code == 404
