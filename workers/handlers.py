@@ -13,7 +13,7 @@ from types import MappingProxyType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.core.audit import AuditEntry
-from mentorhub.messages.delivery import deliver
+from mentorhub.messages.delivery import HANDLER as DELIVER
 from mentorhub.outbox.handlers import Handler, Handlers
 from mentorhub.outbox.kinds import AUDIT_RECORD, KINDS, MESSAGE_SEND
 from mentorhub.outbox.models import OutboxMessage
@@ -52,4 +52,4 @@ def checked(handlers: dict[str, Handler]) -> Handlers:
     return MappingProxyType(dict(handlers))
 
 
-HANDLERS: Handlers = checked({AUDIT_RECORD: record_audit, MESSAGE_SEND: deliver})
+HANDLERS: Handlers = checked({AUDIT_RECORD: record_audit, MESSAGE_SEND: DELIVER})

@@ -1,13 +1,16 @@
-"""Delivery: the outbox handler that renders one message and hands it to the SMTP server.
+"""Delivery: the outbox handler that renders a message and hands it to the SMTP server.
 
-Exactly once, as far as SMTP allows. The handler runs in the tenant transaction that holds
-the outbox row's lock and marks it done (`mentorhub.outbox.process`): a duplicate delivery
-of the same outbox row waits for the lock, then finds the row done and does nothing. Before
-sending, the message must still be `pending`; right after the server's 250 it is marked
-`sent` in that same transaction, which commits at once. The one window left is a worker
-killed between the 250 and that commit: the message is then sent again by the redelivery,
-with the *same* `Message-ID` (derived from the tenant and the message id), so receivers that
-dedupe on it — as the mail catcher and the tests' sink do — hold it once.
+Exactly once, as far as SMTP allows. A worker's batch (`deliver_many`, the held rows of
+`mentorhub.outbox.process`): the batch's connection holds an advisory lock on each of its
+outbox rows, so a duplicate delivery of a row running at the same time leaves it alone; the
+messages are read once, after the locks were taken; each is sent only if it is still
+`pending`, and right after the server's 250 one round trip marks it `sent`, finishes its
+outbox row and commits. One row at a time (`deliver`, through `process_message`): the
+handler runs in the tenant transaction that holds the outbox row's lock and marks it done;
+a duplicate waits for the lock, then finds the row done. Either way the one window left is
+a worker killed between the 250 and that commit: the message is then sent again by the
+redelivery, with the *same* `Message-ID` (derived from the tenant and the message id), so
+receivers that dedupe on it — as the mail catcher and the tests' sink do — hold it once.
 
 Errors: a permanent refusal (5xx, an address the server rejects) is recorded on the message
 (`failed`, `last_error`) and in the tenant's audit log, and never retried. A transient one
@@ -18,8 +21,8 @@ own transaction and raised, so Dramatiq retries with back-off and the outbox red
 A few SMTP connections per worker process (per event loop, `CONNECTIONS`), each opened at
 its first message, reused for every message after it, and reopened after a failure. A server
 that cannot be reached stops the worker's batch (`SmtpUnavailable`) instead of each of its
-messages waiting for a connection in turn. In a worker's batch, the read and the "sent" mark
-run on the driver connection (`mentorhub.outbox.process.driver_connection`).
+messages waiting for a connection in turn. The hot statements run on the driver connection
+(`mentorhub.outbox.process.driver_connection`, `tenant_script`).
 """
 
 from __future__ import annotations
@@ -49,7 +52,14 @@ from mentorhub.messages.services import (
     unsubscribe_token,
 )
 from mentorhub.outbox.models import OutboxMessage
-from mentorhub.outbox.process import DRIVER, ServiceUnavailable, driver_connection
+from mentorhub.outbox.process import (
+    DRIVER,
+    Held,
+    ServiceUnavailable,
+    driver_connection,
+    tenant_fetch,
+    tenant_script,
+)
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.models import Tenant
 
@@ -191,10 +201,17 @@ class TenantFacts:
 _tenants: dict[uuid.UUID, tuple[float, TenantFacts]] = {}
 
 
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts:
+def _cached_tenant(tenant_id: uuid.UUID) -> TenantFacts | None:
     cached = _tenants.get(tenant_id)
     if cached is not None and time.monotonic() - cached[0] < 60:
         return cached[1]
+    return None
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> TenantFacts:
+    cached = _cached_tenant(tenant_id)
+    if cached is not None:
+        return cached
     tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
     facts = TenantFacts(
         tenant.id, tenant.slug, tenant.name, dict(tenant.branding), tuple(tenant.hostnames)
@@ -284,8 +301,13 @@ async def load(
 async def render_stored(
     session: AsyncSession, message: Stored, *, unsubscribe_url: str | None
 ) -> Outgoing:
+    return compose(
+        await _tenant(session, message.tenant_id), message, unsubscribe_url=unsubscribe_url
+    )
+
+
+def compose(tenant: TenantFacts, message: Stored, *, unsubscribe_url: str | None) -> Outgoing:
     settings = get_settings()
-    tenant = await _tenant(session, message.tenant_id)
     domain = settings.mail_from.partition("@")[2]
     return build_email(
         renderer=renderer(),
@@ -368,10 +390,157 @@ async def _record_attempt(session: AsyncSession, message: Stored, error: str) ->
         bind = bind.engine
     if not isinstance(bind, AsyncEngine):
         return
-    async with Database(bind).tenant(message.tenant_id) as own:
+    await _count_attempt(Database(bind), message, error)
+
+
+async def _count_attempt(db: Database, message: Stored, error: str) -> None:
+    async with db.tenant(message.tenant_id) as own:
         await own.execute(
             update(Message)
             .where(Message.id == message.id, Message.status == Status.PENDING)
             .values(attempts=Message.attempts + 1, last_error=error[:1000])
         )
     log.info("message %s deferred (attempt %d): %s", message.id, message.attempts + 1, error)
+
+
+# --- a batch's messages at once (`mentorhub.outbox.process`, held rows) ---------------------
+
+#: Everything delivery needs of the held rows' messages (pairs of outbox and message ids),
+#: read after their locks were taken:
+#: a row another worker finished meanwhile is not returned (done), a row whose message is
+#: gone comes back with NULLs (nothing to send; the row is finished).
+_LOAD_HELD = """
+    SELECT ob.id, m.tenant_id, m.id, m.kind, m.status, m.to_address, m.subject, m.context,
+           m.member_id, m.attempts, mem.display_name, p.reminders_off_at IS NOT NULL,
+           o.subject, o.body
+    FROM unnest($2::bigint[], $3::bigint[]) AS h(outbox_id, message_id)
+    JOIN outbox ob ON ob.tenant_id = $1 AND ob.id = h.outbox_id
+    LEFT JOIN messages m ON m.tenant_id = $1 AND m.id = h.message_id
+    LEFT JOIN members mem ON mem.tenant_id = m.tenant_id AND mem.id = m.member_id
+    LEFT JOIN message_preferences p ON p.tenant_id = m.tenant_id AND p.member_id = m.member_id
+    LEFT JOIN message_templates o ON o.tenant_id = m.tenant_id AND o.kind = m.kind
+    WHERE ob.id = ANY($2::bigint[]) AND ob.done_at IS NULL AND ob.failed_at IS NULL
+    ORDER BY ob.id
+    """
+
+
+#: The statements a held row is finished with (`tenant_script`: no parameters, so only a
+#: UUID and ints are formatted in; the tenant keeps them on the primary keys' index).
+def _finished(tenant_id: uuid.UUID, outbox_id: int) -> str:
+    return (
+        f"UPDATE outbox SET done_at = now() "
+        f"WHERE tenant_id = '{uuid.UUID(str(tenant_id))}' AND id = {int(outbox_id)}"
+    )
+
+
+def _marked_sent(tenant_id: uuid.UUID, message_id: int) -> str:
+    return (
+        "UPDATE messages SET status = 'sent', sent_at = now(), attempts = attempts + 1, "
+        f"last_error = NULL WHERE tenant_id = '{uuid.UUID(str(tenant_id))}' "
+        f"AND id = {int(message_id)}"
+    )
+
+
+async def deliver_many(held: Held) -> tuple[int, Exception | None]:
+    """`deliver` for a batch's held rows (see `mentorhub.outbox.process`): one read for all
+    of them, then per message the render, the SMTP transaction and one round trip that marks
+    it sent and its outbox row done and commits. The window is a single message's, as in
+    `deliver`: between the server's 250 and that commit."""
+    settings = get_settings()
+    driver, tenant_id = held.driver, held.tenant_id
+    # The message ids as values, not `payload->>'message'` in the join: row-level security
+    # keeps a join condition that is not leakproof above the scan, so that scanned all of
+    # the tenant's messages for each row.
+    message_ids = [int(payload["message"]) for _, payload in held.rows]
+    rows = await tenant_fetch(
+        driver, tenant_id, _LOAD_HELD, tenant_id, [i for i, _ in held.rows], message_ids
+    )
+    tenant = _cached_tenant(tenant_id)
+    if tenant is None and rows:
+        async with held.db.tenant(tenant_id) as session:
+            tenant = await _tenant(session, tenant_id)
+    done = 0
+    first_error: Exception | None = None
+    for row in rows:
+        outbox_id = int(row[0])
+        if row[2] is None or row[4] != Status.PENDING:  # gone, or sent/failed/suppressed
+            await driver.execute(tenant_script(tenant_id, _finished(tenant_id, outbox_id)))
+            done += 1
+            continue
+        message = Stored(
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+            Override(row[12], row[13]) if (row[12] or row[13]) else None,
+        )
+        assert tenant is not None
+        unsubscribe_url = None
+        if get_kind(message.kind).category is Category.REMINDER and message.member_id is not None:
+            if message.reminders_off:
+                await driver.execute(
+                    tenant_script(
+                        tenant_id,
+                        "UPDATE messages SET status = 'suppressed' "
+                        f"WHERE tenant_id = '{tenant_id}' AND id = {int(message.id)}",
+                        _finished(tenant_id, outbox_id),
+                    )
+                )
+                done += 1
+                continue
+            token = unsubscribe_token(settings.secret_key or "", tenant_id, message.member_id)
+            unsubscribe_url = f"{base_url(settings, tenant)}/messages/unsubscribe/{token}"
+        email = compose(tenant, message, unsubscribe_url=unsubscribe_url)
+        try:
+            await mailer(settings).send(email, settings.mail_from, message.to_address)
+        except PermanentDeliveryError as exc:
+            await _fail_held(held, outbox_id, message, str(exc))
+            done += 1
+            continue
+        except TransientDeliveryError as exc:
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                await _fail_held(
+                    held, outbox_id, message, f"gave up after {MAX_ATTEMPTS} attempts: {exc}"
+                )
+                done += 1
+                continue
+            await _count_attempt(held.db, message, str(exc))
+            if isinstance(exc, SmtpUnavailable):
+                raise
+            log.warning("outbox %s failed; left for a retry: %s", outbox_id, exc)
+            first_error = first_error or exc
+            continue
+        await driver.execute(
+            tenant_script(
+                tenant_id, _marked_sent(tenant_id, message.id), _finished(tenant_id, outbox_id)
+            )
+        )
+        done += 1
+    return done, first_error
+
+
+async def _fail_held(held: Held, outbox_id: int, message: Stored, error: str) -> None:
+    """A permanent failure of a held row: recorded (message, audit) and the row finished."""
+    async with held.db.tenant(held.tenant_id) as session:
+        await _fail(session, message, error)
+        await session.execute(text(_finished(held.tenant_id, outbox_id)))
+
+
+class Delivery:
+    """The `message.send` handler: `deliver` for one row, `many` for a batch's rows."""
+
+    async def __call__(self, session: AsyncSession, outbox: OutboxMessage) -> None:
+        await deliver(session, outbox)
+
+    many = staticmethod(deliver_many)
+
+
+#: What `workers.handlers` maps `message.send` to.
+HANDLER = Delivery()
