@@ -61,7 +61,7 @@ async def driver_connection(session: AsyncSession) -> Any:
     statement-cache work, several times the statement's own cost on a short message. Only
     plain statements run on it, inside the session's transaction (the tenant setting and RLS
     apply); transaction control stays with the session."""
-    found = session.info.get(DRIVER)
+    found: Any = session.info.get(DRIVER)
     if found is None:
         conn = await session.connection()
         found = session.info[DRIVER] = (await conn.get_raw_connection()).driver_connection
