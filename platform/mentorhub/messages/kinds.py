@@ -43,6 +43,10 @@ class Kind:
 
 
 _APPLIED = "You get this because you applied to {{ scheme_name }}; it is about your application."
+_MATCHED = (
+    "You get this because you take part in {{ scheme_name }}; it is about your mentoring "
+    "relationship."
+)
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -156,6 +160,51 @@ KINDS: dict[str, Kind] = {
             Category.TRANSACTIONAL,
             {"role": True, "cohort": True, "link": True},
             "Your application to be a {{ role }} is withdrawn",
+            _APPLIED,
+        ),
+        # --- matching and pairs (mentorhub.pairs.services, mentorhub.matching.services) -----
+        # `role` is the recipient's role in the pair ("mentor"/"mentee"), `other_name` the
+        # other person's name, `cohort` the cohort's name, `link` the pair's or the
+        # application's page.
+        Kind(
+            "match_made",
+            Category.TRANSACTIONAL,
+            {"role": True, "other_name": True, "cohort": True, "link": True, "why": False},
+            "You are matched with {{ other_name }} in {{ scheme_name }}",
+            _MATCHED,
+        ),
+        Kind(
+            "match_unmatched",
+            Category.TRANSACTIONAL,
+            {
+                "role": True,
+                "cohort": True,
+                "link": True,
+                "next_intake": False,
+                "feedback_offered": False,
+            },
+            "Matching in {{ cohort }}: we could not find you a match this time",
+            _APPLIED,
+        ),
+        Kind(
+            "match_ended",
+            Category.TRANSACTIONAL,
+            {"role": True, "other_name": True, "cohort": True, "link": True, "how": True},
+            "Your mentoring relationship with {{ other_name }} has ended",
+            _MATCHED,
+        ),
+        Kind(
+            "match_extended",
+            Category.TRANSACTIONAL,
+            {"role": True, "other_name": True, "cohort": True, "link": True, "until": True},
+            "Your mentoring relationship with {{ other_name }} is extended to {{ until }}",
+            _MATCHED,
+        ),
+        Kind(
+            "match_reopened",
+            Category.TRANSACTIONAL,
+            {"cohort": True, "link": True},
+            "We will look for a new mentor for you",
             _APPLIED,
         ),
     )

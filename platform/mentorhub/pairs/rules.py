@@ -24,7 +24,12 @@ Actor = Literal["mentor", "mentee", "coordinator"]
 
 LIVE: frozenset[str] = frozenset({"active", "extended"})
 
-__all__ = ["LIVE", "Action", "Actor", "EndKind", "State", "refusal"]
+__all__ = ["LIVE", "Action", "Actor", "EndKind", "Refused", "State", "refusal"]
+
+
+class Refused(ValueError):
+    """A matching or pair action was refused; nothing was written. The text says why in
+    plain words (the pages show it)."""
 
 
 def refusal(

@@ -64,6 +64,12 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
     ),
     "application_next_intake": frozenset({"role", "cohort", "link"}),
     "application_withdrawn": frozenset({"role", "cohort", "link"}),
+    # Matching and pairs (mentorhub.pairs.services, mentorhub.matching.services).
+    "match_made": frozenset({"role", "other_name", "cohort", "link", "why"}),
+    "match_unmatched": frozenset({"role", "cohort", "link", "next_intake", "feedback_offered"}),
+    "match_ended": frozenset({"role", "other_name", "cohort", "link", "how"}),
+    "match_extended": frozenset({"role", "other_name", "cohort", "link", "until"}),
+    "match_reopened": frozenset({"cohort", "link"}),
 }
 
 OVERRIDE_KEYS = ("body", "subject")
