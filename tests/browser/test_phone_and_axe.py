@@ -86,10 +86,18 @@ BY_ROLE = {
         f"{A}/admin/audit",
         f"{A}/admin/roster",
         f"{A}/coordinator/members",
+        f"{A}/coordinator/applications",
+        f"{A}/coordinator/cohorts",
         f"{A}/no-such-page",
     ],
-    "coordinator": [f"{A}/me", f"{A}/coordinator/members", f"{A}/admin/members"],
-    "mentor": [f"{A}/me", f"{A}/coordinator/members"],
+    "coordinator": [
+        f"{A}/me",
+        f"{A}/coordinator/members",
+        f"{A}/admin/members",
+        f"{A}/coordinator/applications",  # no cohort yet (filled: test_coordinator_pages_in_chromium)
+        f"{A}/coordinator/cohorts",
+    ],
+    "mentor": [f"{A}/me", f"{A}/coordinator/members", f"{A}/coordinator/applications"],
     "mentee": [f"{A}/me"],
     "member": [f"{A}/me"],  # signed in with no role yet
     "platform": ["/platform/activity"],

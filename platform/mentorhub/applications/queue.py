@@ -17,7 +17,7 @@ import io
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -293,7 +293,12 @@ async def around(
         ).first()
         rows = await session.execute(
             select(AuditEntry)
-            .where(AuditEntry.created_at >= since, AuditEntry.subject == str(application_id))
+            .where(
+                # A day's margin: the application's time is the action's clock, the entry's
+                # the database's transaction start.
+                AuditEntry.created_at >= since - timedelta(days=1),
+                AuditEntry.subject == str(application_id),
+            )
             .order_by(AuditEntry.created_at, AuditEntry.id)
             .limit(500)
         )

@@ -183,6 +183,9 @@ async def _cohort_page(
         cohort=cohort,
         order=role_order(scheme),
         order_words=_order_words(scheme),
+        last_day=lambda w: (
+            (w.closes_at.astimezone(zone_of(tenant)) - timedelta(seconds=1)).date().isoformat()
+        ),
         windows=windows,
         now=datetime.now(zone_of(tenant)),
         notice=notice,
