@@ -717,18 +717,22 @@ async def record_ratifications(
     *,
     member_ids: Sequence[uuid.UUID | str] = (),
     emails: Sequence[str] = (),
-    ratified_on: date,
+    ratified_on: date | None,
     note: str = "",
+    found: Sequence[Problem] = (),
     now: datetime | None = None,
 ) -> int:
     """The board ratified these members (ticked on the list, or given by e-mail address) on
     `ratified_on`: all of them, in one transaction, or none (Problems: `emails` for an
-    address that is no member's, `ratified_on`, `note`, `members` when nobody was chosen).
+    address that is no member's, `ratified_on`, `note`, `members` when nobody was chosen;
+    `found`: the form's own problems, reported with these).
     A member already ratified on that date is not recorded twice. Each ratification is
     audited; the applications are evaluated again once. Returns how many were recorded."""
     now = _now(now)
-    problems: list[Problem] = []
-    if ratified_on > now.date():
+    problems: list[Problem] = list(found)
+    if ratified_on is None and not found:
+        problems.append(Problem(path="ratified_on", message="Enter the date of ratification"))
+    if ratified_on is not None and ratified_on > now.date():
         problems.append(
             Problem(path="ratified_on", message="The ratification cannot be in the future")
         )
@@ -746,16 +750,16 @@ async def record_ratifications(
         actor = await _actor(session, actor_id, _ADMIN)
         chosen: dict[uuid.UUID, Member] = {}
         if keys:
-            found = await session.execute(select(Member).where(Member.id.in_(keys)))
-            chosen.update({m.id: m for m in found.scalars()})
+            by_id = await session.execute(select(Member).where(Member.id.in_(keys)))
+            chosen.update({m.id: m for m in by_id.scalars()})
             if len(chosen) != len(set(keys)):
                 raise NotFound("member")  # a forged or another tenant's id
         lowered = [e.strip().lower() for e in emails if e.strip()]
         if lowered:
-            found = await session.execute(
+            matched = await session.execute(
                 select(Member).where(func.lower(Member.email).in_(lowered))
             )
-            by_email = {m.email.lower(): m for m in found.scalars()}
+            by_email = {m.email.lower(): m for m in matched.scalars()}
             missing = [e for e in dict.fromkeys(lowered) if e not in by_email]
             if missing:
                 problems.append(
@@ -777,6 +781,7 @@ async def record_ratifications(
             )
         if problems:
             raise Problems(problems)
+        assert ratified_on is not None
         held = set(
             (
                 await session.execute(

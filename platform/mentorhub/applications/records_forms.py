@@ -13,7 +13,7 @@ from mentorhub.applications.records import NOTE_MAX, ORGANISATION_MAX, TRAINING_
 from mentorhub.core.paging import MAX_QUERY
 from mentorhub.core.problems import Problem
 from mentorhub.core.text import EMAIL_MAX
-from mentorhub.web.forms import EMAIL, IDENTIFIER, LINE, TEXT, FormErrors, choice, field
+from mentorhub.web.forms import EMAIL, IDENTIFIER, LINE, TEXT, choice, field
 
 __all__ = [
     "ActiveForm",
@@ -81,16 +81,14 @@ class RatifyForm(msgspec.Struct, kw_only=True):
     note: Annotated[str, field("Note", kind=TEXT, max_length=NOTE_MAX)] = ""
 
 
-def iso_date(value: str, path: str, label: str, values: dict[str, object]) -> date:
-    """A date typed as 2026-09-30 (what a date input sends), or FormErrors at `path`."""
+def iso_date(value: str, path: str, label: str) -> tuple[date | None, Problem | None]:
+    """A date typed as 2026-09-30 (what a date input sends), or the problem at `path`."""
     if not value.strip():
-        raise FormErrors([Problem(path=path, message=f"Enter the {label.lower()}")], values)
+        return None, Problem(path=path, message=f"Enter the {label.lower()}")
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(value.strip()), None
     except ValueError:
-        raise FormErrors(
-            [Problem(path=path, message=f"{label} must be a real date, like 2026-09-30")], values
-        ) from None
+        return None, Problem(path=path, message=f"{label} must be a real date, like 2026-09-30")
 
 
 def split_emails(text: str) -> list[str]:

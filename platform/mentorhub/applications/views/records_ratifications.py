@@ -96,7 +96,7 @@ async def ratify(
     try:
         form = await read_form(request, RatifyForm)
         values = values_of(form)
-        ratified_on = iso_date(form.ratified_on, "ratified_on", "Date of ratification", values)
+        ratified_on, bad_date = iso_date(form.ratified_on, "ratified_on", "Date of ratification")
         count = await records.record_ratifications(
             db,
             tenant.id,
@@ -105,11 +105,13 @@ async def ratify(
             emails=split_emails(form.emails),
             ratified_on=ratified_on,
             note=form.note,
+            found=[bad_date] if bad_date else [],
         )
     except FormErrors as errors:
         return await _list(request, db, ctx, errors)
     except Problems as problems:
         return await _list(request, db, ctx, problems, values=values)
+    assert ratified_on is not None  # (the action refuses a missing date)
     await notify(aredis, request, kind="ratified", count=count, on=ratified_on.isoformat())
     return back_to(request, PATH)
 

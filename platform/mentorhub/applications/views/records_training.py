@@ -103,15 +103,17 @@ async def training_add(
             problems.append(
                 Problem(path="kind", message="Choose a training the scheme gives, from the list")
             )
-        completed_on = iso_date(form.completed_on, "completed_on", "Date completed", values)
+        completed_on, bad_date = iso_date(form.completed_on, "completed_on", "Date completed")
         member_id = await records.member_id_by_email(db, tenant.id, form.email)
         if member_id is None:
             problems.append(
                 Problem(path="email", message=f"No member has the e-mail address {form.email}")
             )
+        if bad_date is not None:
+            problems.append(bad_date)
         if problems:
             raise FormErrors(problems, values)
-        assert member_id is not None
+        assert member_id is not None and completed_on is not None
         if not await records.has_training(db, tenant.id, member_id, form.kind, completed_on):
             await services.record_training(
                 db,
