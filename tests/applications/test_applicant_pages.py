@@ -443,15 +443,15 @@ async def test_the_confirmation_says_the_line_manager_was_mailed(site: Site) -> 
     text = words(page.text)
     assert "Application sent" in text
     assert "We have e-mailed your line manager at <strong>boss@example.org</strong>" in text
-    assert "Your line manager's approval" in text
+    assert "Waiting for: your line manager's approval" in text
 
 
 @pytest.mark.parametrize(
     ("slug", "said"),
     [
         ("museums-association", "If you are shortlisted, we will arrange a short phone interview"),
-        ("alberta-museums", "The Board's ratification of your membership."),
-        ("arts-marketing", "A record that you completed the scheme's training."),
+        ("alberta-museums", "Waiting for: the Board's ratification of your membership."),
+        ("arts-marketing", "Waiting for: a record that you completed the scheme's training."),
     ],
 )
 async def test_the_confirmation_says_what_happens_next(site: Site, slug: str, said: str) -> None:

@@ -122,6 +122,11 @@ def _training_words(scheme: Scheme, role: str) -> str | None:
     }[training.before]
 
 
+#: Ineligibility rules a change in the association's records can lift (they are evaluated
+#: again when the roster, a ratification or the partner list changes).
+_RECHECKED = frozenset({"membership", "member_type", "partner_organisation"})
+
+
 def next_steps(
     scheme: Scheme,
     role: str,
@@ -135,6 +140,7 @@ def next_steps(
     priority_next_intake: bool = False,
     feedback_sent: bool = False,
     contact_email: str = "",
+    ineligible_rule: str | None = None,
 ) -> list[str]:
     """What happens next, one sentence or two per line."""
     s = State(state)
@@ -148,9 +154,8 @@ def next_steps(
     if s is State.SUBMITTED:
         return ["We have your application and are checking it. We will e-mail you."]
     if s is State.AWAITING_APPROVAL:
-        waits = [waiting_words(w) for w in waiting_for]
-        lines = ["Your application is complete. Before it can go further we are waiting for:"]
-        lines += waits or ["An approval the scheme requires."]
+        waits = [waiting_words(w) for w in waiting_for] or ["An approval the scheme requires."]
+        lines = [f"Waiting for: {w[:1].lower()}{w[1:]}" for w in waits]
         if "board_ratification" in waiting_for:
             lines.append("The Board ratifies members at its meetings; you need do nothing.")
         if "training" in waiting_for:
@@ -160,11 +165,13 @@ def next_steps(
     if s is State.ELIGIBLE:
         return ["You meet the scheme's conditions.", _decision_steps(scheme, role)]
     if s is State.INELIGIBLE:
-        return [
-            "Your application cannot go ahead as it stands (the reason is above).",
-            "If the association's records change (for example a renewed membership), "
-            "we check your application again and tell you.",
-        ]
+        lines = ["Your application cannot go ahead as it stands (the reason is above)."]
+        if ineligible_rule in _RECHECKED:
+            lines.append(
+                "If the association's records change (for example a renewed membership, or "
+                "a new partner organisation), we check your application again and tell you."
+            )
+        return lines
     if s is State.SHORTLISTED:
         return ["You are on the shortlist.", _decision_steps_after_shortlist(scheme, role)]
     if s is State.INTERVIEW_SCHEDULED:

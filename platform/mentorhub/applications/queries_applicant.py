@@ -53,6 +53,7 @@ class MyApplication:
     state: str
     answers: dict[str, Any]
     waiting_for: list[str]
+    ineligible_rule: str | None
     ineligible_reason: str | None
     waitlist_rank: int | None
     priority_next_intake: bool
@@ -146,6 +147,7 @@ def _mine(
         state=app.state,
         answers=dict(app.answers or {}),
         waiting_for=list(app.waiting_for or []),
+        ineligible_rule=app.ineligible_rule,
         ineligible_reason=app.ineligible_reason,
         waitlist_rank=app.waitlist_rank,
         priority_next_intake=app.priority_next_intake,

@@ -117,11 +117,27 @@ def _again(
     """The form again with its problems (summary at the top, message at each question) and
     every answer as it was posted. Nothing was written."""
     context = _form_context(tenant, identity, target, anchors=_anchors(target))
+    labels = {q.id: q.label for q in target.form.questions}
+    summary = [  # the summary names each question; the message at the question need not
+        Problem(path=p.path, message=f"{_short(labels[p.path])} — {p.message}")
+        if p.path in labels
+        else p
+        for p in problems
+    ]
     return Template(
         FORM_TEMPLATE,
-        context={**context, "errors": Problems(problems), "values": shown(data)},
+        context={
+            **context,
+            "errors": Problems(problems),
+            "summary": Problems(summary),
+            "values": shown(data),
+        },
         status_code=status_code,
     )
+
+
+def _short(label: str, most: int = 70) -> str:
+    return label if len(label) <= most else label[: most - 1].rsplit(" ", 1)[0] + "…"
 
 
 @get("/apply/{cohort_id:str}/{role:str}", name="apply_form", opt=rule(MEMBER))

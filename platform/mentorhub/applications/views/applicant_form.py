@@ -65,7 +65,7 @@ def _limits(q: Question) -> list[str]:
     said: list[str] = []
     if q.kind in ("text", "long_text"):
         said.append(f"Up to {q.limit:,} characters.")
-    elif q.kind == "multiple_choice":
+    elif q.kind == "multiple_choice" and "choose" not in q.help.lower():
         lo, hi = q.min_choices, q.max_choices
         if lo and hi and lo == hi:
             said.append(f"Choose {lo}.")

@@ -60,6 +60,7 @@ def steps(app: MyApplication, tenant: Tenant) -> list[str]:
         priority_next_intake=app.priority_next_intake,
         feedback_sent=app.feedback is not None,
         contact_email=str(tenant.branding.get("contact_email") or ""),
+        ineligible_rule=app.ineligible_rule,
     )
 
 

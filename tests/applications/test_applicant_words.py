@@ -1,0 +1,127 @@
+"""What the applicant reads, as pure functions: every state of every reference scheme has
+plain words for what happens next (never a state's code name), who may apply says each
+scheme's conditions, and any stored answer reads back as text. Form fields have unique ids
+and their anchors point at an input."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mentorhub.applications.applicant_words import (
+    answer_words,
+    next_steps,
+    state_words,
+    who_can_apply,
+)
+from mentorhub.applications.states import State
+from mentorhub.applications.views.applicant_form import fields
+from mentorhub.schemes.forms import Question, form_for
+from mentorhub.schemes.loader import load_tenant
+from tests.support import SLUGS
+
+SCHEMES = {slug: load_tenant(slug).scheme for slug in SLUGS}
+CODE_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")  # awaiting_approval, line_manager, …
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("role", ["mentor", "mentee"])
+@pytest.mark.parametrize("state", list(State))
+def test_every_state_has_plain_next_steps(slug: str, role: str, state: State) -> None:
+    lines = next_steps(
+        SCHEMES[slug],
+        role,
+        state,
+        waiting_for=["line_manager", "board_ratification", "training"],
+        window_closes=datetime(2027, 2, 16, 17, tzinfo=UTC),
+        interview_at=datetime(2027, 3, 2, 10, 30, tzinfo=UTC),
+        interview_format_="phone",
+        waitlist_rank=2,
+        contact_email="team@example.org",
+    )
+    assert lines and all(line.strip() for line in lines)
+    for line in lines:
+        assert not CODE_NAME.search(line), line
+    assert not CODE_NAME.search(state_words(state))
+
+
+def test_next_steps_follow_the_schemes_rules() -> None:
+    ma = SCHEMES["museums-association"]
+    assert any("phone interview" in s for s in next_steps(ma, "mentee", "eligible"))
+    assert not any("interview" in s for s in next_steps(ma, "mentor", "eligible"))
+    assert any("personal feedback" in s for s in next_steps(ma, "mentee", "unsuccessful"))
+    ahep = SCHEMES["ahep"]
+    assert any("3 mentors" in s for s in next_steps(ahep, "mentee", "accepted"))
+    waiting = next_steps(
+        SCHEMES["alberta-museums"],
+        "mentee",
+        "awaiting_approval",
+        waiting_for=["board_ratification"],
+    )
+    assert "Waiting for: the Board's ratification of your membership." in waiting
+    student = next_steps(ma, "mentee", "ineligible", ineligible_rule="exclusion:students")
+    lapsed = next_steps(SCHEMES["ahep"], "mentee", "ineligible", ineligible_rule="membership")
+    assert len(student) == 1 and any("check your application again" in s for s in lapsed)
+
+
+def test_who_can_apply_says_each_schemes_conditions() -> None:
+    said = {
+        slug: " ".join(who_can_apply(s, "mentee", ["Citizens Advice Leeds"]))
+        for slug, s in SCHEMES.items()
+    }
+    assert (
+        "Students and people already in a mentoring relationship cannot apply"
+        in said["museums-association"]
+    )
+    assert (
+        "You need to be an Individual Member of the association in good standing"
+        in said["alberta-museums"]
+    )
+    assert "Board ratifies" in said["alberta-museums"]
+    assert "partner organisations: Citizens Advice Leeds" in said["advice-skills-academy"]
+    assert "line manager approves and signs" in said["advice-skills-academy"]
+    assert "whole relationship" in said["ahep"]
+    assert "joint training day before you are matched" in said["arts-marketing"]
+    mentor = " ".join(who_can_apply(SCHEMES["arts-marketing"], "mentor"))
+    assert "five years more career experience" in mentor
+
+
+json_values: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@given(
+    kind=st.sampled_from(
+        ["text", "yes_no", "consent", "multiple_choice", "location", "number", "email"]
+    ),
+    value=json_values,
+)
+def test_any_stored_answer_reads_back_as_text(kind: str, value: Any) -> None:
+    question = Question(
+        id="q",
+        kind=kind,
+        label="Q",  # type: ignore[arg-type]
+        options=("A",) if kind == "multiple_choice" else (),
+    )
+    assert isinstance(answer_words(question, value), str)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("role", ["mentor", "mentee"])
+def test_each_forms_fields_have_unique_ids_and_anchors(slug: str, role: str) -> None:
+    form = form_for(SCHEMES[slug], role)
+    assert form is not None
+    found = fields(form)
+    ids = [f.id for f in found]
+    assert len(set(ids)) == len(ids)
+    for f in found:
+        assert f.anchor in (f.id, f"{f.id}-0")
+        assert f.label.endswith(" (required)") == f.question.required
