@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from mentorhub.core.smtp import SmtpConfig
 from mentorhub.db import Database
+from mentorhub.db.errors import database_unavailable
 from mentorhub.messages.kinds import Category, get_kind
 from mentorhub.messages.models import Message, Status
 from mentorhub.messages.render import Branding, Outgoing, Override, build_email, message_id
@@ -57,6 +58,7 @@ from mentorhub.outbox.process import (
     Held,
     ServiceUnavailable,
     driver_connection,
+    run_script,
     tenant_fetch,
     tenant_script,
 )
@@ -446,7 +448,6 @@ async def deliver_many(held: Held) -> tuple[int, Exception | None]:
     of them, then per message the render, the SMTP transaction and one round trip that marks
     it sent and its outbox row done and commits. The window is a single message's, as in
     `deliver`: between the server's 250 and that commit."""
-    settings = get_settings()
     driver, tenant_id = held.driver, held.tenant_id
     # The message ids as values, not `payload->>'message'` in the join: row-level security
     # keeps a join condition that is not leakproof above the scan, so that scanned all of
@@ -462,68 +463,84 @@ async def deliver_many(held: Held) -> tuple[int, Exception | None]:
     done = 0
     first_error: Exception | None = None
     for row in rows:
-        outbox_id = int(row[0])
-        if row[2] is None or row[4] != Status.PENDING:  # gone, or sent/failed/suppressed
-            await driver.execute(tenant_script(tenant_id, _finished(tenant_id, outbox_id)))
-            done += 1
-            continue
-        message = Stored(
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            row[7],
-            row[8],
-            row[9],
-            row[10],
-            row[11],
-            Override(row[12], row[13]) if (row[12] or row[13]) else None,
-        )
-        assert tenant is not None
-        unsubscribe_url = None
-        if get_kind(message.kind).category is Category.REMINDER and message.member_id is not None:
-            if message.reminders_off:
-                await driver.execute(
-                    tenant_script(
-                        tenant_id,
-                        "UPDATE messages SET status = 'suppressed' "
-                        f"WHERE tenant_id = '{tenant_id}' AND id = {int(message.id)}",
-                        _finished(tenant_id, outbox_id),
-                    )
-                )
-                done += 1
-                continue
-            token = unsubscribe_token(settings.secret_key or "", tenant_id, message.member_id)
-            unsubscribe_url = f"{base_url(settings, tenant)}/messages/unsubscribe/{token}"
-        email = compose(tenant, message, unsubscribe_url=unsubscribe_url)
         try:
-            await mailer(settings).send(email, settings.mail_from, message.to_address)
-        except PermanentDeliveryError as exc:
-            await _fail_held(held, outbox_id, message, str(exc))
-            done += 1
-            continue
-        except TransientDeliveryError as exc:
-            if message.attempts + 1 >= MAX_ATTEMPTS:
-                await _fail_held(
-                    held, outbox_id, message, f"gave up after {MAX_ATTEMPTS} attempts: {exc}"
-                )
-                done += 1
-                continue
-            await _count_attempt(held.db, message, str(exc))
-            if isinstance(exc, SmtpUnavailable):
+            count, error = await _deliver_row(held, tenant, row)
+        except Exception as exc:
+            # One message's error (e.g. a template refused) is that message's: the batch
+            # goes on, the row is left for a retry; what every message needs stops it.
+            if isinstance(exc, ServiceUnavailable) or database_unavailable(exc):
                 raise
-            log.warning("outbox %s failed; left for a retry: %s", outbox_id, exc)
-            first_error = first_error or exc
-            continue
-        await driver.execute(
-            tenant_script(
-                tenant_id, _marked_sent(tenant_id, message.id), _finished(tenant_id, outbox_id)
-            )
-        )
-        done += 1
+            log.warning("outbox %s failed; left for a retry: %s", row[0], exc)
+            count, error = 0, exc
+        done += count
+        first_error = first_error or error
     return done, first_error
+
+
+async def _deliver_row(
+    held: Held, tenant: TenantFacts | None, row: Any
+) -> tuple[int, Exception | None]:
+    """One held row of `deliver_many`: (1 if it was finished, the error leaving it open)."""
+    settings = get_settings()
+    driver, tenant_id = held.driver, held.tenant_id
+    outbox_id = int(row[0])
+    if row[2] is None or row[4] != Status.PENDING:  # gone, or sent/failed/suppressed
+        await run_script(driver, tenant_script(tenant_id, _finished(tenant_id, outbox_id)))
+        return 1, None
+    message = Stored(
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        Override(row[12], row[13]) if (row[12] or row[13]) else None,
+    )
+    assert tenant is not None
+    unsubscribe_url = None
+    if get_kind(message.kind).category is Category.REMINDER and message.member_id is not None:
+        if message.reminders_off:
+            await run_script(
+                driver,
+                tenant_script(
+                    tenant_id,
+                    "UPDATE messages SET status = 'suppressed' "
+                    f"WHERE tenant_id = '{tenant_id}' AND id = {int(message.id)}",
+                    _finished(tenant_id, outbox_id),
+                ),
+            )
+            return 1, None
+        token = unsubscribe_token(settings.secret_key or "", tenant_id, message.member_id)
+        unsubscribe_url = f"{base_url(settings, tenant)}/messages/unsubscribe/{token}"
+    email = compose(tenant, message, unsubscribe_url=unsubscribe_url)
+    try:
+        await mailer(settings).send(email, settings.mail_from, message.to_address)
+    except PermanentDeliveryError as exc:
+        await _fail_held(held, outbox_id, message, str(exc))
+        return 1, None
+    except TransientDeliveryError as exc:
+        if message.attempts + 1 >= MAX_ATTEMPTS:
+            await _fail_held(
+                held, outbox_id, message, f"gave up after {MAX_ATTEMPTS} attempts: {exc}"
+            )
+            return 1, None
+        await _count_attempt(held.db, message, str(exc))
+        if isinstance(exc, SmtpUnavailable):
+            raise
+        log.warning("outbox %s failed; left for a retry: %s", outbox_id, exc)
+        return 0, exc
+    await run_script(
+        driver,
+        tenant_script(
+            tenant_id, _marked_sent(tenant_id, message.id), _finished(tenant_id, outbox_id)
+        ),
+    )
+    return 1, None
 
 
 async def _fail_held(held: Held, outbox_id: int, message: Stored, error: str) -> None:

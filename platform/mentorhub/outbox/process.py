@@ -25,6 +25,7 @@ of a short message's cost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -123,6 +124,18 @@ def tenant_script(tenant_id: uuid.UUID, *statements: str) -> str:
     )
 
 
+async def run_script(driver: Any, script: str) -> None:
+    """Run a `tenant_script`; if it fails, the transaction it opened is rolled back (a
+    failed statement leaves it open and aborted) before the error goes on."""
+    try:
+        await driver.execute(script)
+    except BaseException:
+        if not driver.is_closed() and driver.is_in_transaction():
+            with contextlib.suppress(Exception):
+                await driver.execute("ROLLBACK")
+        raise
+
+
 async def tenant_fetch(driver: Any, tenant_id: uuid.UUID, query: str, *args: Any) -> list[Any]:
     """Rows of `query` read in a tenant transaction on the driver connection (three round
     trips: begin and setting, the query, commit)."""
@@ -215,16 +228,16 @@ async def process_batch(
     async with db.engine.connect() as conn:
         held_db = Database(db.engine, bind=conn)
         driver: Any = (await conn.get_raw_connection()).driver_connection
-        rows = await tenant_fetch(driver, tenant_id, _OPEN, tenant_id, list(outbox_ids))
-        many: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        single: list[int] = []
-        for outbox_id, kind, payload in rows:
-            if getattr(handlers.get(kind), "many", None) is not None:
-                many.setdefault(kind, []).append((outbox_id, payload))
-            else:
-                single.append(outbox_id)
         holding = False
         try:
+            rows = await tenant_fetch(driver, tenant_id, _OPEN, tenant_id, list(outbox_ids))
+            many: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+            single: list[int] = []
+            for outbox_id, kind, payload in rows:
+                if getattr(handlers.get(kind), "many", None) is not None:
+                    many.setdefault(kind, []).append((outbox_id, payload))
+                else:
+                    single.append(outbox_id)
             for kind, kind_rows in many.items():
                 holding = True
                 got = set(await driver.fetchval(_HOLD, [i for i, _ in kind_rows]))
@@ -252,7 +265,8 @@ async def process_batch(
                 await driver.execute(_RELEASE)
                 holding = False
         finally:
-            if holding:  # the locks must not stay on a pooled connection: drop it
+            # Locks or an open transaction must not stay on a pooled connection: drop it.
+            if holding or (not driver.is_closed() and driver.is_in_transaction()):
                 await conn.invalidate()
     if first_error is not None:
         raise first_error
