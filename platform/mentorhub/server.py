@@ -18,7 +18,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from mentorhub.app import create_app
-from mentorhub.applications.demo import seed_demo_applications
+from mentorhub.applications.demo import fill_demo_applications
 from mentorhub.db import Database
 from mentorhub.demo import seed_demo_members
 from mentorhub.identity import demo_idp
@@ -255,7 +255,8 @@ async def run_all(
         settings = replace(get_settings(), data_dir=data_dir)
         stop_worker = hooks["worker"](settings)
         await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
-        await seed_demo_applications(db, tenants)
+        # Made through the actions while the product serves (a first start makes ~70).
+        demo = asyncio.create_task(fill_demo_applications(db, tenants))
         clock = ClockThread(hooks["clock"], settings)
         clock.start()
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
@@ -271,6 +272,9 @@ async def run_all(
                 print("Press Ctrl-C to stop.", flush=True)
             await serving
         finally:
+            demo.cancel()
+            with contextlib.suppress(BaseException):
+                await demo
             await asyncio.to_thread(clock.stop)
             await asyncio.to_thread(stop_worker)
             mail.stop()

@@ -29,8 +29,10 @@ Two things are not applications actions:
 
 Idempotent: the demo cohort is the first one the demo coordinator created (its audit row);
 a person who already has an application in it is left alone, and so is a window, a partner
-list, a training record or a ratification that exists. A restart adds nothing; a start that
-was interrupted finishes what it had not done.
+list, a training record or a ratification that exists. A restart adds nothing (one count
+per tenant sees every demo applicant has applied); a first start that was stopped makes the
+applicants it had not reached on the next (one stopped in the middle of their story stays
+where it got to). The embedded default runs it beside serving (`fill_demo_applications`).
 
 `submitted` is not shown resting: the submit action evaluates eligibility at once (see
 `states.py`), so no action leaves an application there.
@@ -38,6 +40,8 @@ was interrupted finishes what it had not done.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -72,7 +76,15 @@ from mentorhub.schemes.rules import CohortDuration, FixedDuration, RangeDuration
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.models import Tenant
 
-__all__ = ["PARTNER_ORGANISATIONS", "Plan", "plans", "seed_demo_applications"]
+__all__ = [
+    "PARTNER_ORGANISATIONS",
+    "Plan",
+    "fill_demo_applications",
+    "plans",
+    "seed_demo_applications",
+]
+
+log = logging.getLogger("mentorhub.demo")
 
 #: Advice Skills Academy: advice services in the Liverpool City Region (made-up names).
 PARTNER_ORGANISATIONS = (
@@ -336,6 +348,22 @@ async def seed_demo_applications(
     return made
 
 
+async def fill_demo_applications(db: Database, tenants: Sequence[Tenant]) -> None:
+    """`seed_demo_applications` as the embedded default runs it, beside serving: a first
+    start makes about seventy applications through the actions, which need not hold the
+    product back; a failure is logged (the product runs on without its demo applications),
+    and one stopped half-way is finished on the next start."""
+    try:
+        made = await seed_demo_applications(db, tenants)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("the demo applications were not all made")
+    else:
+        if made:
+            log.info("demo applications made: %d", made)
+
+
 async def _seed_tenant(db: Database, tenant: Tenant, now: datetime) -> int:
     emails = [demo_email(tenant.slug, "coordinator"), demo_email(tenant.slug, "admin")]
     async with db.tenant(tenant.id) as session:
@@ -348,13 +376,29 @@ async def _seed_tenant(db: Database, tenant: Tenant, now: datetime) -> int:
     t = _Tenant(db, tenant, now, coordinator, admin)
     await _cohort(t)
     assert t.cohort is not None and t.scheme is not None
+    todo = plans(t.scheme)
+    if await _applied(t, todo) == len(todo):
+        return 0  # every demo applicant has applied (a restart): nothing to do
     windows = await _windows(t)
     if t.scheme.eligibility.open_to == "partner_organisations":
         await _partner_organisations(t)
     made = 0
-    for i, plan in enumerate(plans(t.scheme)):
+    for i, plan in enumerate(todo):
         made += await _play(t, plan, i, windows)
     return made
+
+
+async def _applied(t: _Tenant, todo: list[Plan]) -> int:
+    """How many of the demo applicants have an application in the demo cohort."""
+    assert t.cohort is not None
+    emails = [demo_email(t.tenant.slug, p.key) for p in todo]
+    async with t.db.tenant(t.tenant.id, read_only=True) as session:
+        found = await session.execute(
+            select(func.count(func.distinct(Application.member_id)))
+            .join(Member, Member.id == Application.member_id)
+            .where(Application.cohort_id == t.cohort.id, Member.email.in_(emails))
+        )
+        return int(found.scalar_one())
 
 
 async def _cohort(t: _Tenant) -> None:
