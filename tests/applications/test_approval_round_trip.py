@@ -4,6 +4,7 @@ decision's own transaction, and the applicant is mailed the outcome."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,8 +15,9 @@ from mentorhub.core.problems import Problems
 from mentorhub.db import Database
 from mentorhub.identity import services as identity
 from mentorhub.identity.approvals import LinkProblem
+from mentorhub.identity.models import ApprovalRequest
 from mentorhub.settings import get_settings
-from tests.applications.conftest import add_member, answers, make_world, reload
+from tests.applications.conftest import add_member, answers, count, make_world, reload
 from tests.messages.sink import Sink
 from tests.messages.test_messages import deliver_all
 
@@ -120,3 +122,27 @@ async def test_the_partner_organisation_list_decides(live_db: Database, inbox: S
     assert len(inbox.to(BOSS)) == 1  # asked once
     kinds = [c.parsed()["X-MentorHub-Kind"] for c in inbox.to(ada.email)]
     assert kinds == ["application_received", "application_ineligible"]
+
+
+async def test_two_submits_at_once_submit_once(live_db: Database, inbox: Sink) -> None:
+    """A double click: two submits of the same draft in two transactions at the same time.
+    The second waits for the first's row lock, then finds it submitted: one application
+    submitted, one approval request, one mail each."""
+    world = await make_world(live_db, "advice-skills-academy")
+    await services.set_partner_organisations(
+        live_db, world.id, world.admin.id, ["Citizens Advice Leeds"]
+    )
+    ada = await add_member(live_db, world.tenant, "Ada", status=None)
+    posted = answers(world, line_manager_email=BOSS)
+    draft = await services.save_draft(
+        live_db, world.id, ada.id, cohort_id=world.cohort.id, role="mentee", data=posted
+    )
+    first, second = await asyncio.gather(
+        services.submit(live_db, world.id, ada.id, draft.id, data=posted, lock_version=1),
+        services.submit(live_db, world.id, ada.id, draft.id, data=posted, lock_version=1),
+    )
+    assert first.lock_version == second.lock_version == 2
+    assert first.approval_request_id == second.approval_request_id is not None
+    assert await count(live_db, world, ApprovalRequest) == 1
+    await deliver_all(live_db, world.tenant)
+    assert len(inbox.to(BOSS)) == 1 and len(inbox.to(ada.email)) == 1
