@@ -46,7 +46,15 @@ from mentorhub.applications.states import State
 from mentorhub.core import audit
 from mentorhub.core.paging import PAGE_SIZE, Page
 from mentorhub.core.problems import Problem, Problems
-from mentorhub.core.text import EMAIL_MAX, IDENTIFIER, LINE, TEXT, BadText, clean_text
+from mentorhub.core.text import (
+    EMAIL_MAX,
+    IDENTIFIER,
+    LINE,
+    TEXT,
+    BadText,
+    clean_text,
+    email_problem,
+)
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.identity.models import Member, Role
@@ -517,7 +525,7 @@ def parse_training_csv(data: bytes, kinds: Sequence[str], today: date) -> Traini
         email = _cell(cells[0], "E-mail address", EMAIL_MAX, bad).lower()
         if not email and not bad:
             bad.append("the e-mail address is missing")
-        elif email and "@" not in email:
+        elif email and email_problem(email) is not None:
             bad.append(f"{safe_echo(cells[0].strip())} is not an e-mail address")
         kind = _cell(cells[1], "Role", 16, bad).lower()
         if not kind and not cells[1].strip():
@@ -591,7 +599,10 @@ async def import_training(
             )
             members.update({e: i for e, i in found.all()})
         unknown = [
-            Problem(path=f"line {r.line}", message=f"no member has the e-mail address {r.email}")
+            Problem(
+                path=f"line {r.line}",
+                message=f"no member has the e-mail address {safe_echo(r.email)}",
+            )
             for r in rows
             if r.email not in members
         ]
