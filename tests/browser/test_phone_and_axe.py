@@ -98,8 +98,8 @@ BY_ROLE = {
         f"{A}/coordinator/cohorts",
     ],
     "mentor": [f"{A}/me", f"{A}/coordinator/members", f"{A}/coordinator/applications"],
-    "mentee": [f"{A}/me"],
-    "member": [f"{A}/me"],  # signed in with no role yet
+    "mentee": [f"{A}/me", f"{A}/apply", f"{A}/applications"],
+    "member": [f"{A}/me", f"{A}/apply", f"{A}/applications"],  # signed in with no role yet
     "platform": ["/platform/activity"],
 }
 
