@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mentorhub.applications import queries
 from mentorhub.applications.demo import seed_demo_applications
 from mentorhub.applications.eligibility import members_only, needs_line_manager, needs_training
 from mentorhub.applications.models import (
@@ -133,6 +134,8 @@ async def test_every_state_each_scheme_uses_then_a_second_run_adds_nothing(db: D
                 await session.execute(select(func.count()).select_from(Message))
             ).scalar_one()
             assert messages > len(apps)  # received, decisions, …: the one writer's
+    for tenant in tenants:
+        await _what_the_demo_members_see(db, tenant)
     by_slug = {t.slug: t for t in tenants}
     await _museums(db, by_slug["museums-association"], now)
     await _advice(db, by_slug["advice-skills-academy"], now)
@@ -156,6 +159,39 @@ async def _by_member(session: Any, tenant: Tenant) -> dict[str, list[State]]:
             if email == demo_email(tenant.slug, key):
                 out[key].append(State(state))
     return out
+
+
+async def _what_the_demo_members_see(db: Database, tenant: Tenant) -> None:
+    """Signed in as the coordinator: a live queue (everything but drafts); as a member:
+    their own applications; mentor2 has not applied."""
+    async with db.tenant(tenant.id) as session:
+        people = {
+            m.email: m.id
+            for m in (await session.execute(select(Member))).scalars()
+            if m.email.endswith(f"@{tenant.slug}.localhost")
+        }
+        cohort = (await session.execute(select(Cohort.id))).scalar_one()
+        submitted = (
+            await session.execute(
+                select(func.count())
+                .select_from(Application)
+                .where(Application.state != State.DRAFT)
+            )
+        ).scalar_one()
+    coordinator = people[demo_email(tenant.slug, "coordinator")]
+    page = await queries.queue(db, tenant.id, coordinator, cohort)
+    assert page.total == submitted >= 10
+    assert {r.state for r in page.rows} - {State.DRAFT} == {r.state for r in page.rows}
+    mine = await queries.my_applications(db, tenant.id, people[demo_email(tenant.slug, "mentor1")])
+    assert [a.state for a in mine] == [State.ACCEPTED]
+    drafts = await queries.my_applications(
+        db, tenant.id, people[demo_email(tenant.slug, "mentee2")]
+    )
+    assert [a.state for a in drafts] == [State.DRAFT]
+    assert (
+        await queries.my_applications(db, tenant.id, people[demo_email(tenant.slug, "mentor2")])
+        == []
+    )
 
 
 async def _museums(db: Database, tenant: Tenant, now: datetime) -> None:
