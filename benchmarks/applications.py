@@ -25,27 +25,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
+import functools
+import io
+import os
+import pstats
 import random
 import resource
 import secrets
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, text
 
 from benchmarks._services import bench_services
 from mentorhub.app import create_app
-from mentorhub.applications import queries, services
+from mentorhub.applications import queries, queue, services
 from mentorhub.applications.models import Cohort
 from mentorhub.db import Database
+from mentorhub.db.session import Timeouts
 from mentorhub.identity import services as identity
 from mentorhub.identity.roster import parse_roster
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.loading import load_tenants
+from mentorhub.web import flash
 from tests.support import serving
 
 QUEUE_APPLICATIONS = 3_000
@@ -95,7 +104,10 @@ APPLICATIONS_SQL = f"""
     INSERT INTO applications (tenant_id, id, cohort_id, member_id, role, state, answers,
                               waiting_for, ineligible_rule, ineligible_reason, waitlist_rank,
                               search_text, created_at, submitted_at, lock_version)
-    SELECT m.tenant_id, gen_random_uuid(), c.id, m.id, x.role, x.state,
+    SELECT m.tenant_id, gen_random_uuid(), c.id, m.id,
+           CASE WHEN x.i % 3 = 0 AND x.state NOT LIKE 'interview%' THEN 'mentor'
+                ELSE 'mentee' END,
+           x.state,
            jsonb_build_object('region', 'London', 'goals', 'To grow in confidence.',
                               'career_stage', 'Early career', 'is_student', false),
            CASE WHEN x.state = 'awaiting_approval' THEN ARRAY['board_ratification']
@@ -113,9 +125,7 @@ APPLICATIONS_SQL = f"""
     ) AS n
     CROSS JOIN LATERAL (
         SELECT n.i,
-               COALESCE(CAST(:state AS text), ({_STATES_SQL})[1 + n.i % {len(STATES)}]) AS state,
-               CASE WHEN n.i % 3 = 0 AND COALESCE(CAST(:state AS text), '') NOT LIKE 'interview%'
-                    THEN 'mentor' ELSE 'mentee' END AS role
+               COALESCE(CAST(:state AS text), ({_STATES_SQL})[1 + n.i % {len(STATES)}]) AS state
     ) AS x
     WHERE m.tenant_id = ANY(CAST(:tenants AS uuid[])) AND m.email LIKE :prefix || '.%'
 """
@@ -255,18 +265,72 @@ async def load(owner: Database, *, others: int, per_other: int, reevaluate: int)
     return Loaded(ma.id, ma.slug, cohort, coordinator, alberta.id)
 
 
+# --- where the time goes (--profile) -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def timed_parts(spent: dict[str, list[float]]) -> Iterator[None]:
+    """Time what the queue page calls (each its own tenant transaction, or Redis), by
+    wrapping the functions for the block; restored after."""
+    targets: list[tuple[Any, str]] = [
+        (queries, "cohorts"),
+        (queries, "queue"),
+        (queries, "queue_states"),
+        (queue, "state_counts"),
+        (flash, "take"),
+    ]
+    saved = [(module, name, getattr(module, name)) for module, name in targets]
+
+    def wrap(label: str, f: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(f)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await f(*args, **kwargs)
+            finally:
+                spent.setdefault(label, []).append((time.perf_counter() - start) * 1000)
+
+        return timed
+
+    for module, name, f in saved:
+        setattr(module, name, wrap(f"{module.__name__.rsplit('.', 1)[-1]}.{name}", f))
+    try:
+        yield
+    finally:
+        for module, name, f in saved:
+            setattr(module, name, f)
+
+
+def print_profile(profile: cProfile.Profile, top: int = 14) -> None:
+    """The product's own functions that took the most time (cumulative), one a line."""
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    rows = []
+    for (path, line, name), (_cc, calls, _tt, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if "/mentorhub/" in path:
+            short = path.split("/mentorhub/", 1)[1]
+            rows.append((cumulative, calls, f"{short}:{line} {name}"))
+    for cumulative, calls, where in sorted(rows, reverse=True)[:top]:
+        print(f"    {cumulative:8.2f} s  {calls:>8} calls  {where}")
+
+
 # --- the queue ---------------------------------------------------------------------------------
 
 
 async def queue_round(
-    db: Database, loaded: Loaded, requests: int, rng: random.Random
-) -> tuple[list[float], list[float], list[float]]:
+    db: Database,
+    loaded: Loaded,
+    requests: int,
+    rng: random.Random,
+    parts: dict[str, list[float]] | None = None,
+) -> tuple[list[float], list[float], list[float], list[float]]:
     """Milliseconds per GET of the queue page through the app (random pages of the cohort,
     filters by state and role, searches) and per `queries.queue` call."""
     routing = create_app(get_settings(), db=db)
     pages: list[float] = []
     searches: list[float] = []
     direct: list[float] = []
+    cpu: list[float] = []  # this process's CPU per request (app and client), load-independent
     last = -(-QUEUE_APPLICATIONS // 50)
     async with serving(routing, base_url=BASE) as client:
         state = routing.app.state  # type: ignore[attr-defined]
@@ -284,9 +348,10 @@ async def queue_round(
         path = f"/t/{loaded.queue_slug}/coordinator/applications"
 
         async def get(params: dict[str, str]) -> float:
-            start = time.perf_counter()
+            start, busy = time.perf_counter(), time.process_time()
             response = await client.get(path, params=params, headers=headers)
             elapsed = (time.perf_counter() - start) * 1000
+            cpu.append((time.process_time() - busy) * 1000)
             assert response.status_code == 200, (response.status_code, response.text[:300])
             return elapsed
 
@@ -295,18 +360,19 @@ async def queue_round(
         cohort = str(loaded.cohort_id)
         for _ in range(20):  # warm the pool, the templates and the caches
             await get({"cohort": cohort, "page": str(rng.randint(1, last))})
-        for i in range(requests):
-            params = {"cohort": cohort}
-            kind = i % 10
-            if kind < 6:
-                params["page"] = str(rng.randint(1, last))
-            elif kind < 8:
-                params["state"] = rng.choice(STATES[1:])
-                params["page"] = str(rng.randint(1, 6))
-            elif kind == 8:
-                params["role"] = rng.choice(("mentor", "mentee"))
-                params["page"] = str(rng.randint(1, last // 2))
-            pages.append(await get(params))
+        with timed_parts(parts) if parts is not None else contextlib.nullcontext():
+            for i in range(requests):
+                params = {"cohort": cohort}
+                kind = i % 10
+                if kind < 6:
+                    params["page"] = str(rng.randint(1, last))
+                elif kind < 8:
+                    params["state"] = rng.choice(STATES[1:])
+                    params["page"] = str(rng.randint(1, 6))
+                elif kind == 8:
+                    params["role"] = rng.choice(("mentor", "mentee"))
+                    params["page"] = str(rng.randint(1, last // 2))
+                pages.append(await get(params))
         terms = ["okafor", "smith 77", "ada", "m-2042", "applicant.99", "nobody"]
         for i in range(max(12, requests // 10)):
             searches.append(await get({"cohort": cohort, "q": terms[i % len(terms)]}))
@@ -321,7 +387,7 @@ async def queue_round(
         )
         direct.append((time.perf_counter() - start) * 1000)
         assert page.rows
-    return pages, searches, direct
+    return pages, searches, direct, cpu
 
 
 # --- re-evaluation -----------------------------------------------------------------------------
@@ -365,7 +431,7 @@ class Reevaluation:
 
 
 async def reevaluate_round(
-    db: Database, owner: Database, tenant: uuid.UUID, members: int, run: int
+    db: Database, owner: Database, tenant: uuid.UUID, members: int, run: int, *, profile: bool
 ) -> Reevaluation:
     await _reset(owner, tenant)
     start = time.perf_counter()
@@ -380,10 +446,18 @@ async def reevaluate_round(
         " WHERE tenant_id = :t AND (CAST(substring(member_number FROM 3) AS int) + :run) % 9 = 0",
         [{"t": tenant, "run": run}],
     )
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     async with db.tenant(tenant) as session:
         done = await services.reevaluate_members(session, actor="bench")
+    if profiler is not None:
+        profiler.disable()
     lapsed = time.perf_counter() - start
+    if profiler is not None:
+        print(f"  where the time goes, a ninth lapsed ({lapsed:.2f} s, under the profiler):")
+        print_profile(profiler)
     assert abs(done.changed - members / 9) < 2, done
     await _reset(owner, tenant)
     data = roster_csv(members, run)
@@ -406,12 +480,15 @@ def _s(samples: list[float]) -> str:
     return ", ".join(f"{x:.2f}" for x in samples) + " s"
 
 
-async def figures(app_url: str, owner_url: str, quick: bool, runs: int) -> None:
+async def figures(app_url: str, owner_url: str, quick: bool, runs: int, profile: bool) -> None:
     others = 50 if quick else OTHER_TENANTS
     per_other = 100 if quick else PER_OTHER_TENANT
     members = 10_000 if quick else REEVALUATE_MEMBERS
     requests = 100 if quick else 1_000
-    owner = Database.connect(owner_url, pool_size=1)
+    # The owner loads in bulk: statements far longer than a page's timeout allows.
+    owner = Database.connect(
+        owner_url, pool_size=1, timeouts=Timeouts(statement=1800, idle_in_transaction=1800)
+    )
     db = Database.connect(app_url, pool_size=4)
     try:
         print("loading (set-based SQL as the owner, not through the actions):", flush=True)
@@ -421,9 +498,13 @@ async def figures(app_url: str, owner_url: str, quick: bool, runs: int) -> None:
         p95s: list[float] = []
         search95: list[float] = []
         direct95: list[float] = []
+        cpu50s: list[float] = []
         worst = 0.0
         for run in range(runs):
-            pages, searches, direct = await queue_round(db, loaded, requests, rng)
+            parts: dict[str, list[float]] | None = {} if profile and run == 0 else None
+            busy = os.getloadavg()[0]
+            pages, searches, direct, cpu = await queue_round(db, loaded, requests, rng, parts)
+            cpu50s.append(statistics.median(cpu))
             p50s.append(statistics.median(pages))
             p95s.append(p95(pages))
             search95.append(p95(searches))
@@ -431,9 +512,23 @@ async def figures(app_url: str, owner_url: str, quick: bool, runs: int) -> None:
             worst = max(worst, max(pages))
             print(
                 f"  queue round {run + 1}: page p50 {p50s[-1]:.1f} ms, p95 {p95s[-1]:.1f} ms;"
-                f" searches p95 {search95[-1]:.1f} ms; queries.queue p95 {direct95[-1]:.1f} ms",
+                f" searches p95 {search95[-1]:.1f} ms; queries.queue p95 {direct95[-1]:.1f} ms;"
+                f" this process's CPU per page p50 {cpu50s[-1]:.1f} ms"
+                f" (load average {busy:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
                 flush=True,
             )
+            if parts:
+                median = statistics.median(pages)
+                told = 0.0
+                print("  where a page's time goes (mean per request; each its own transaction):")
+                for label, samples in parts.items():
+                    per_page = sum(samples) / len(pages)
+                    told += per_page
+                    print(f"    {label}: {per_page:.1f} ms")
+                print(
+                    f"    the rest (session, guard, middleware, template, response):"
+                    f" {max(0.0, median - told):.1f} ms of the {median:.1f} ms median"
+                )
         total = QUEUE_APPLICATIONS
         print(
             f"coordinator queue page, {total:,} applications in the cohort, {others:,} other"
@@ -448,10 +543,16 @@ async def figures(app_url: str, owner_url: str, quick: bool, runs: int) -> None:
         print("  " + ("meets the goal" if max(p95s) <= PAGE_GOAL_MS else "MISSES the goal"))
         print(f"  searches: p95 per round {_ms(search95)}")
         print(f"  the queue query alone (queries.queue): p95 per round {_ms(direct95)}")
+        print(
+            f"  CPU of this process per page (app + client; what the page costs with the"
+            f" machine to itself, before waiting on the database): p50 per round {_ms(cpu50s)}"
+        )
         results = []
         for run in range(runs):
             results.append(
-                await reevaluate_round(db, owner, loaded.reevaluate_tenant, members, run)
+                await reevaluate_round(
+                    db, owner, loaded.reevaluate_tenant, members, run, profile=profile and run == 0
+                )
             )
             r = results[-1]
             print(
@@ -486,12 +587,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="less data, fewer requests")
     parser.add_argument("--runs", type=int, default=3, help="rounds of each figure")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="in the first round, time the queue page's parts and profile the re-evaluation",
+    )
     args = parser.parse_args()
     with bench_services(
         MENTORHUB_SECRET_KEY=secrets.token_urlsafe(40),
         MENTORHUB_PATH_PREFIX_TENANTS="true",
     ) as bench:
-        asyncio.run(figures(bench.app_url, bench.owner_url, args.quick, args.runs))
+        asyncio.run(figures(bench.app_url, bench.owner_url, args.quick, args.runs, args.profile))
 
 
 if __name__ == "__main__":
