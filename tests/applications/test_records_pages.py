@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from mentorhub.applications import records, services
@@ -23,6 +24,7 @@ from mentorhub.applications.models import (
 )
 from mentorhub.applications.states import State
 from mentorhub.core.audit import AuditEntry
+from mentorhub.core.problems import Problems
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
 from mentorhub.tenancy.models import Tenant
@@ -152,6 +154,17 @@ async def test_partner_organisations_add_rename_deactivate(
     assert kept.answers["organisation"] == "Citizens Advice Leeds & District"
     assert kept.state == State.INELIGIBLE and kept.ineligible_rule == "partner_organisation"
     assert "no longer offered" in (await client.get(A + PARTNERS)).text
+    newcomer = await add_member(db, world.tenant, "Newcomer")
+    with pytest.raises(Problems) as refused:  # the form no longer offers it
+        await services.save_draft(
+            db,
+            world.id,
+            newcomer.id,
+            cohort_id=world.cohort.id,
+            role="mentee",
+            data=answers(world, organisation="Citizens Advice Leeds & District"),
+        )
+    assert refused.value.at("organisation")
     on = await post(client, f"{PARTNERS}/{org.id}/active", {"active": "yes"}, form_page=PARTNERS)
     assert on.status_code == 303
     assert [a.action for a in await audits(db, tenant_a, "partner_organisation_reactivated")]
