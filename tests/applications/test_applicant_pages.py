@@ -37,9 +37,19 @@ from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity, SessionStore
 from mentorhub.messages.models import Message
 from mentorhub.schemes.forms import Form, Question
+from mentorhub.schemes.loader import load_tenant
 from mentorhub.schemes.services import store_version
 from mentorhub.settings import Settings, get_settings
-from tests.applications.conftest import World, add_member, answers, count, make_world
+from mentorhub.tenancy.models import Tenant
+from tests.applications.conftest import (
+    World,
+    add_member,
+    answers,
+    count,
+    make_world,
+    with_forms,
+)
+from tests.foundation.helpers import make_tenant
 from tests.support import serving
 
 BASE = "https://localhost"
@@ -56,7 +66,7 @@ class Site:
     settings: Settings
     client: httpx.AsyncClient
 
-    async def sign_in(self, world: World, member: Member) -> None:
+    async def sign_in(self, tenant: Tenant, member: Member) -> None:
         """A real session in Redis for `member` (the session store's own `create`)."""
         redis = Redis.from_url(self.settings.redis_url or "")
         try:
@@ -65,8 +75,8 @@ class Site:
                 Identity(
                     email=member.email,
                     display_name=member.display_name,
-                    tenant_id=str(world.id),
-                    tenant_slug=world.tenant.slug,
+                    tenant_id=str(tenant.id),
+                    tenant_slug=tenant.slug,
                     member_id=str(member.id),
                     roles=tuple(member.roles),
                 )
@@ -150,7 +160,7 @@ async def test_apply_page_says_who_cannot_apply_and_when_windows_open(site: Site
                 closes_at=datetime(2027, 2, 16, 17, tzinfo=UTC),
             )
         )
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(f"/t/{world.tenant.slug}/apply")
     assert page.status_code == 200, page.text[:1000]
     text = words(page.text)
@@ -180,7 +190,7 @@ async def test_apply_page_says_each_schemes_conditions(site: Site, slug: str, sa
             PartnerOrganisation(tenant_id=world.id, id=uuid.uuid4(), name="Citizens Advice Leeds")
         )
     member = await add_member(site.db, world.tenant, "Pat")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(f"/t/{world.tenant.slug}/apply")
     assert page.status_code == 200
     assert said in words(page.text)
@@ -234,7 +244,7 @@ async def test_the_form_shows_every_question_kind_with_its_label_help_and_limits
 ) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(form_path(world))
     assert page.status_code == 200, page.text[:2000]
     html = page.text
@@ -272,7 +282,7 @@ async def test_the_form_shows_every_question_kind_with_its_label_help_and_limits
 async def test_a_draft_is_saved_and_shown_again_when_the_member_comes_back(site: Site) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     data = {
         "job_role": ["Debt adviser"],
         "areas_of_work": ["Debt advice", "Housing and homelessness"],
@@ -318,7 +328,7 @@ async def test_bad_answers_are_refused_at_the_question_keeping_every_answer(
 ) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     kept = {"job_role": "Keep me"} if field != "job_role" else {"years": "7"}
     data = answers(world, "mentee", **{**kept, **given})
     before = await audit_count(site.db, world)
@@ -339,7 +349,7 @@ async def test_bad_answers_are_refused_at_the_question_keeping_every_answer(
 async def test_a_draft_may_be_incomplete_but_not_wrong(site: Site) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     ok = await post_form(site, world, "mentee", {"job_role": ["Adviser"]}, "save")
     assert ok.status_code == 303
     wrong = await post_form(site, world, "mentee", {"years": ["-3"]}, "save")
@@ -351,7 +361,7 @@ async def test_a_draft_may_be_incomplete_but_not_wrong(site: Site) -> None:
 async def test_a_replayed_submit_makes_one_application_and_one_submission(site: Site) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(form_path(world))
     body = [("_csrf_token", csrf(page.text)), ("_version", ""), ("_action", "submit")]
     body += [(k, v) for k, vs in answers(world, "mentee").items() for v in vs]
@@ -380,7 +390,7 @@ async def test_a_replayed_submit_makes_one_application_and_one_submission(site: 
 async def test_a_replayed_first_save_makes_one_draft(site: Site) -> None:
     world = await all_kinds_world(site.db)
     member = await add_member(site.db, world.tenant, "Kim")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(form_path(world))
     body = [
         ("_csrf_token", csrf(page.text)),
@@ -397,7 +407,7 @@ async def test_a_replayed_first_save_makes_one_draft(site: Site) -> None:
 async def test_after_the_window_closed_nothing_is_written(site: Site) -> None:
     world = await make_world(site.db, "museums-association")
     member = await add_member(site.db, world.tenant, "Late Lou")
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     page = await site.client.get(form_path(world))  # open when the page was shown
     assert page.status_code == 200
     async with site.db.tenant(world.id) as session:  # the coordinator closes it meanwhile
@@ -427,7 +437,7 @@ async def test_after_the_window_closed_nothing_is_written(site: Site) -> None:
 async def submit_through_pages(
     site: Site, world: World, member: Member, role: str = "mentee", **given: Any
 ) -> Application:
-    await site.sign_in(world, member)
+    await site.sign_in(world.tenant, member)
     response = await post_form(site, world, role, answers(world, role, **given), "submit")
     assert response.status_code == 303, response.text[:2000]
     [app] = [a for a in await applications_of(site.db, world, member) if a.role == role]
@@ -580,7 +590,7 @@ async def test_another_members_or_another_tenants_application_is_not_found(site:
     elsewhere_member = await add_member(site.db, other_world.tenant, "Elsewhere")
     theirs = await submit_through_pages(site, other_world, elsewhere_member)
     intruder = await add_member(site.db, world.tenant, "Intruder")
-    await site.sign_in(world, intruder)
+    await site.sign_in(world.tenant, intruder)
     page = await site.client.get(f"/t/{world.tenant.slug}/apply")
     token = csrf(page.text)
     before = await audit_count(site.db, world), await audit_count(site.db, other_world)
@@ -621,7 +631,9 @@ async def test_signed_out_or_signed_in_elsewhere_every_route_asks_to_sign_in(sit
     for signed_in in (False, True):
         site.client.cookies.clear()
         if signed_in:  # a member of the other tenant, on this tenant's addresses
-            await site.sign_in(other_world, await add_member(site.db, other_world.tenant, "B"))
+            await site.sign_in(
+                other_world.tenant, await add_member(site.db, other_world.tenant, "B")
+            )
         for path in GETS:
             url = f"/t/{world.tenant.slug}" + path.format(cohort=world.cohort.id, app=app.id)
             response = await site.client.get(url)
@@ -640,6 +652,22 @@ async def test_a_coordinator_is_also_a_member_here_and_sees_only_their_own(site:
     world = await make_world(site.db, "museums-association")
     member = await add_member(site.db, world.tenant, "Applicant")
     app = await submit_through_pages(site, world, member)
-    await site.sign_in(world, world.coordinator)
+    await site.sign_in(world.tenant, world.coordinator)
     response = await site.client.get(f"/t/{world.tenant.slug}/applications/{app.id}")
     assert response.status_code == 404
+
+
+async def test_with_no_intake_the_apply_page_still_says_who_can_apply(site: Site) -> None:
+    tenant = await make_tenant(site.db)
+    scheme = with_forms(load_tenant("alberta-museums").scheme)
+    async with site.db.tenant(tenant.id) as session:
+        await store_version(session, scheme, "alberta-museums.toml")
+    member = await add_member(site.db, tenant, "Early Bird")
+    await site.sign_in(tenant, member)
+    page = await site.client.get(f"/t/{tenant.slug}/apply")
+    assert page.status_code == 200
+    text = words(page.text)
+    assert "No applications are being taken at the moment" in text
+    assert "Who can apply to be a mentor" in text and "Who can apply to be a mentee" in text
+    assert "Board ratifies your membership" in text
+    assert "Apply to be a" not in text.replace("Apply to be a mentor or a mentee", "")
