@@ -413,3 +413,19 @@ async def test_create_cohort_and_its_refusals(db: Database) -> None:
             starts_on=date(2027, 10, 1),
             ends_on=date(2028, 8, 31),
         )
+
+
+async def test_scheme_windows_open_mentors_first_then_mentees(db: Database) -> None:
+    world = await make_world(db, "museums-association", windows_open=False)
+    start = datetime(2031, 1, 6, 9, tzinfo=UTC)
+    mentors, mentees = await services.open_scheme_windows(
+        db, world.id, world.coordinator.id, world.cohort.id, opens_at=start
+    )
+    assert (mentors.role, mentees.role) == ("mentor", "mentee")
+    assert mentors.closes_at == mentees.opens_at == start + timedelta(weeks=6)
+    assert mentees.closes_at == start + timedelta(weeks=12)
+    ahep = await make_world(db, "ahep")
+    with pytest.raises(services.Refused, match="no recruitment windows"):
+        await services.open_scheme_windows(
+            db, ahep.id, ahep.coordinator.id, ahep.cohort.id, opens_at=start
+        )

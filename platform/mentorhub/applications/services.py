@@ -96,6 +96,7 @@ __all__ = [
     "decline",
     "feedback_templates",
     "offer_priority_next_intake",
+    "open_scheme_windows",
     "open_window",
     "record_interview",
     "record_ratification",
@@ -418,6 +419,59 @@ async def open_window(
         )
         await session.flush()
         return window
+
+
+async def open_scheme_windows(
+    db: Database,
+    tenant_id: uuid.UUID,
+    actor_id: uuid.UUID | str,
+    cohort_id: uuid.UUID | str,
+    *,
+    opens_at: datetime,
+) -> list[RecruitmentWindow]:
+    """Open a cohort's windows as its scheme lists them (`application.recruitment_windows`,
+    e.g. the Museums Association's six weeks for mentors, then six for mentees): the first
+    from `opens_at`, each next one when the one before closes. One transaction."""
+    async with db.tenant(tenant_id) as session:
+        actor = await _staff(session, actor_id)
+        cohort = await get_in_tenant(session, Cohort, cohort_id, what="cohort")
+        planned = (await scheme_of(session, cohort.scheme_version)).application.recruitment_windows
+        if not planned:
+            raise Refused("This scheme sets no recruitment windows; open each role's by hand.")
+        existing = {
+            w.role: w
+            for w in (
+                await session.execute(
+                    select(RecruitmentWindow).where(RecruitmentWindow.cohort_id == cohort.id)
+                )
+            ).scalars()
+        }
+        windows, start = [], opens_at
+        for plan in planned:
+            window = existing.get(plan.role)
+            if window is None:
+                window = RecruitmentWindow(
+                    tenant_id=tenant_id, id=uuid.uuid4(), cohort_id=cohort.id, role=plan.role
+                )
+                session.add(window)
+            window.opens_at, window.closes_at = start, start + timedelta(weeks=plan.weeks)
+            window.closed_at = window.closed_by = None
+            windows.append(window)
+            start = window.closes_at
+        audit.record(
+            session,
+            "windows_opened",
+            actor=actor.email,
+            subject=str(cohort.id),
+            details={
+                "cohort": cohort.name,
+                "windows": [
+                    [w.role, w.opens_at.isoformat(), w.closes_at.isoformat()] for w in windows
+                ],
+            },
+        )
+        await session.flush()
+        return windows
 
 
 async def close_window(
