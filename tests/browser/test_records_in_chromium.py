@@ -279,3 +279,37 @@ async def test_records_forms_with_their_errors_shown(
     problems += await examine(page, "admin/ratifications-errors", shots, "phone")
     await page.context.close()
     assert problems == [], "\n".join(problems)
+
+
+async def tab_to(page: Page, predicate: str, limit: int = 60) -> None:
+    """Press Tab until `predicate` (JavaScript, on `el`, the focused element) holds."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"(el => {predicate})(document.activeElement)"):
+            return
+    raise AssertionError(f"Tab never reached {predicate}")
+
+
+async def test_partner_organisations_by_keyboard_alone(
+    site: str,
+    browser: Browser,
+    db: Database,
+    settings: Settings,  # noqa: F811
+    tenant_a: Tenant,  # noqa: F811
+    providers: dict[str, OidcProvider],  # noqa: F811
+) -> None:
+    """Add an organisation and deactivate it with the keyboard only."""
+    cookie = await session_cookie(settings, db, tenant_a, "admin", providers["a"].issuer)
+    page = await new_page(browser, site, cookie, viewport=PHONE)
+    assert not await visit(page, site, f"{A}/admin/partner-organisations")
+    await tab_to(page, "el.id === 'name'")
+    await page.keyboard.type("Keyboard Advice Centre")
+    await page.keyboard.press("Enter")
+    await page.wait_for_load_state("networkidle")
+    assert "Keyboard Advice Centre was added" in await page.inner_text("[role=status]")
+    await tab_to(page, "el.textContent.includes('Deactivate Keyboard Advice Centre')")
+    await page.keyboard.press("Enter")
+    await page.wait_for_load_state("networkidle")
+    notice = await page.inner_text("[role=status]")
+    assert "Keyboard Advice Centre is no longer offered" in notice
+    await page.context.close()
