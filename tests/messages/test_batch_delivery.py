@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jinja2.exceptions import SecurityError
 from sqlalchemy import select
 
 from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.messages import services
 from mentorhub.messages.delivery import TransientDeliveryError
-from mentorhub.messages.models import Message
+from mentorhub.messages.models import Message, TemplateOverride
 from mentorhub.outbox.models import OutboxMessage
 from mentorhub.outbox.process import LOCK_CLASS, Busy, process_batch
 from mentorhub.tenancy.models import Tenant
@@ -129,3 +130,25 @@ async def test_a_row_held_by_another_worker_is_left_to_it(live_db: Database, inb
     assert await done(live_db, tenant) == [True, False]
     assert await process_batch(live_db, tenant.id, ids, handlers()) == 1
     assert sorted(c.recipients[0] for c in inbox.caught) == ["h0@x.org", "h1@x.org"]
+
+
+async def test_one_message_s_error_leaves_the_rest_of_the_batch_going(
+    live_db: Database, inbox: Sink
+) -> None:
+    """A tenant's override row that the renderer refuses (written past the loader) fails its
+    kind's message, left open for a retry; the batch's other message still goes."""
+    tenant = await branded_tenant(live_db)
+    ada = await member(live_db, tenant)
+    await send_one(live_db, tenant, "reminder", REMINDER, "e:1", to_address="e1@x.org")
+    changed = {"roles": ["mentor"], "added": ["mentor"], "removed": [], "link": "https://x/r"}
+    await send_one(live_db, tenant, "role_change", changed, "e:2", to_member=ada)
+    async with live_db.tenant(tenant.id) as session:
+        session.add(
+            TemplateOverride(tenant_id=tenant.id, kind="reminder", body="{{ ''.__class__ }}")
+        )
+    ids = await outbox_ids(live_db, tenant)
+    with pytest.raises(SecurityError, match="the reminder override is refused"):
+        await process_batch(live_db, tenant.id, ids, handlers())
+    assert [c.recipients[0] for c in inbox.caught] == [ada.email]
+    assert await done(live_db, tenant) == [False, True]
+    assert await free(live_db, ids)
