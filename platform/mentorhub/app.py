@@ -30,7 +30,14 @@ from mentorhub.tenancy.directory import TenantDirectory
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
 from mentorhub.web import unavailable, views
-from mentorhub.web.deps import TenantSuspended, provide_db, provide_identity, provide_tenant
+from mentorhub.web.deps import (
+    TenantSuspended,
+    provide_db,
+    provide_identity,
+    provide_reads,
+    provide_tenant,
+)
+from mentorhub.web.reads import EndRequestReads
 from mentorhub.web.requestlog import install_request_log
 from mentorhub.web.security import (
     CSRF_REFUSED,
@@ -176,11 +183,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             "db": Provide(provide_db),
             "tenant": Provide(provide_tenant),
             "identity": Provide(provide_identity),
+            "reads": Provide(provide_reads),  # the request's one read transaction
         },
         guards=[enforce_rule],
         before_request=messages_views.count_unread,  # unread notifications, for the navigation
         openapi_config=None,  # server-rendered pages; no published API schema
-        middleware=[_csrf_config(settings)],
+        middleware=[_csrf_config(settings), EndRequestReads],
         template_config=TemplateConfig(
             directory=settings.templates_dir,
             engine=JinjaTemplateEngine,

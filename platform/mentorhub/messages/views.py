@@ -20,6 +20,7 @@ from mentorhub.identity.guards import MEMBER, PUBLIC, rule
 from mentorhub.messages import services
 from mentorhub.settings import get_settings
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.reads import request_reads
 
 UNREAD_KEY = "unread_notifications"
 #: The largest message id (a bigint); a larger number in an address names nothing.
@@ -41,8 +42,11 @@ async def count_unread(request: Request[Any, Any, Any]) -> None:
     tenant = state.get("tenant")
     if identity is None or tenant is None or not getattr(identity, "member_id", None):
         return
-    db = request.app.state.db
-    async with db.tenant(tenant.id) as session:
+    # A page reads it in the request's one read transaction (`web.reads`), which the
+    # handler goes on using; a form's POST counts in a short one of its own, so its action's
+    # transaction does not run beside an open one.
+    reads = request_reads(request) if request.method in ("GET", "HEAD") else request.app.state.db
+    async with reads.tenant(tenant.id) as session:
         state[UNREAD_KEY] = await services.unread_count(session, _member_id(identity))
 
 

@@ -14,6 +14,7 @@ from mentorhub.db import Database
 from mentorhub.identity.guards import SignInRequired
 from mentorhub.identity.sessions import Identity
 from mentorhub.tenancy.models import Tenant
+from mentorhub.web.reads import RequestReads, request_reads
 
 
 class TenantSuspended(Exception):
@@ -46,7 +47,17 @@ async def provide_identity(request: Request[Any, Any, Any]) -> Identity:
     return identity
 
 
+async def provide_reads(
+    request: Request[Any, Any, Any], tenant: NamedDependency[Tenant]
+) -> RequestReads:
+    """The request's one read transaction in its tenant (`web.reads`), opened on first use.
+    It depends on `tenant`, so an unknown or suspended tenant is refused first."""
+    return request_reads(request)
+
+
 #: What handlers declare to receive the database and the request's tenant.
 DB = NamedDependency[Database]
+#: The request's shared read-only tenant transaction, as a `Database` for read helpers.
+TenantReads = NamedDependency[RequestReads]
 CurrentTenant = NamedDependency[Tenant]
 CurrentIdentity = NamedDependency[Identity]

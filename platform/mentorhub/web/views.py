@@ -14,7 +14,7 @@ from sqlalchemy import text
 from mentorhub.identity.guards import PUBLIC, rule
 from mentorhub.schemes import describe
 from mentorhub.schemes.services import current_scheme
-from mentorhub.web.deps import DB, CurrentTenant
+from mentorhub.web.deps import DB, CurrentTenant, TenantReads
 
 HEALTH_TIMEOUT = 2.0
 
@@ -34,9 +34,9 @@ async def tenant_home(tenant: CurrentTenant, request: Request[Any, Any, Any]) ->
 
 
 @get("/t/{tenant_slug:str}/scheme", name="tenant_scheme", opt=rule(PUBLIC))
-async def tenant_scheme(tenant: CurrentTenant, db: DB) -> Template:
+async def tenant_scheme(tenant: CurrentTenant, reads: TenantReads) -> Template:
     """The scheme's rules in plain words, for people deciding whether to apply."""
-    async with db.tenant(tenant.id) as session:
+    async with reads.tenant(tenant.id) as session:
         scheme = await current_scheme(session)
     if scheme is None:
         raise NotFoundException()

@@ -40,7 +40,7 @@ from mentorhub.identity.views._common import (
 )
 from mentorhub.identity.views.signin import begin, tenant_realm
 from mentorhub.web import flash
-from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import FormErrors, read_form, read_query, rerender, values_of
 
 ASSIGNABLE_ROLES = tuple(r.value for r in Role)
@@ -104,7 +104,7 @@ async def admin_roster_upload(
 @get("/admin/members", name="admin_members", opt=rule(TENANT_ADMIN))
 async def admin_members(
     tenant: CurrentTenant,
-    db: DB,
+    reads: TenantReads,
     identity: CurrentIdentity,
     request: AnyRequest,
     aredis: AsyncRedis,
@@ -114,7 +114,7 @@ async def admin_members(
     members, the search field's message."""
     query, bad = _list_query(request)
     notice = await flash.take(aredis, request, TENANT_COOKIE)
-    return await _members_page(tenant, db, identity, query, bad, notice=notice)
+    return await _members_page(tenant, reads, identity, query, bad, notice=notice)
 
 
 async def _members_page(

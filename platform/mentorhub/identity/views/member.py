@@ -11,13 +11,13 @@ from mentorhub.identity.directory import read_members_page
 from mentorhub.identity.forms import ListQuery
 from mentorhub.identity.guards import COORDINATOR, MEMBER, rule
 from mentorhub.identity.views._common import AnyRequest
-from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.deps import CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import FormErrors, read_query, rerender
 
 
 @get("/me", name="me", opt=rule(MEMBER))
-async def me(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Template:
-    member = await queries.member(db, tenant.id, identity.member_id)
+async def me(tenant: CurrentTenant, reads: TenantReads, identity: CurrentIdentity) -> Template:
+    member = await queries.member(reads, tenant.id, identity.member_id)
     return Template(
         "identity/me.html", context={"tenant": tenant, "identity": identity, "member": member}
     )
@@ -25,7 +25,7 @@ async def me(tenant: CurrentTenant, db: DB, identity: CurrentIdentity) -> Templa
 
 @get("/coordinator/members", name="coordinator_members", opt=rule(COORDINATOR))
 async def coordinator_members(
-    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, request: AnyRequest
+    tenant: CurrentTenant, reads: TenantReads, identity: CurrentIdentity, request: AnyRequest
 ) -> Template:
     """Members a page at a time in name order, searchable (`?q=`, `?page=`). A search that
     cannot be used (control characters, too long) answers 400 with all members and the
@@ -37,7 +37,7 @@ async def coordinator_members(
         query, bad = ListQuery(), errors
     search = search_term(query.q)
     members = await read_members_page(
-        db, tenant.id, search=search, number=page_number(query.page)
+        reads, tenant.id, search=search, number=page_number(query.page)
     )
     context = {"tenant": tenant, "identity": identity, "page": members, "q": search}
     if bad is not None:
