@@ -294,7 +294,8 @@ def base_env() -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("MENTORHUB_", "DATABASE_URL", "REDIS_URL"))
     }
-    env["PYTHONPATH"] = str(ROOT)
+    # This checkout's code (platform/ first), whichever checkout the virtualenv was made in.
+    env["PYTHONPATH"] = os.pathsep.join((str(ROOT / "platform"), str(ROOT)))
     return env
 
 

@@ -11,6 +11,8 @@ the platform, a pair's chat or shared documents) are left out until they exist.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import msgspec
 
 from mentorhub.schemes.calendar import MONTH_NAMES
@@ -37,7 +39,6 @@ from mentorhub.schemes.rules import (
 __all__ = ["Section", "describe"]
 
 
-
 class Section(msgspec.Struct, frozen=True):
     """One heading of the public page and its sentences, in reading order."""
 
@@ -52,9 +53,7 @@ def _n(count: float, unit: str) -> str:
 
 
 def _period(months: int = 0, weeks: int = 0, days: int = 0) -> str:
-    parts = [
-        _n(v, u) for v, u in ((months, "month"), (weeks, "week"), (days, "day")) if v
-    ]
+    parts = [_n(v, u) for v, u in ((months, "month"), (weeks, "week"), (days, "day")) if v]
     return " and ".join(parts) if parts else "0 days"
 
 
@@ -122,23 +121,32 @@ def _duration(s: Scheme) -> list[str]:
     d = s.duration
     out: list[str] = []
     if isinstance(d, FixedDuration):
-        out.append(f"A mentoring relationship officially lasts {_n(d.months, 'month')} "
-                   "from the date of matching.")
+        out.append(
+            f"A mentoring relationship officially lasts {_n(d.months, 'month')} "
+            "from the date of matching."
+        )
     elif isinstance(d, RangeDuration):
-        out.append(f"A mentoring relationship lasts between {d.min_months} and "
-                   f"{_n(d.max_months, 'month')} from the date of matching.")
+        out.append(
+            f"A mentoring relationship lasts between {d.min_months} and "
+            f"{_n(d.max_months, 'month')} from the date of matching."
+        )
     else:
-        out.append(f"The programme runs once a year, from {MONTH_NAMES[d.start_month]} to "
-                   f"{MONTH_NAMES[d.end_month]}; every pair follows the same calendar.")
+        out.append(
+            f"The programme runs once a year, from {MONTH_NAMES[d.start_month]} to "
+            f"{MONTH_NAMES[d.end_month]}; every pair follows the same calendar."
+        )
     if isinstance(d, FixedDuration | RangeDuration) and d.programme_months is not None:
-        out.append(f"Every relationship ends within the programme's "
-                   f"{_n(d.programme_months, 'month')}.")
+        out.append(
+            f"Every relationship ends within the programme's {_n(d.programme_months, 'month')}."
+        )
     if d.typical_months is not None:
         out.append(f"On average, relationships last {_n(d.typical_months, 'month')}.")
     if d.extension is not None:
         cap = d.extension.max_total_months
-        out.append("The relationship can be extended if both mentor and mentee agree"
-                   + (f", up to {_n(cap, 'month')} in total." if cap else "."))
+        out.append(
+            "The relationship can be extended if both mentor and mentee agree"
+            + (f", up to {_n(cap, 'month')} in total." if cap else ".")
+        )
     if d.monitoring_limit_months is not None:
         limit = _n(d.monitoring_limit_months, "month")
         out.append(f"The association stops monitoring a pair {limit} after matching at the latest.")
@@ -163,8 +171,10 @@ def _meetings(s: Scheme) -> list[str]:
     if not isinstance(c, AgreedByPairCadence) and c.pair_may_agree:
         out.append("Mentor and mentee may agree a different rhythm that suits them both.")
     if m.min_hours_per_interval is not None and isinstance(c, IntervalCadence):
-        out.append(f"Expect to give at least {_n(m.min_hours_per_interval, 'hour')} each time, "
-                   "including preparation and reflection afterwards.")
+        out.append(
+            f"Expect to give at least {_n(m.min_hours_per_interval, 'hour')} each time, "
+            "including preparation and reflection afterwards."
+        )
     if m.session_minutes is not None:
         out.append(f"A session lasts {_minutes(m.session_minutes)}.")
     if m.sessions is not None:
@@ -172,8 +182,10 @@ def _meetings(s: Scheme) -> list[str]:
     if m.contact_hours is not None:
         out.append(f"In total, pairs spend {_range(m.contact_hours, 'hour')} together.")
     if m.first_and_last_dates_set_at_start:
-        out.append("At the start, pairs set the dates of their first and last meetings and how "
-                   "often they will meet.")
+        out.append(
+            "At the start, pairs set the dates of their first and last meetings and how "
+            "often they will meet."
+        )
     modes = {"in_person": "in person", "virtual": "by phone or video"}
     if m.modes:
         out.append("Meetings can take place " + " or ".join(modes[x] for x in m.modes) + ".")
@@ -192,8 +204,9 @@ def _eligibility(s: Scheme) -> list[str]:
         who = mb.member_type or "members of the association"
         if mb.member_type:
             who = f"{mb.member_type}s"
-        out.append(f"The scheme is open to {who}"
-                   + (" in good standing." if mb.good_standing else "."))
+        out.append(
+            f"The scheme is open to {who}" + (" in good standing." if mb.good_standing else ".")
+        )
     elif e.open_to == "everyone":
         out.append("The scheme is open to everyone.")
     else:
@@ -201,11 +214,14 @@ def _eligibility(s: Scheme) -> list[str]:
     if e.includes:
         out.append(f"This includes {_join(list(e.includes))}.")
     if e.exclusions:
-        labels = {"students": "students",
-                  "already_in_mentoring_relationship": "people already in a mentoring "
-                                                       "relationship"}
-        out.append(f"You cannot apply if you are one of the following: "
-                   f"{_join([labels[x] for x in e.exclusions])}.")
+        labels = {
+            "students": "students",
+            "already_in_mentoring_relationship": "people already in a mentoring relationship",
+        }
+        out.append(
+            f"You cannot apply if you are one of the following: "
+            f"{_join([labels[x] for x in e.exclusions])}."
+        )
     if mb.kept_for_whole_relationship:
         out.append("Both mentor and mentee must stay members for the whole relationship.")
     if mb.platform_members_only:
@@ -224,17 +240,23 @@ def _application(s: Scheme) -> list[str]:
         first = "First" if i == 0 else "Then"
         out.append(f"{first}, {_ROLE[w.role]} apply during a {w.weeks}-week window.")
     if a.line_manager_signature:
-        out.append(f"Applications from {_join([_ROLE[r] for r in a.line_manager_signature])} "
-                   "must be approved and signed by the applicant's line manager.")
+        out.append(
+            f"Applications from {_join([_ROLE[r] for r in a.line_manager_signature])} "
+            "must be approved and signed by the applicant's line manager."
+        )
     if a.board_ratification:
         out.append("Applicants are ratified by the Board before the relationship starts.")
     if a.shortlist:
         out.append(f"Applications from {_join([_ROLE[r] for r in a.shortlist])} are shortlisted.")
     if a.interview is not None:
-        how = {"phone": "a short phone interview", "video": "a short video interview",
-               "in_person": "a short interview"}[a.interview.format]
-        out.append(f"Shortlisted {_join([_ROLE[r] for r in a.interview.roles])} are invited "
-                   f"to {how}.")
+        how = {
+            "phone": "a short phone interview",
+            "video": "a short video interview",
+            "in_person": "a short interview",
+        }[a.interview.format]
+        out.append(
+            f"Shortlisted {_join([_ROLE[r] for r in a.interview.roles])} are invited to {how}."
+        )
     if a.feedback_to_unsuccessful:
         out.append("Applicants who are not selected are offered feedback.")
     t = a.training
@@ -243,8 +265,11 @@ def _application(s: Scheme) -> list[str]:
         length = "half a day of " if t.days == 0.5 else length
         who = _join([_ROLE[r] for r in t.roles])
         how = "together" if t.format == "joint" else "separately" if len(t.roles) > 1 else ""
-        when = {"application": "before applying", "matching": "before being matched",
-                "relationship_start": "before the relationship starts"}[t.before]
+        when = {
+            "application": "before applying",
+            "matching": "before being matched",
+            "relationship_start": "before the relationship starts",
+        }[t.before]
         verb = "must attend" if t.required else "are invited to"
         out.append(f"{who.capitalize()} {verb} {length}training {how} {when}.".replace("  ", " "))
     if a.note:
@@ -253,7 +278,7 @@ def _application(s: Scheme) -> list[str]:
 
 
 def _lower_first(text: str) -> str:
-    """"The mentor …" → "the mentor …" for use mid-sentence (acronyms such as "AHEP" kept)."""
+    """ "The mentor …" → "the mentor …" for use mid-sentence (acronyms such as "AHEP" kept)."""
     if len(text) > 1 and text[0].isupper() and not text[1].isupper():
         return text[0].lower() + text[1:]
     return text
@@ -290,32 +315,45 @@ def _matching(s: Scheme) -> list[str]:
         if m.rematch_on_decline:
             out.append("If the mentor declines, the mentee chooses again.")
     else:
-        out.append("A match is proposed to both, and the relationship only starts if both "
-                   "mentor and mentee accept.")
+        out.append(
+            "A match is proposed to both, and the relationship only starts if both "
+            "mentor and mentee accept."
+        )
         if m.rematch_on_decline:
             out.append("If either declines, another match is proposed.")
     hard = [c for c in m.criteria if c.is_hard]
     soft = [c for c in m.criteria if c not in hard]
     if hard:
-        out.append("A match always respects these rules: "
-                   + "; ".join(_criterion(c).rstrip(".") for c in hard) + ".")
+        out.append(
+            "A match always respects these rules: "
+            + "; ".join(_criterion(c).rstrip(".") for c in hard)
+            + "."
+        )
     if soft:
         ranked = sorted(soft, key=lambda c: -c.weight)
-        out.append("Among the possible matches, the best fit is chosen by: "
-                   + "; ".join(_criterion(c).rstrip(".") for c in ranked) + ".")
+        out.append(
+            "Among the possible matches, the best fit is chosen by: "
+            + "; ".join(_criterion(c).rstrip(".") for c in ranked)
+            + "."
+        )
     if m.conflicts_of_interest:
         out.append("Conflicts of interest are taken into account.")
     if m.coordinator_calls_mentors:
         out.append("The coordinator talks with mentors by phone about their expectations.")
     if m.capacity_declared:
-        rec = (f" (no more than {m.capacity_recommended_max} at a time is recommended)"
-               if m.capacity_recommended_max else "")
+        rec = (
+            f" (no more than {m.capacity_recommended_max} at a time is recommended)"
+            if m.capacity_recommended_max
+            else ""
+        )
         out.append(f"Mentors say how many mentees they can take on{rec}.")
     elif m.capacity_recommended_max:
         out.append(f"A mentor takes on at most {_n(m.capacity_recommended_max, 'mentee')}.")
     if m.unmatched == "inform_and_invite_next_cohort":
-        out.append("If no suitable match can be found, you are told so and invited to apply "
-                   "again next year.")
+        out.append(
+            "If no suitable match can be found, you are told so and invited to apply "
+            "again next year."
+        )
     elif m.unmatched == "inform":
         out.append("If no suitable match can be found, you are told so.")
     if m.note:
@@ -326,8 +364,11 @@ def _matching(s: Scheme) -> list[str]:
 def _when(c: Checkpoint, s: Scheme) -> str:
     w = c.when
     if isinstance(w, OffsetWhen):
-        anchor = {"matching": "matching", "start": "the start",
-                  "cohort_start": "the start of the programme"}[w.anchor]
+        anchor = {
+            "matching": "matching",
+            "start": "the start",
+            "cohort_start": "the start of the programme",
+        }[w.anchor]
         span = _period(w.offset_months, w.offset_weeks, w.offset_days)
         if span == "0 days":
             return f"at {anchor}"
@@ -341,8 +382,7 @@ def _when(c: Checkpoint, s: Scheme) -> str:
     if isinstance(w, EndWhen):
         return "at the end"
     assert isinstance(w, AfterEachMeetingWhen)
-    return "after each meeting" + (f" (within {_n(w.within_days, 'day')})"
-                                   if w.within_days else "")
+    return "after each meeting" + (f" (within {_n(w.within_days, 'day')})" if w.within_days else "")
 
 
 def _checkpoints(s: Scheme) -> list[str]:
@@ -369,8 +409,10 @@ def _relationship(s: Scheme) -> list[str]:
     if r.confidentiality == "private_to_pair":
         out.append("What is said in mentoring conversations stays between mentor and mentee.")
     elif r.confidentiality == "written_permission_to_share":
-        out.append("Everything shared stays confidential; the association only shares it with "
-                   "your explicit written permission.")
+        out.append(
+            "Everything shared stays confidential; the association only shares it with "
+            "your explicit written permission."
+        )
     if r.confidentiality_exceptions:
         out.append(f"The exception is {_join(list(r.confidentiality_exceptions))}.")
     if r.no_contact_with_mentee_line_manager:
@@ -382,22 +424,34 @@ def _relationship(s: Scheme) -> list[str]:
     if r.final_review_meeting:
         out.append("A final review meeting looks back at the initial objectives.")
     if r.rematch_on_failure:
-        out.append("If a relationship does not work out, the association helps and, where "
-                   "possible, finds a new match.")
+        out.append(
+            "If a relationship does not work out, the association helps and, where "
+            "possible, finds a new match."
+        )
     if r.removal_for_ethics_breach:
         out.append("Anyone who breaches the ethical expectations is removed from the programme.")
     if r.logs_stored_securely:
         out.append("Learning logs are stored securely until the programme's reviews are done.")
     if r.principles:
-        out.append("Every relationship follows these principles: "
-                   + " ".join(p if p.endswith(".") else p + "." for p in r.principles))
+        out.append(
+            "Every relationship follows these principles: "
+            + " ".join(p if p.endswith(".") else p + "." for p in r.principles)
+        )
     if r.note:
         out.append(r.note)
     return out
 
 
 def describe(scheme: Scheme) -> list[Section]:
-    """The public page's sections, in reading order; empty sections are left out."""
+    """The public page's sections, in reading order; empty sections are left out. Worked out
+    once per scheme version in a process (`_sections`): a scheme is immutable, and the stored
+    version's parse is cached too (`services._parse`), so the scheme page asks with the same
+    object each time."""
+    return list(_sections(scheme))
+
+
+@lru_cache(maxsize=256)
+def _sections(scheme: Scheme) -> tuple[Section, ...]:
     parts = [
         ("duration", "How long it lasts", _duration(scheme)),
         ("meetings", "Meetings", _meetings(scheme)),
@@ -407,8 +461,9 @@ def describe(scheme: Scheme) -> list[Section]:
         ("checkpoints", "What is asked of you, and when", _checkpoints(scheme)),
         ("relationship", "How the relationship works", _relationship(scheme)),
     ]
-    sections = [Section(key, heading, tuple(sentences)) for key, heading, sentences in parts
-                if sentences]
+    sections = [
+        Section(key, heading, tuple(sentences)) for key, heading, sentences in parts if sentences
+    ]
     if scheme.summary:
         sections.insert(0, Section("summary", "About the scheme", (scheme.summary,)))
-    return sections
+    return tuple(sections)
