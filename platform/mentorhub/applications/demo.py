@@ -310,8 +310,10 @@ def _cohort_dates(scheme: Scheme, today: date) -> tuple[str, date, date]:
     if isinstance(duration, CohortDuration):
         year = today.year if today.month < duration.start_month - 1 else today.year + 1
         starts = date(year, duration.start_month, 1)
-        ends = _add_months(date(year + 1, duration.end_month, 1), 1) - timedelta(days=1)
-        return f"{year}–{str(year + 1)[-2:]} programme year", starts, ends
+        end_year = year if duration.end_month >= duration.start_month else year + 1
+        ends = _add_months(date(end_year, duration.end_month, 1), 1) - timedelta(days=1)
+        years = f"{year}–{str(end_year)[-2:]}" if end_year != year else str(year)
+        return f"{years} programme year", starts, ends
     starts = _add_months(today, 3)
     months = 12
     if isinstance(duration, FixedDuration):
@@ -340,7 +342,8 @@ async def seed_demo_applications(
     db: Database, tenants: Sequence[Tenant], *, now: datetime | None = None
 ) -> int:
     """Made once per tenant (see the module's docstring); returns how many applications
-    were made (0 on every start after the first)."""
+    were made (0 on every start after the first). `now` must be close to the present: a line
+    manager decides on their link at the real time, and the link lasts 14 days."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     made = 0
     for tenant in tenants:
@@ -443,13 +446,16 @@ def _window_times(t: _Tenant, role: str) -> tuple[datetime, datetime | None]:
     """When `role`'s window opens, and closes (None: the weeks the scheme gives it). Where
     the scheme has windows, in its order: the last role's opened two weeks ago and is open,
     each role before it opened its own weeks earlier still (so the mentors' has closed).
-    Otherwise both roles' windows opened two weeks ago and close in ten."""
+    Otherwise both roles' windows opened two weeks ago and close in ten weeks (or when the
+    cohort starts, if sooner)."""
     assert t.scheme is not None
     start = t.now.replace(hour=9, minute=0, second=0)
     windows = t.scheme.application.recruitment_windows
     order = [str(w.role) for w in windows]
     if role not in order:
-        return start - timedelta(weeks=2), start + timedelta(weeks=10)
+        assert t.cohort is not None
+        begins = datetime.combine(t.cohort.starts_on, time(0, 0), tzinfo=UTC)
+        return start - timedelta(weeks=2), min(start + timedelta(weeks=10), begins)
     opens = start - timedelta(weeks=2)
     for k in range(len(order) - 2, order.index(role) - 1, -1):
         opens -= timedelta(weeks=windows[k].weeks)
