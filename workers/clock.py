@@ -1,15 +1,34 @@
-"""The clock: relays the outbox to the broker, and (later) starts scheduled work.
+"""The clock: relays the outbox to the broker, and starts scheduled work — the matching
+flows' sweep (`mentorhub.matching.tasks`: lapsed requests passed on, reminders), written as
+outbox messages that the workers carry out.
 
 Run alone with `python -m workers.clock` in production."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from mentorhub.db import Database
 from mentorhub.outbox.relay import Relay
 from mentorhub.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+async def every(seconds: float, stop: asyncio.Event, work: Callable[[], Awaitable[object]]) -> None:
+    """Run `work` now and then every `seconds` until `stop`; a failure is logged and the
+    next round tries again (a database away for a while must not stop the clock)."""
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception:
+            log.exception("scheduled work failed; trying again in %s s", seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
@@ -22,7 +41,12 @@ async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
         redeliver_after=settings.outbox_redeliver_after,
         max_attempts=settings.outbox_max_attempts,
     )
-    await relay.run_forever(settings.outbox_poll_seconds, stop)
+    from mentorhub.matching import tasks as matching_tasks
+
+    await asyncio.gather(
+        relay.run_forever(settings.outbox_poll_seconds, stop),
+        every(matching_tasks.SWEEP_EVERY, stop, lambda: matching_tasks.schedule_sweeps(db)),
+    )
 
 
 async def _main() -> None:

@@ -13,9 +13,10 @@ from types import MappingProxyType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.core.audit import AuditEntry
+from mentorhub.matching.tasks import sweep_handler
 from mentorhub.messages.delivery import HANDLER as DELIVER
 from mentorhub.outbox.handlers import Handler, Handlers
-from mentorhub.outbox.kinds import AUDIT_RECORD, KINDS, MESSAGE_SEND
+from mentorhub.outbox.kinds import AUDIT_RECORD, KINDS, MATCHING_SWEEP, MESSAGE_SEND
 from mentorhub.outbox.models import OutboxMessage
 
 __all__ = ["HANDLERS", "checked"]
@@ -52,4 +53,6 @@ def checked(handlers: dict[str, Handler]) -> Handlers:
     return MappingProxyType(dict(handlers))
 
 
-HANDLERS: Handlers = checked({AUDIT_RECORD: record_audit, MESSAGE_SEND: DELIVER})
+HANDLERS: Handlers = checked(
+    {AUDIT_RECORD: record_audit, MESSAGE_SEND: DELIVER, MATCHING_SWEEP: sweep_handler}
+)

@@ -207,6 +207,86 @@ KINDS: dict[str, Kind] = {
             "We will look for a new mentor for you",
             _APPLIED,
         ),
+        # --- suggest and accept (AHEP) and mutual acceptance (Arts Marketing Association):
+        # mentorhub.matching.suggest_flow and mentorhub.matching.mutual_flow. `link` is the
+        # request's or proposal's page for the recipient.
+        Kind(
+            "match_request_received",
+            Category.TRANSACTIONAL,
+            {
+                "mentee_name": True,
+                "cohort": True,
+                "link": True,
+                "expires_on": True,
+                "reasons": False,
+                "answers": False,
+            },
+            "{{ mentee_name }} would like you as their mentor",
+            _APPLIED,
+        ),
+        Kind(
+            "match_request_reminder",
+            Category.TRANSACTIONAL,
+            {"mentee_name": True, "cohort": True, "link": True, "expires_on": True},
+            "Reminder: {{ mentee_name }} is waiting for your answer",
+            _APPLIED,
+        ),
+        Kind(
+            "match_request_passed",
+            Category.TRANSACTIONAL,
+            {
+                "mentor_name": True,
+                "outcome": True,
+                "next_name": True,
+                "cohort": True,
+                "link": True,
+                "reason": False,
+            },
+            "Your mentor request: we have now asked {{ next_name }}",
+            _APPLIED,
+        ),
+        Kind(
+            "match_request_exhausted",
+            Category.TRANSACTIONAL,
+            {
+                "mentor_name": True,
+                "outcome": True,
+                "cohort": True,
+                "link": True,
+                "reason": False,
+                "may_choose_again": False,
+            },
+            "Your mentor request: please choose again",
+            _APPLIED,
+        ),
+        Kind(
+            "proposal_made",
+            Category.TRANSACTIONAL,
+            {"role": True, "other_name": True, "cohort": True, "link": True, "note": False},
+            "A proposed match with {{ other_name }}: do you accept?",
+            _APPLIED,
+        ),
+        Kind(
+            "proposal_declined",
+            Category.TRANSACTIONAL,
+            {
+                "mentor_name": True,
+                "mentee_name": True,
+                "declined_by": True,
+                "reason": True,
+                "cohort": True,
+                "link": True,
+            },
+            "{{ declined_by }} declined the match of {{ mentee_name }} with {{ mentor_name }}",
+            "You get this because you proposed this match in {{ scheme_name }}.",
+        ),
+        Kind(
+            "proposal_cancelled",
+            Category.TRANSACTIONAL,
+            {"role": True, "other_name": True, "cohort": True, "link": True},
+            "The proposed match with {{ other_name }} will not go ahead",
+            _APPLIED,
+        ),
     )
 }
 

@@ -12,7 +12,7 @@ above them, carry them out).
 
 from __future__ import annotations
 
-__all__ = ["AUDIT_RECORD", "KINDS", "MESSAGE_SEND", "UnknownKind", "check_kind"]
+__all__ = ["AUDIT_RECORD", "KINDS", "MATCHING_SWEEP", "MESSAGE_SEND", "UnknownKind", "check_kind"]
 
 #: Write an audit entry later (e.g. for actions taken outside a request).
 AUDIT_RECORD = "audit.record"
@@ -20,7 +20,11 @@ AUDIT_RECORD = "audit.record"
 #: Deliver one e-mail written by `mentorhub.messages.services.send` (payload: its message id).
 MESSAGE_SEND = "message.send"
 
-KINDS: frozenset[str] = frozenset({AUDIT_RECORD, MESSAGE_SEND})
+#: One tenant's due matching work: lapsed requests passed on, reminders sent (payload: the
+#: clock's time; written by `mentorhub.matching.tasks.schedule_sweeps`).
+MATCHING_SWEEP = "matching.sweep"
+
+KINDS: frozenset[str] = frozenset({AUDIT_RECORD, MESSAGE_SEND, MATCHING_SWEEP})
 
 
 class UnknownKind(ValueError):

@@ -70,6 +70,22 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
     "match_ended": frozenset({"role", "other_name", "cohort", "link", "how"}),
     "match_extended": frozenset({"role", "other_name", "cohort", "link", "until"}),
     "match_reopened": frozenset({"cohort", "link"}),
+    # Suggest and accept, mutual acceptance (mentorhub.matching.suggest_flow, mutual_flow).
+    "match_request_received": frozenset(
+        {"mentee_name", "cohort", "link", "expires_on", "reasons", "answers"}
+    ),
+    "match_request_reminder": frozenset({"mentee_name", "cohort", "link", "expires_on"}),
+    "match_request_passed": frozenset(
+        {"mentor_name", "outcome", "next_name", "cohort", "link", "reason"}
+    ),
+    "match_request_exhausted": frozenset(
+        {"mentor_name", "outcome", "cohort", "link", "reason", "may_choose_again"}
+    ),
+    "proposal_made": frozenset({"role", "other_name", "cohort", "link", "note"}),
+    "proposal_declined": frozenset(
+        {"mentor_name", "mentee_name", "declined_by", "reason", "cohort", "link"}
+    ),
+    "proposal_cancelled": frozenset({"role", "other_name", "cohort", "link"}),
 }
 
 OVERRIDE_KEYS = ("body", "subject")

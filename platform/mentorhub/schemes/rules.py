@@ -335,6 +335,9 @@ class Matching(_Model, frozen=True, kw_only=True):
     # Suggest flow: the mentee sees name, job title and biography of the suggestions.
     mentee_sees: tuple[Text, ...] = ()
     mentor_sees_mentee_reasons: bool = False
+    # Suggest flow: days a mentor has to answer a request before it passes to the mentee's
+    # next choice (unset: 7; mentorhub.matching.suggest_flow.response_time).
+    response_days: PosInt | None = None
     # A matching survey is filled in (after training) before matching.
     matching_survey: bool = False
     coordinator_calls_mentors: bool = False
