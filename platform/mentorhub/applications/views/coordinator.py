@@ -3,8 +3,9 @@
 This module: the queue (a cohort's applications by role and state, searched, a page at a
 time, counted per state), its CSV export and the bulk actions (tick many, choose, confirm,
 then one all-or-nothing action). One application and its actions are in
-`coordinator_review.py`; cohorts and recruitment windows in `coordinator_cohorts.py`.
-Coordinators and tenant admins open them (`rule(COORDINATOR)`); `services.py` checks again.
+`coordinator_review.py` (declining: `coordinator_decline.py`); cohorts and recruitment
+windows in `coordinator_cohorts.py`. Coordinators and tenant admins open them
+(`rule(COORDINATOR)`); `services.py` checks again.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Response, Template
 
 from mentorhub.applications import queries, queue, services
-from mentorhub.applications.states import Refused, state_label
-from mentorhub.applications.views import coordinator_cohorts, coordinator_review
+from mentorhub.applications.states import Refused, State, state_label, states_used
+from mentorhub.applications.views import (
+    coordinator_cohorts,
+    coordinator_decline,
+    coordinator_review,
+)
 from mentorhub.applications.views.coordinator_common import (
     BulkConfirm,
     BulkForm,
@@ -102,10 +107,11 @@ async def _queue_context(
             search=search,
             number=page_number(query.page),
         )
-        states = await queries.queue_states(db, tenant.id, cohort.id)
         f = queue.QueueFilter(cohort.id, query.role, query.state, search)
-        async with db.tenant(tenant.id) as session:
+        async with db.tenant(tenant.id) as session:  # the counts and the state filter's list
             counts = await queue.state_counts(session, f)
+            scheme = await services.scheme_of(session, cohort.scheme_version)
+        states = [str(s) for s in states_used(scheme.application) if s != State.DRAFT]
     filters = _filter_query(cohort, query, search)
     return page_context(
         tenant,
@@ -309,5 +315,6 @@ ROUTES: list[HTTPRouteHandler] = [
     coordinator_bulk,
     coordinator_bulk_confirm,
     *coordinator_review.ROUTES,
+    *coordinator_decline.ROUTES,
     *coordinator_cohorts.ROUTES,
 ]

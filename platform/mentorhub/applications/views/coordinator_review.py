@@ -5,10 +5,9 @@ shown). Each action is a POST carrying the version of the application the page s
 a refused transition (409) or a stale form (409: the application changed meanwhile) says so
 and changes nothing; bad input is shown at its field (400).
 
-Declining has a page of its own: the coordinator picks one of the templated reasons
-(`services.feedback_templates`), edits it and sends it; where the scheme invites those it
-could not place to the next intake (Alberta), priority in the next intake can be offered
-with it or afterwards.
+Declining has a page of its own (`coordinator_decline.py`); where the scheme invites those
+it could not place to the next intake (Alberta), priority in the next intake can be offered
+here afterwards.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from litestar.response import Redirect, Response, Template
 
 from mentorhub.applications import queries, queue, services
 from mentorhub.applications.views.coordinator_common import (
-    DeclineForm,
     RecordForm,
     ScheduleForm,
     Versioned,
@@ -360,86 +358,6 @@ async def coordinator_priority(
     )
 
 
-# --- declining, with feedback ---------------------------------------------------------------
-
-DECLINE_PAGE = "applications/review_decline.html"
-
-
-async def _decline_page(
-    db: Database,
-    tenant: Tenant,
-    identity: Identity,
-    key: uuid.UUID,
-    reason: str | None,
-    errors: Problems | None = None,
-    status_code: int = 400,
-) -> Template:
-    context = await _context(db, tenant, identity, key)
-    scheme: Scheme = context["around"].scheme
-    templates = services.feedback_templates(scheme, context["a"].role)
-    chosen = reason if reason in templates else None
-    context.update(
-        templates=templates,
-        reason=chosen,
-        values={"feedback": templates[chosen] if chosen else ""},
-    )
-    if errors is not None:
-        return rerender(DECLINE_PAGE, context, errors, status_code=status_code)
-    return Template(DECLINE_PAGE, context=context)
-
-
-@get(f"{ONE}/decline", name="coordinator_decline_form", opt=rule(COORDINATOR))
-async def coordinator_decline_form(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    application_id: FromPath[str],
-    request: AnyRequest,
-) -> Template:
-    """Pick a reason (`?reason=`): the feedback box starts with its text, to edit."""
-    key = parse_uuid(application_id)
-    reason = request.query_params.get("reason")
-    return await _decline_page(db, tenant, identity, key, reason)
-
-
-@post(f"{ONE}/decline", name="coordinator_decline", opt=rule(COORDINATOR))
-async def coordinator_decline(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    application_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    """Unsuccessful, with the feedback as edited (may be empty: the scheme's offer of
-    feedback is mailed instead where it makes one) and priority in the next intake if
-    ticked."""
-
-    async def call(form: DeclineForm, key: uuid.UUID) -> None:
-        await services.decline(
-            db,
-            tenant.id,
-            _actor(identity),
-            key,
-            feedback=form.feedback,
-            priority_next_intake=form.priority == "yes",
-            lock_version=form.lock_version,
-        )
-
-    return await _act(
-        request,
-        tenant,
-        db,
-        identity,
-        aredis,
-        application_id,
-        "decline",
-        DeclineForm,
-        call,
-        show=lambda key, errors: _decline_page(db, tenant, identity, key, None, errors),
-    )
-
-
 ROUTES = [
     coordinator_application,
     coordinator_shortlist,
@@ -448,6 +366,4 @@ ROUTES = [
     coordinator_schedule_interview,
     coordinator_record_interview,
     coordinator_priority,
-    coordinator_decline_form,
-    coordinator_decline,
 ]
