@@ -4,14 +4,16 @@
 
 Embedded PostgreSQL and Redis, the real relay (in this process, polling every 20 ms), one
 `dramatiq workers` process (the real actor: batches of up to 50 outbox rows per Dramatiq
-message, each row claimed, read, rendered, sent over one of four reused SMTP connections and
-marked sent in a transaction of its own) and a real SMTP server on loopback (aiosmtpd, in a
-process of its own: sharing this one, it would wait for the relay's GIL on every SMTP round
-trip).
+message; a batch's rows are held by advisory locks and their messages read in one statement,
+then each is rendered, sent over one of four reused SMTP connections, and marked sent with
+its outbox row done in one round trip of its own) and a real SMTP server on loopback
+(aiosmtpd, in a process of its own: sharing this one, it would wait for the relay's GIL on
+every SMTP round trip).
 Each round writes N messages with `send` in one transaction; the clock starts when that
 transaction commits and stops when the sink has accepted the N-th. Prints each round, the
-median rate, CPU per message of the worker, the sink and PostgreSQL with Redis, and the
-worker's peak resident memory (VmHWM of the worker process).
+median rate, CPU per message of the worker, the sink and PostgreSQL with Redis, the
+worker's peak resident memory (VmHWM of the worker process), and the machine's load average
+before and after (the figures are only comparable between runs on an equally quiet machine).
 """
 
 from __future__ import annotations
@@ -236,6 +238,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     sink = SinkProcess()
     try:
         with bench_services(MENTORHUB_SECRET_KEY="b" * 40, MENTORHUB_SMTP_URL=sink.url) as bench:
@@ -243,6 +246,8 @@ def main() -> None:
             asyncio.run(run(bench.app_url, bench.redis_url, sink, args))
     finally:
         sink.stop()
+    before, after = (" ".join(f"{v:.2f}" for v in load) for load in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) before: {before}, after: {after}")
 
 
 if __name__ == "__main__":
