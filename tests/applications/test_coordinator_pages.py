@@ -147,6 +147,19 @@ async def test_queue_filters_searches_counts_and_links_each_application(
     )
     assert "Ada Lovelace" in by_mail.text and "Student Sam" not in by_mail.text
 
+    # Words in the answers are searched too (their values, not the questions' ids).
+    await applicant(db, world, "Quentin Quill", goals=["Learn about Conservation ethics"])
+    in_answers = await client.get(
+        url(world, "/coordinator/applications"), params={"q": "conservation ETHICS"}
+    )
+    assert "Quentin Quill" in in_answers.text and "Ada Lovelace" not in in_answers.text
+    assert re.search(r"Eligible <span class=\"count\">1</span>", in_answers.text)
+    by_id = await client.get(url(world, "/coordinator/applications"), params={"q": "is_student"})
+    assert "No applications match." in by_id.text
+    exported = await client.get(
+        url(world, "/coordinator/applications.csv"), params={"q": "conservation"}
+    )
+    assert "Quentin Quill" in exported.text and "Ada Lovelace" not in exported.text
     # A filter that cannot be used: 400, its message at the field, the whole cohort shown.
     bad = await client.get(url(world, "/coordinator/applications"), params={"state": "nonsense"})
     assert bad.status_code == 400

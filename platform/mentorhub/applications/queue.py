@@ -4,10 +4,12 @@ filtered set (the search included), an application's history (its audit entries)
 time zone an association's dates and times are typed in.
 
 The filters mean what `queries.queue` makes them mean (no state chosen: every state but
-draft; each word of the search in the applicant's name, e-mail or member number), so the
-counts and the export agree with the page. Every read runs in a tenant session (the ORM
-adds the tenant filter; row-level security holds too) and reads at most one cohort's rows
-through the `applications_queue` indexes.
+draft), and a search looks in the answers too: each word of it must be in the applicant's
+name, e-mail or member number (`search_text`) or in the values of their answers. A search
+pages through `search_page` (the same keys-first paging as `queries.queue`); the counts and
+the export use the same conditions, so they agree with the page. Every read runs in a
+tenant session (the ORM adds the tenant filter; row-level security holds too) and reads at
+most one cohort's rows through the `applications_queue` indexes.
 """
 
 from __future__ import annotations
@@ -21,20 +23,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.applications.eligibility import waiting_words
 from mentorhub.applications.models import Application, Cohort
+from mentorhub.applications.queries import QueueRow
 from mentorhub.applications.states import State, state_label
 from mentorhub.core.audit import AuditEntry
+from mentorhub.core.paging import PAGE_SIZE, Page, window
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound
 from mentorhub.identity.models import ApprovalRequest, Member, Role
 from mentorhub.schemes import forms
 from mentorhub.schemes.rules import Scheme
 
-#: Who reads the queue (the same as services.STAFF; not imported from there, so reading the
-#: queue does not load the actions and their hooks).
+#: Who reads the queue: coordinators and tenant admins (as services.STAFF).
 STAFF = frozenset({Role.COORDINATOR, Role.TENANT_ADMIN})
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "export_csv",
     "history_words",
     "rows_by_ids",
+    "search_page",
     "state_counts",
     "tenant_zone",
 ]
@@ -119,8 +124,95 @@ def _where(f: QueueFilter, *, with_state: bool = True) -> list[Any]:
     elif with_state:
         conditions.append(Application.state != State.DRAFT)
     for word in f.search.lower().split():
-        conditions.append(Application.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+        pattern = f"%{_escape_like(word)}%"
+        conditions.append(
+            or_(
+                Application.search_text.like(pattern, escape="\\"),
+                _answer_text().like(pattern, escape="\\"),
+            )
+        )
     return conditions
+
+
+def _answer_text() -> Any:
+    """The application's answers' values as one lower-case text (the questions' ids left
+    out, so a search for "student" does not find every form that asks about students)."""
+    values = func.jsonb_each_text(Application.answers).table_valued("key", "value")
+    return (
+        select(func.lower(func.string_agg(values.c.value, " ")))
+        .select_from(values)
+        .scalar_subquery()
+    )
+
+
+async def _check_staff(session: AsyncSession, viewer_id: uuid.UUID) -> None:
+    viewer = (
+        await session.execute(select(Member).where(Member.id == viewer_id))
+    ).scalar_one_or_none()
+    if viewer is None or not STAFF & set(viewer.roles):
+        raise NotFound("application")
+
+
+async def search_page(
+    session: AsyncSession, viewer_id: uuid.UUID, f: QueueFilter, number: int = 1
+) -> Page[QueueRow]:
+    """`queries.queue` with the answers searched too: one page of the cohort's
+    applications, oldest first, each word of the search in the applicant's name, e-mail,
+    member number or answers. The keys of the page first (the cohort's range of the queue
+    index, filtered), then that page's rows."""
+    await _check_staff(session, viewer_id)
+    conditions = _where(f)
+    total = int(
+        (
+            await session.execute(select(func.count()).select_from(Application).where(*conditions))
+        ).scalar_one()
+    )
+    number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+    if total == 0:
+        return Page(rows=[], number=1, size=PAGE_SIZE, total=0)
+    at = window(total, number, PAGE_SIZE)
+    walk = (Application.created_at.desc(), Application.id.desc()) if at.backwards else _ORDER
+    keys = (
+        select(Application.id)
+        .where(*conditions)
+        .order_by(*walk)
+        .offset(at.offset)
+        .limit(at.limit)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Application, Member.display_name, Member.email)
+        .join(
+            Member,
+            (Member.tenant_id == Application.tenant_id) & (Member.id == Application.member_id),
+        )
+        .where(Application.id.in_(keys))
+        .order_by(*_ORDER)
+    )
+    return Page(
+        rows=[
+            QueueRow(
+                a.id,
+                a.member_id,
+                name,
+                email,
+                a.role,
+                a.state,
+                state_label(a.state),
+                [waiting_words(w) for w in a.waiting_for],
+                a.ineligible_rule,
+                a.waitlist_rank,
+                a.flagged_at is not None,
+                a.created_at,
+                a.submitted_at,
+                a.lock_version,
+            )
+            for a, name, email in rows.all()
+        ],
+        number=number,
+        size=PAGE_SIZE,
+        total=total,
+    )
 
 
 _ORDER = (Application.created_at, Application.id)
@@ -199,11 +291,7 @@ async def export_csv(
     """The whole filtered set as CSV: one row per application, its answers in the columns
     of the forms' questions (the roles' forms of the cohort's scheme). For coordinators
     and tenant admins only: anyone else is "no such application"."""
-    viewer = (
-        await session.execute(select(Member).where(Member.id == viewer_id))
-    ).scalar_one_or_none()
-    if viewer is None or not STAFF & set(viewer.roles):
-        raise NotFound("application")
+    await _check_staff(session, viewer_id)
     questions: list[tuple[str, str]] = []
     if scheme is not None:
         for role in (f.role,) if f.role else ("mentor", "mentee"):

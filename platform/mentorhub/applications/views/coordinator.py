@@ -97,18 +97,20 @@ async def _queue_context(
     counts: dict[str, int] = {}
     states: list[str] = []
     if cohort is not None:
-        page = await queries.queue(
-            db,
-            tenant.id,
-            actor,
-            cohort.id,
-            role=query.role,
-            state=query.state,
-            search=search,
-            number=page_number(query.page),
-        )
         f = queue.QueueFilter(cohort.id, query.role, query.state, search)
+        if not search:
+            page = await queries.queue(
+                db,
+                tenant.id,
+                actor,
+                cohort.id,
+                role=query.role,
+                state=query.state,
+                number=page_number(query.page),
+            )
         async with db.tenant(tenant.id) as session:  # the counts and the state filter's list
+            if search:  # the answers are searched too (queries.queue reads search_text only)
+                page = await queue.search_page(session, actor, f, page_number(query.page))
             counts = await queue.state_counts(session, f)
             scheme = await services.scheme_of(session, cohort.scheme_version)
         states = [str(s) for s in states_used(scheme.application) if s != State.DRAFT]
