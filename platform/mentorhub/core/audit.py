@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,7 +22,7 @@ from mentorhub.db import Database
 from mentorhub.db.base import TenantOwned
 from mentorhub.db.session import current_tenant
 
-__all__ = ["AuditEntry", "action_counts", "page", "read_page", "record"]
+__all__ = ["AuditEntry", "action_counts", "page", "read_page", "record", "record_many"]
 
 
 class AuditEntry(TenantOwned):
@@ -60,6 +60,35 @@ def record(
         )
     )
     return entry_id
+
+
+async def record_many(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: str | None,
+    entries: list[tuple[str | None, dict[str, Any]]],
+) -> None:
+    """:func:`record` for many entries of one action at once — (subject, details) each — in
+    one executemany INSERT in the caller's transaction (a published matching run records
+    thousands of pairs; adding thousands of ORM objects costs seconds)."""
+    if not entries:
+        return
+    tenant_id = current_tenant(session)
+    await session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": uuid.uuid4(),
+                "action": action,
+                "actor": actor,
+                "subject": subject,
+                "details": details,
+            }
+            for subject, details in entries
+        ],
+    )
 
 
 async def page(session: AsyncSession, number: int = 1, size: int = PAGE_SIZE) -> Page[AuditEntry]:

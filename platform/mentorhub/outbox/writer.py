@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.session import current_tenant
@@ -20,3 +21,16 @@ async def add_outbox(session: AsyncSession, kind: str, payload: dict[str, Any]) 
     session.add(message)
     await session.flush()
     return message
+
+
+async def add_outbox_many(session: AsyncSession, kind: str, payloads: list[dict[str, Any]]) -> None:
+    """:func:`add_outbox` for many payloads of one kind: one executemany INSERT (sent as
+    multi-row INSERTs) after the same check of the kind, in the same transaction."""
+    check_kind(kind)
+    if not payloads:
+        return
+    tenant_id = current_tenant(session)
+    await session.execute(
+        insert(OutboxMessage),
+        [{"tenant_id": tenant_id, "kind": kind, "payload": p} for p in payloads],
+    )

@@ -52,9 +52,9 @@ def _query() -> Select[Pair, str, str, str]:
     mentor, mentee = aliased(Member), aliased(Member)
     return (
         select(Pair, Cohort.name, mentor.display_name, mentee.display_name)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(mentor, mentor.id == Pair.mentor_id)
-        .join(mentee, mentee.id == Pair.mentee_id)
+        .join(Cohort, (Cohort.tenant_id == Pair.tenant_id) & (Cohort.id == Pair.cohort_id))
+        .join(mentor, (mentor.tenant_id == Pair.tenant_id) & (mentor.id == Pair.mentor_id))
+        .join(mentee, (mentee.tenant_id == Pair.tenant_id) & (mentee.id == Pair.mentee_id))
     )
 
 
@@ -106,9 +106,9 @@ async def pairs_of_cohort(
     mentor, mentee = aliased(Member), aliased(Member)
     query = (
         select(Pair, Cohort.name, mentor.display_name, mentee.display_name)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(mentor, mentor.id == Pair.mentor_id)
-        .join(mentee, mentee.id == Pair.mentee_id)
+        .join(Cohort, (Cohort.tenant_id == Pair.tenant_id) & (Cohort.id == Pair.cohort_id))
+        .join(mentor, (mentor.tenant_id == Pair.tenant_id) & (mentor.id == Pair.mentor_id))
+        .join(mentee, (mentee.tenant_id == Pair.tenant_id) & (mentee.id == Pair.mentee_id))
         .where(Pair.cohort_id == cohort.id)
         .order_by(mentor.display_name, mentee.display_name, Pair.id)
     )

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +44,7 @@ from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import Member, Role
 from mentorhub.matching.models import MentorCapacity
 from mentorhub.messages.delivery import base_url
-from mentorhub.messages.services import send
+from mentorhub.messages.services import Outgoing, send, send_many
 from mentorhub.pairs import rules
 from mentorhub.pairs.models import FLOWS, Pair
 from mentorhub.pairs.rules import Refused
@@ -379,25 +380,38 @@ async def create_pairs(
         )
         for n in news
     ]
-    session.add_all(pairs)
-    for p in pairs:
-        audit.record(
-            session,
-            "pair_created",
-            actor=actor,
-            subject=str(p.id),
-            details={
-                "flow": p.flow,
-                "cohort": str(p.cohort_id),
-                "mentor": str(p.mentor_id),
-                "mentee": str(p.mentee_id),
-                "run": str(p.run_id) if p.run_id else None,
-                "request": str(p.request_id) if p.request_id else None,
-                "proposal": str(p.proposal_id) if p.proposal_id else None,
-                "score": p.score,
-            },
-        )
-    await session.flush()
+    # Core executemany (multi-row INSERTs): thousands of ORM objects in the unit of work
+    # would cost seconds on a published run. The returned Pair objects are not in the
+    # session (create_pair returns the stored one).
+    columns = [c.key for c in Pair.__table__.columns if c.key != "created_at"]
+    # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues") instead of
+    # one statement per row.
+    await session.execute(
+        sa_insert(Pair).returning(Pair.id),
+        [{key: getattr(p, key) for key in columns} for p in pairs],
+    )
+    await audit.record_many(
+        session,
+        "pair_created",
+        actor=actor,
+        entries=[
+            (
+                str(p.id),
+                {
+                    "flow": p.flow,
+                    "cohort": str(p.cohort_id),
+                    "mentor": str(p.mentor_id),
+                    "mentee": str(p.mentee_id),
+                    "run": str(p.run_id) if p.run_id else None,
+                    "request": str(p.request_id) if p.request_id else None,
+                    "proposal": str(p.proposal_id) if p.proposal_id else None,
+                    "score": p.score,
+                },
+            )
+            for p in pairs
+        ],
+    )
+    outgoing: list[Outgoing] = []
     for p, n in zip(pairs, news, strict=True):
         link = pair_link(tenant, p.id)
         cohort = cohorts[p.cohort_id].name
@@ -413,14 +427,8 @@ async def create_pairs(
             }
             if n.why:
                 context["why"] = n.why
-            await send(
-                session,
-                tenant,
-                "match_made",
-                context,
-                f"pair:{p.id}:made:{role}",
-                to_member=members[me],
-            )
+            outgoing.append(Outgoing(context, f"pair:{p.id}:made:{role}", to_member=members[me]))
+    await send_many(session, tenant, "match_made", outgoing)
     return pairs
 
 
@@ -433,8 +441,8 @@ async def create_pair(
     now: datetime | None = None,
 ) -> Pair:
     """One pair, through :func:`create_pairs` (the same checks, lock and messages)."""
-    [pair] = await create_pairs(session, [new], actor_id=actor_id, actor=actor, now=now)
-    return pair
+    [made] = await create_pairs(session, [new], actor_id=actor_id, actor=actor, now=now)
+    return await get_in_tenant(session, Pair, made.id, what="pair")
 
 
 # --- the pair's timeline facts ---------------------------------------------------------------
