@@ -243,6 +243,8 @@ async def test_csv_export_is_the_filtered_set_and_defuses_formulas(
     assert cells[1] == '\'=HYPERLINK("http://x")'
     assert "'+SUM(A1:A9)" in cells
     assert not any(c[:1] in "=+-@" for row in rows for c in row if c)
+    bad = await client.get(url(world, "/coordinator/applications.csv"), params={"role": "boss"})
+    assert bad.status_code == 400 and "Choose mentors, mentees or both" in bad.text
 
 
 # --- access ---------------------------------------------------------------------------------

@@ -163,8 +163,11 @@ async def coordinator_queue_csv(
     """The filtered set (the queue's own filters, every page) as CSV; a cell a spreadsheet
     would run as a formula is prefixed with a quote (`queue.csv_cell`)."""
     query, bad = _query(request)
-    if bad is not None:
-        raise bad
+    if bad is not None:  # a filter the queue page would not offer: say which, as text
+        words = "\n".join(p.message for p in bad.problems)
+        return Response(
+            f"The export was not made: {words}\n", status_code=400, media_type="text/plain"
+        )
     cohort = _chosen_cohort(await queries.cohorts(db, tenant.id), query.cohort)
     if cohort is None:
         raise NotFound("cohort")
