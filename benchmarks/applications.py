@@ -394,11 +394,13 @@ async def queue_round(
 
 
 async def _reset(owner: Database, tenant: uuid.UUID) -> None:
-    """Every member active, every application eligible (as loaded)."""
+    """Every member active and ratified, every application eligible (as loaded; a roster's
+    lapsed row carries no ratified-on date)."""
     await _owner_sql(
         owner,
-        "UPDATE members SET membership_status = 'active', membership_source = 'roster'"
-        " WHERE tenant_id = :t AND membership_status <> 'active'",
+        "UPDATE members SET membership_status = 'active', membership_source = 'roster',"
+        " ratified_on = DATE '2026-09-30'"
+        " WHERE tenant_id = :t AND (membership_status <> 'active' OR ratified_on IS NULL)",
         [{"t": tenant}],
     )
     await _owner_sql(
