@@ -125,3 +125,11 @@ def test_each_forms_fields_have_unique_ids_and_anchors(slug: str, role: str) -> 
     for f in found:
         assert f.anchor in (f.id, f"{f.id}-0")
         assert f.label.endswith(" (required)") == f.question.required
+
+
+def test_a_draft_whose_window_shut_says_it_cannot_be_submitted() -> None:
+    ma = SCHEMES["museums-association"]
+    shut = "Applications from mentees closed on 16 February 2027."
+    lines = next_steps(ma, "mentee", "draft", window_shut=shut)
+    assert f"{shut} This draft cannot be submitted now." in lines
+    assert not any("Finish the form" in line for line in lines)

@@ -141,11 +141,18 @@ def next_steps(
     feedback_sent: bool = False,
     contact_email: str = "",
     ineligible_rule: str | None = None,
+    window_shut: str | None = None,
 ) -> list[str]:
-    """What happens next, one sentence or two per line."""
+    """What happens next, one sentence or two per line. `window_shut`: why the role's
+    window is not open now (a draft cannot be submitted then)."""
     s = State(state)
     ask = f"write to {contact_email}" if contact_email else "reply to the e-mail we sent you"
     if s is State.DRAFT:
+        if window_shut:
+            return [
+                "Your answers are saved. Nobody else can see them.",
+                f"{window_shut} This draft cannot be submitted now.",
+            ]
         until = f" before {when(window_closes)}" if window_closes else ""
         return [
             "Your answers are saved. Nobody else can see them yet.",

@@ -7,6 +7,7 @@ coordinator-only content are never read here (`queries_applicant`)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import get, post
@@ -24,6 +25,7 @@ from mentorhub.applications.applicant_words import (
     when,
 )
 from mentorhub.applications.queries_applicant import MyApplication
+from mentorhub.applications.services import window_words
 from mentorhub.applications.states import LIVE, Refused, State, state_label
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.identity.guards import MEMBER, rule
@@ -61,6 +63,7 @@ def steps(app: MyApplication, tenant: Tenant) -> list[str]:
         feedback_sent=app.feedback is not None,
         contact_email=str(tenant.branding.get("contact_email") or ""),
         ineligible_rule=app.ineligible_rule,
+        window_shut=window_words(app.window, app.role, datetime.now(UTC)),
     )
 
 
