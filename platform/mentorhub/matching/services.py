@@ -184,28 +184,34 @@ async def build_input(
     *,
     pins: Sequence[Mapping[str, Any]] = (),
     forbids: Sequence[Mapping[str, Any]] = (),
+    lock: bool = False,
 ) -> CohortInput:
     """Read the cohort's accepted applicants and everything matching depends on, and build
     the engine's validated :class:`Instance`. Mentees who already have a live pair in the
     cohort are not matched again; mentors' live pairs count against their capacity;
     unavailable mentors and applicants whose answers lack a field the criteria read are left
     out (with the reason). Raises :class:`Problems` at `pins` / `forbids` for a pin or
-    forbid the engine refuses (a hard rule broken, a conflict, a full mentor…)."""
+    forbid the engine refuses (a hard rule broken, a conflict, a full mentor…).
+
+    `lock` (publishing): the accepted applications are read FOR SHARE, so a change to one
+    of them at the moment of publication (a withdrawal, an edit) waits for the publication
+    to commit instead of slipping in between the check and the pairs."""
     scheme = await scheme_of(session, cohort.scheme_version)
     pins_l, forbids_l = _pairs_of(pins, "pins"), _pairs_of(forbids, "forbids")
-    found = (
-        await session.execute(
-            select(
-                Application.id,
-                Application.member_id,
-                Application.role,
-                Application.lock_version,
-                Application.answers,
-            )
-            .where(Application.cohort_id == cohort.id, Application.state == "accepted")
-            .order_by(Application.created_at, Application.id)
+    query = (
+        select(
+            Application.id,
+            Application.member_id,
+            Application.role,
+            Application.lock_version,
+            Application.answers,
         )
-    ).all()
+        .where(Application.cohort_id == cohort.id, Application.state == "accepted")
+        .order_by(Application.created_at, Application.id)
+    )
+    if lock:
+        query = query.with_for_update(read=True)
+    found = (await session.execute(query)).all()
     names = await _member_names(session, {m for _, m, _, _, _ in found})
     rows = [(a, m, r, v, ans, names.get(m, "")) for a, m, r, v, ans in found]
     live = (
@@ -634,7 +640,9 @@ async def publish_run(
         if published is not None:
             raise Refused(f"Run {published} of this cohort is already published.")
         try:
-            current = await build_input(session, cohort, pins=run.pins, forbids=run.forbids)
+            current = await build_input(
+                session, cohort, pins=run.pins, forbids=run.forbids, lock=True
+            )
         except Problems as exc:
             raise RunStale([p.message for p in exc.problems]) from None
         if current.fingerprint != run.fingerprint:
@@ -710,7 +718,11 @@ async def _tell_unmatched(
         await session.execute(
             update(Application)
             .where(Application.id.in_(ids), Application.state == "accepted")
-            .values(priority_next_intake=True)
+            .values(
+                priority_next_intake=True,
+                lock_version=Application.lock_version + 1,
+                updated_at=func.now(),
+            )
             .execution_options(synchronize_session=False)
         )
     found = (
