@@ -23,6 +23,7 @@ from mentorhub.pairs.services import (
     NewPair,
     Refused,
     create_pair,
+    create_pairs,
     end_pair,
     extend_pair,
     remove_pair,
@@ -215,3 +216,25 @@ async def test_a_failed_pair_reopens_the_mentee_for_a_new_match(db: Database) ->
     pair = await make(db, museums, mentor, other)
     with pytest.raises(Refused, match="does not re-match"):
         await reopen_for_rematch(db, museums.id, museums.coordinator.id, pair.id, reason="x")
+
+
+async def test_a_batch_is_all_or_nothing_and_bad_input_changes_nothing(db: Database) -> None:
+    world = await make_world(db, "alberta-museums")  # no extensions in this scheme
+    roomy = await accepted(db, world, "mentor", career_stage="Senior professional")
+    full = await accepted(db, world, "mentor", career_stage="Senior professional")
+    a, b, c = [await accepted(db, world, "mentee", career_stage="Early career") for _ in "abc"]
+    await make(db, world, full, a)
+    with pytest.raises(CapacityFull):
+        async with db.tenant(world.id) as s:
+            await create_pairs(s, [new(world, roomy, b), new(world, full, c)], actor_id=None)
+    assert await pair_count(db, world) == 1
+    assert await kinds_of(db, world, b.member_id) == []
+    [pair] = await _rows(db, world, a.member_id)
+    with pytest.raises(Problems) as no_extension:
+        await extend_pair(db, world.id, world.coordinator.id, pair.id, months=2)
+    assert "does not allow extensions" in no_extension.value.at("months")[0].message
+    with pytest.raises(Problems):
+        await end_pair(db, world.id, world.coordinator.id, pair.id, kind="vanished")  # type: ignore[arg-type]
+    with pytest.raises(Refused, match="changed since"):
+        await end_pair(db, world.id, world.coordinator.id, pair.id, lock_version=7)
+    assert [r.state for r in await _rows(db, world, a.member_id)] == ["active"]

@@ -83,6 +83,13 @@ _END_WORDS = {
 }
 
 
+_END_ACTIONS: dict[str, rules.Action] = {
+    "completed": "complete",
+    "ended_early": "end_early",
+    "removed": "remove",
+}
+
+
 class CapacityFull(Refused):
     """The mentor has no free place left in the cohort; nothing was written."""
 
@@ -593,6 +600,8 @@ async def end_pair(
     `ended_early` (the coordinator, or either party where the scheme allows it). Both are
     told. Capacity frees itself: only live pairs count."""
     now = _now(now)
+    if kind not in _END_ACTIONS:
+        raise Problems([Problem(path="kind", message="Choose how the relationship ends")])
     async with db.tenant(tenant_id) as session:
         actor = await get_in_tenant(session, Member, actor_id, what="pair")
         pair = await _locked_pair(session, pair_id)
@@ -600,9 +609,7 @@ async def end_pair(
         _check_version(pair, lock_version)
         reason = _clean_reason(reason)
         scheme = await scheme_of(session, pair.scheme_version)
-        action: rules.Action = {"completed": "complete", "ended_early": "end_early"}.get(
-            kind, "remove"
-        )  # type: ignore[assignment]
+        action = _END_ACTIONS[kind]
         why_not = rules.refusal(
             pair.state,
             action,
