@@ -92,6 +92,8 @@ ADMIN = {
     f"/t/{SLUG_A}/admin/audit": 200,
     f"/t/{SLUG_A}/admin/roster": 200,
     f"/t/{SLUG_A}/coordinator/members": 200,
+    f"/t/{SLUG_A}/apply": 200,
+    f"/t/{SLUG_A}/applications": 200,
     f"/t/{SLUG_A}/no-such-page": 404,
 }
 
