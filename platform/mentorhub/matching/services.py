@@ -185,6 +185,7 @@ async def build_input(
     pins: Sequence[Mapping[str, Any]] = (),
     forbids: Sequence[Mapping[str, Any]] = (),
     lock: bool = False,
+    engine_input: bool = True,
 ) -> CohortInput:
     """Read the cohort's accepted applicants and everything matching depends on, and build
     the engine's validated :class:`Instance`. Mentees who already have a live pair in the
@@ -195,7 +196,9 @@ async def build_input(
 
     `lock` (publishing): the accepted applications are read FOR SHARE, so a change to one
     of them at the moment of publication (a withdrawal, an edit) waits for the publication
-    to commit instead of slipping in between the check and the pairs."""
+    to commit instead of slipping in between the check and the pairs. `engine_input=False`
+    (publishing, which only compares fingerprints: equal inputs were checked when the run
+    was computed) skips building the engine's input."""
     scheme = await scheme_of(session, cohort.scheme_version)
     pins_l, forbids_l = _pairs_of(pins, "pins"), _pairs_of(forbids, "forbids")
     query = (
@@ -349,6 +352,8 @@ async def build_input(
         pins=pins_l,
         forbids=forbids_l,
     )
+    if not engine_input:
+        return cohort_input
     try:
         cohort_input.instance = parse_instance(data)
     except InputError as exc:
@@ -641,7 +646,7 @@ async def publish_run(
             raise Refused(f"Run {published} of this cohort is already published.")
         try:
             current = await build_input(
-                session, cohort, pins=run.pins, forbids=run.forbids, lock=True
+                session, cohort, pins=run.pins, forbids=run.forbids, lock=True, engine_input=False
             )
         except Problems as exc:
             raise RunStale([p.message for p in exc.problems]) from None

@@ -419,8 +419,9 @@ async def create_pairs(
         ],
     )
     outgoing: list[Outgoing] = []
+    root = base_url(get_settings(), tenant)  # once: it reads the environment
     for p, n in zip(pairs, news, strict=True):
-        link = pair_link(tenant, p.id)
+        link = f"{root}/pairs/{p.id}"
         cohort = cohorts[p.cohort_id].name
         for role, me, other in (
             ("mentor", p.mentor_id, p.mentee_id),
