@@ -21,6 +21,7 @@ from typing import Any
 from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
+from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 
 from mentorhub.applications import queries_applicant as queries
@@ -36,6 +37,7 @@ from mentorhub.applications.views.applicant_form import (
     shown,
 )
 from mentorhub.core.problems import Problem, Problems
+from mentorhub.db import Database
 from mentorhub.identity.guards import MEMBER, rule
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity
 from mentorhub.identity.views._common import AnyRequest, AsyncRedis, base
@@ -193,12 +195,12 @@ async def apply_form_post(
 
 async def _apply(
     tenant: Tenant,
-    db: Any,
+    db: Database,
     identity: Identity,
     cohort_id: str,
     role: str,
     request: AnyRequest,
-    aredis: Any,
+    aredis: Redis,
     data: dict[str, list[str]],
     action: str | None,
     version: int | None,
