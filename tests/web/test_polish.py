@@ -239,19 +239,18 @@ async def test_the_scheme_page_promises_nothing_the_product_lacks(
     text = visible_text((await site.get(f"/t/{slug}/scheme")).text)
     for promise in ("best 3", "the system", "chat", "share documents", "On the platform"):
         assert promise not in text, promise
-    assert "do not happen on MentorHub yet" in text
+    assert "apply on MentorHub" in text and "do not happen on MentorHub yet" in text
     assert "How long it lasts" in text and "What is asked of you, and when" in text
 
 
-async def test_a_member_with_no_role_is_not_told_to_apply(
+async def test_a_member_with_no_role_is_pointed_at_apply(
     client: httpx.AsyncClient, tenant_a: Tenant  # noqa: F811
 ) -> None:
     """The newcomer is listed at their first sign-in, with no role."""
     await sign_in(client, SLUG_A, "newcomer")
     text = visible_text((await client.get(f"/t/{SLUG_A}/me")).text)
-    assert "when applications open" not in text
     assert "You have no role in" in text
-    assert "Applications are not taken on MentorHub yet" in text
+    assert "Apply to take part" in text and "your applications" in text
 
 
 def test_the_demo_provider_says_it_publishes_its_demo_members() -> None:
