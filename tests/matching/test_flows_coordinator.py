@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from mentorhub.applications.models import Application
 from mentorhub.core.problems import Problems
 from mentorhub.db import Database, NotFound
-from mentorhub.matching import services
+from mentorhub.matching import run_queries, services
 from mentorhub.matching.cohort import assign_cohort
 from mentorhub.matching.input import parse_instance
 from mentorhub.matching.models import MatchingRun, MentorCapacity
@@ -253,3 +253,35 @@ async def test_pins_forbids_conflicts_reruns_and_one_publication(db: Database) -
         await services.publish_run(db, world.id, world.coordinator.id, second.id)
     third = await services.compute_run(db, world.id, world.coordinator.id, world.cohort.id)
     assert third.pairs_count == 0  # everyone matched is out of the next run
+
+
+async def test_the_coordinators_readers_name_people_and_see_a_stale_draft(db: Database) -> None:
+    world, tees, tors = await museums_cohort(db, mentees=3, mentors=1)
+    first = await services.compute_run(db, world.id, world.coordinator.id, world.cohort.id)
+    second = await services.rerun(
+        db,
+        world.id,
+        world.coordinator.id,
+        first.id,
+        forbids=[{"mentee": str(tees[0].id), "mentor": str(tors[0].id)}],
+    )
+    async with db.tenant(world.id) as s:
+        runs = await run_queries.runs_of_cohort(s, world.coordinator.id, world.cohort.id)
+        assert [r.number for r in runs] == [2, 1]
+        view = await run_queries.run_view(s, world.coordinator.id, second.id, check_current=True)
+        with pytest.raises(NotFound):
+            await run_queries.run_view(s, tees[0].member_id, second.id)
+        with pytest.raises(NotFound):
+            await run_queries.runs_of_cohort(s, tors[0].member_id, world.cohort.id)
+    assert view.current is True and view.forbids == [("Mentee 00", "Mentor 00")]
+    assert {p.mentor_name for p in view.pairs} == {"Mentor 00"}  # capacity 1: one pair
+    assert all(p.why for p in view.pairs)
+    assert [u.name for u in view.unmatched if u.role == "mentee"] != []
+    assert "Mentee 00" not in {p.mentee_name for p in view.pairs}
+    async with db.tenant(world.id) as s:
+        await s.execute(
+            update(Application).where(Application.id == tees[2].id).values(state="withdrawn")
+        )
+    async with db.tenant(world.id) as s:
+        later = await run_queries.run_view(s, world.coordinator.id, second.id, check_current=True)
+    assert later.current is False
