@@ -20,20 +20,29 @@ criterion (the engine's `eligible`).
 Speed (10,000 mentors in PostgreSQL): the cohort's *static* side — every accepted mentor's
 and mentee's matching fields parsed into the engine's Instance and its vectorised
 :class:`~mentorhub.matching.vector.ScoreTable` (mentor arrays, vocabularies) — is cached
-in-process per (tenant, cohort) (:class:`MentorTable`). What changes often is read fresh on
-every page in three small statements that return only *exclusions*: mentors full or
-unavailable (a join of the capacity rows with the live pairs' counts), this mentee's
-declined/lapsed mentors, their conflicts. Invalidation: every read first takes the cohort's
-*stamp* — one aggregate over the cohort's accepted applications (count, sum of lock
-versions, sum of id hashes, latest update) plus the cohort's scheme version — and rebuilds
-when it differs. An application accepted, withdrawn or edited (the applications area bumps
-`lock_version` on every change) or a new scheme version changes the stamp, so every process
-(web workers, the worker) sees the change at its next read without any message between
-them; capacities, availability, pairs and declines are never cached, so they can't go stale.
+in-process per (tenant, cohort) (:class:`MentorTable`, at most `CACHE_SIZE` cohorts). What
+changes often is read fresh on every page, in one statement returning only *exclusions* as
+one text value: mentors full or unavailable (the capacity rows joined with the live pairs'
+counts), this mentee's declined/lapsed mentors, their conflicts. So a page is three round
+trips: the mentee's application with their pair and open request, the exclusions, the three
+suggested mentors' names and profiles.
+
+Invalidation: the cohort's *stamp* — one aggregate over the cohort's accepted applications
+(count, sum of lock versions, sum of id hashes, latest update) plus the cohort's scheme
+version — is compared with the cached table's, and the table rebuilt when they differ. An
+application accepted, withdrawn or edited (the applications area bumps `lock_version` on
+every change) or a new scheme version changes the stamp, so every process (web workers, the
+worker) sees the change without any message between them. The stamp is checked at most
+every `STAMP_TTL` (2) seconds per process for a page; a choice (:func:`choose`) always
+checks it, so a mentee never sends a request against applicants that changed; a mentee not
+in the cached table forces a check. Capacities, availability, pairs and declines are never
+cached, so they can't go stale.
 """
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +52,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.applications.models import Application, Cohort
@@ -206,6 +216,8 @@ class MentorTable:
     mentor_apps: list[uuid.UUID]
     declared: np.ndarray[Any, np.dtype[np.int64]]
     column_of: dict[uuid.UUID, int]
+    #: The same by the id's text (the exclusions arrive as text).
+    column_of_text: dict[str, int]
     #: Mentee member id → (application id, engine row).
     mentee_row: dict[uuid.UUID, tuple[uuid.UUID, int]]
     #: Applicants left out of the table (a criterion's answer missing), member id → reason.
@@ -213,6 +225,10 @@ class MentorTable:
 
 
 _TABLES: OrderedDict[tuple[uuid.UUID, uuid.UUID], MentorTable] = OrderedDict()
+#: When each cached table's stamp was last found current (time.monotonic()).
+_CHECKED: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
+#: Seconds a table is used without checking its stamp again (0: check on every read).
+STAMP_TTL = 2.0
 _STATS = {"builds": 0, "hits": 0}
 
 
@@ -224,6 +240,7 @@ def cache_stats() -> dict[str, int]:
 def forget_tables() -> None:
     """Drop every cached table (tests; a process that wants its memory back)."""
     _TABLES.clear()
+    _CHECKED.clear()
 
 
 async def _stamp(session: AsyncSession, cohort: Cohort) -> tuple[Any, ...]:
@@ -240,20 +257,36 @@ async def _stamp(session: AsyncSession, cohort: Cohort) -> tuple[Any, ...]:
     return (cohort.scheme_version, *row)
 
 
-async def mentor_table(session: AsyncSession, cohort: Cohort) -> MentorTable:
-    """The cohort's cached table, rebuilt when its stamp changed (see the module's note)."""
+async def mentor_table(
+    session: AsyncSession, cohort: Cohort, *, fresh: bool = False
+) -> MentorTable:
+    """The cohort's cached table, rebuilt when its stamp changed (see the module's note).
+    The stamp is checked at most every `STAMP_TTL` seconds per process, or now (`fresh`)."""
     key = (current_tenant(session), cohort.id)
-    stamp = await _stamp(session, cohort)
     cached = _TABLES.get(key)
+    clock = time.monotonic()
+    if (
+        cached is not None
+        and not fresh
+        and cached.stamp[0] == cohort.scheme_version
+        and clock - _CHECKED.get(key, -math.inf) < STAMP_TTL
+    ):
+        _TABLES.move_to_end(key)
+        _STATS["hits"] += 1
+        return cached
+    stamp = await _stamp(session, cohort)
     if cached is not None and cached.stamp == stamp:
         _TABLES.move_to_end(key)
+        _CHECKED[key] = clock
         _STATS["hits"] += 1
         return cached
     built = await _build(session, cohort, stamp)
     _TABLES[key] = built
+    _CHECKED[key] = clock
     _TABLES.move_to_end(key)
     while len(_TABLES) > CACHE_SIZE:
-        _TABLES.popitem(last=False)
+        gone, _ = _TABLES.popitem(last=False)
+        _CHECKED.pop(gone, None)
     _STATS["builds"] += 1
     return built
 
@@ -316,6 +349,7 @@ async def _build(session: AsyncSession, cohort: Cohort, stamp: tuple[Any, ...]) 
         mentor_apps=mentor_apps,
         declared=np.array(declared, dtype=np.int64),
         column_of={m: i for i, m in enumerate(mentor_members)},
+        column_of_text={str(m): i for i, m in enumerate(mentor_members)},
         mentee_row={m: (a, i) for i, (m, a) in enumerate(mentee_of)},
         left_out=left_out,
     )
@@ -390,6 +424,55 @@ async def _ruled_out_for(
         ).scalars()
     )
     return out
+
+
+#: One row, one text value: the excluded mentors' ids joined by commas (a thousand full
+#: mentors as rows cost more to fetch and hash in Python than the rest of the page).
+_EXCLUSIONS = sql_text(
+    """
+    SELECT string_agg(CAST(x.mentor_id AS text), ',') FROM (
+    SELECT c.mentor_id
+      FROM mentor_capacities c
+      LEFT JOIN (SELECT mentor_id, count(*) AS n FROM pairs
+                  WHERE tenant_id = :tenant AND cohort_id = :cohort
+                    AND state = ANY(CAST(:live AS text[]))
+                  GROUP BY mentor_id) p ON p.mentor_id = c.mentor_id
+     WHERE c.tenant_id = :tenant AND c.cohort_id = :cohort
+       AND ((c.unavailable AND (c.unavailable_until IS NULL OR c.unavailable_until >= :today))
+            OR coalesce(p.n, 0) >= c.capacity)
+    UNION ALL
+    SELECT unnest(r.declined_by) FROM match_requests r
+     WHERE r.tenant_id = :tenant AND r.cohort_id = :cohort AND r.mentee_id = :mentee
+    UNION ALL
+    SELECT CAST(o->>'mentor' AS uuid)
+      FROM match_requests r, jsonb_array_elements(r.outcomes) o
+     WHERE r.tenant_id = :tenant AND r.cohort_id = :cohort AND r.mentee_id = :mentee
+       AND o->>'outcome' IN ('declined', 'expired')
+    UNION ALL
+    SELECT mentor_id FROM conflicts_of_interest
+     WHERE tenant_id = :tenant AND mentee_id = :mentee
+    ) x
+    """
+)
+
+
+async def _exclusions(
+    session: AsyncSession, cohort_id: uuid.UUID, mentee_id: uuid.UUID, today: date
+) -> list[str]:
+    """Every mentor not to suggest to this mentee now, in one round trip: full or
+    unavailable (as :func:`_blocked_mentors`), declined or lapsed, conflicted (as
+    :func:`_ruled_out_for`)."""
+    joined = await session.scalar(
+        _EXCLUSIONS,
+        {
+            "tenant": current_tenant(session),
+            "cohort": cohort_id,
+            "mentee": mentee_id,
+            "today": today,
+            "live": list(rules.LIVE),
+        },
+    )
+    return joined.split(",") if joined else []
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -513,6 +596,61 @@ async def _mentee_application(
     return None
 
 
+@dataclass(frozen=True)
+class _MenteeState:
+    app: Application
+    cohort: Cohort
+    scheme: Scheme
+    paired: bool
+    open_request: uuid.UUID | None
+
+
+async def _mentee_state(
+    session: AsyncSession, mentee_id: uuid.UUID | str, cohort_id: uuid.UUID | str | None
+) -> _MenteeState | None:
+    """:func:`_mentee_application` with, in the same statement, whether the mentee has a
+    live pair in the cohort and their open request (the suggestion page's one round trip)."""
+    try:
+        member = uuid.UUID(str(mentee_id))
+    except ValueError:
+        raise NotFound("member") from None
+    paired = (
+        select(Pair.id)
+        .where(
+            Pair.state.in_(rules.LIVE),
+            Pair.mentee_id == Application.member_id,
+            Pair.cohort_id == Application.cohort_id,
+        )
+        .exists()
+    )
+    open_request = (
+        select(MatchRequest.id)
+        .where(MatchRequest.mentee_id == Application.member_id, MatchRequest.state == "open")
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(Application, Cohort, paired, open_request)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .where(
+            Application.member_id == member,
+            Application.role == "mentee",
+            Application.state == "accepted",
+        )
+        .order_by(Cohort.starts_on.desc(), Application.id)
+    )
+    if cohort_id is not None:
+        try:
+            query = query.where(Application.cohort_id == uuid.UUID(str(cohort_id)))
+        except ValueError:
+            raise NotFound("cohort") from None
+    for app, cohort, is_paired, request_id in (await session.execute(query)).all():
+        scheme = await scheme_of(session, cohort.scheme_version)
+        if scheme.matching.flow == FLOW:
+            return _MenteeState(app, cohort, scheme, bool(is_paired), request_id)
+    return None
+
+
 async def _has_live_pair(session: AsyncSession, app: Application) -> bool:
     found = await session.execute(
         select(Pair.id)
@@ -581,20 +719,27 @@ async def _suggest(
     cohort: Cohort,
     scheme: Scheme,
     today: date,
+    *,
+    fresh: bool = False,
 ) -> tuple[list[SuggestedMentor], str]:
-    """The mentee's top N now, and why there are none (plain words) when so."""
-    mt = await mentor_table(session, cohort)
+    """The mentee's top N now, and why there are none (plain words) when so. `fresh`: check
+    the cohort table's stamp now (a choice is checked against the applicants as they are)."""
+    mt = await mentor_table(session, cohort, fresh=fresh)
     found = mt.mentee_row.get(app.member_id)
+    if (found is None or found[0] != app.id) and not fresh:
+        mt = await mentor_table(session, cohort, fresh=True)  # accepted since the last check?
+        found = mt.mentee_row.get(app.member_id)
     if found is None or found[0] != app.id:
         why = mt.left_out.get(app.member_id, "your application is not ready for matching")
         return [], f"We cannot suggest mentors yet: {why}."
     row = found[1]
     top = scheme.matching.top_n or DEFAULT_TOP_N
-    blocked = await _blocked_mentors(session, cohort.id, today)
-    ruled_out = await _ruled_out_for(session, cohort.id, app.member_id)
+    excluded = await _exclusions(session, cohort.id, app.member_id, today)
+    excluded.append(str(app.member_id))
     scores, eligible = mt.table.block(np.array([row], dtype=np.int64))
     eligible[0] &= mt.declared > 0
-    off = [mt.column_of[m] for m in (*blocked, *ruled_out, app.member_id) if m in mt.column_of]
+    col_of = mt.column_of_text
+    off = [col_of[m] for m in excluded if m in col_of]
     if off:
         eligible[0, off] = False
     cols, vals = top_k(scores, eligible, mt.table.rank, top)
@@ -642,8 +787,7 @@ async def suggestions_for(
     request if any, and whether they may choose now (and if not, why)."""
     now = _now(now)
     async with db.tenant(tenant_id, read_only=True) as session:
-        me = await get_in_tenant(session, Member, mentee_id, what="member")
-        found = await _mentee_application(session, me.id, cohort_id)
+        found = await _mentee_state(session, mentee_id, cohort_id)
         if found is None:
             return MenteeSuggestions(
                 None,
@@ -654,10 +798,14 @@ async def suggestions_for(
                 False,
                 "You have no accepted mentee application in a scheme where you choose your mentor.",
             )
-        app, cohort, scheme = found
-        open_req = await _open_request(session, me.id)
-        view = await _view(session, open_req) if open_req is not None else None
-        if await _has_live_pair(session, app):
+        app, cohort, scheme = found.app, found.cohort, found.scheme
+        view = None
+        if found.open_request is not None:
+            open_req = await session.get(
+                MatchRequest, {"tenant_id": tenant_id, "id": found.open_request}
+            )
+            view = await _view(session, open_req) if open_req is not None else None
+        if found.paired:
             return MenteeSuggestions(
                 cohort.id, cohort.name, app.id, [], view, False, "You already have a mentor."
             )
@@ -902,7 +1050,7 @@ async def choose(
             raise Refused("You already have a mentor.")
         if not await _may_choose_again(session, app, scheme):
             raise Refused("Your choices have been asked; the coordinator will be in touch.")
-        suggested, _ = await _suggest(session, app, cohort, scheme, now.date())
+        suggested, _ = await _suggest(session, app, cohort, scheme, now.date(), fresh=True)
         allowed = {s.mentor_id for s in suggested}
         wrong = [i for i in ids if i not in allowed]
         if wrong:
