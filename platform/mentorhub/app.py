@@ -23,8 +23,10 @@ from mentorhub.db.access import NotFound
 from mentorhub.identity import demo_idp
 from mentorhub.identity import views as identity_views
 from mentorhub.identity.guards import PUBLIC, SignInRequired, enforce_rule, rule
+from mentorhub.matching import views as matching_views
 from mentorhub.messages import catcher
 from mentorhub.messages import views as messages_views
+from mentorhub.pairs import views as pairs_views
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.directory import TenantDirectory
 from mentorhub.tenancy.models import Tenant
@@ -174,6 +176,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             *(demo_idp.ROUTES if demo_idp.enabled(settings) else []),
             *messages_views.ROUTES,
             *applications_views.ROUTES,
+            *matching_views.ROUTES,
+            *pairs_views.ROUTES,
             *(catcher.ROUTES if demo_idp.enabled(settings) else []),  # the mail catcher
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)

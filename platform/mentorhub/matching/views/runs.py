@@ -1,0 +1,7 @@
+"""The matching area's runs pages (see the package docstring)."""
+
+from __future__ import annotations
+
+from litestar.handlers import HTTPRouteHandler
+
+ROUTES: list[HTTPRouteHandler] = []
