@@ -351,10 +351,44 @@ async def test_many_acceptances_for_a_mentors_last_places_never_exceed_capacity(
     assert (len(made), len(full)) == (3, 5), results
     assert await count(db, world, Pair, Pair.mentor_id == busy.member_id) == 3
     assert await count(db, world, MatchRequest, MatchRequest.state == "accepted") == 3
+    # The refused acceptances changed nothing: their requests are still open, on a mentor
+    # now full (the winners skipped them: they were locked by the losers at that moment).
     assert await count(db, world, MatchRequest, MatchRequest.state == "open") == 5
     late = await mentee(db, world, "Late Mentee")
     page = await flow.suggestions_for(db, world.id, late.member_id)
     assert page.suggestions == [] and "No mentor is free" in page.note
+    # The clock's next sweep passes them on (here: no choice left, so the mentees are told).
+    assert world.id in await tasks.schedule_sweeps(db)
+    await run_outbox(db, world, kind=MATCHING_SWEEP)
+    assert await count(db, world, MatchRequest, MatchRequest.state == "open") == 0
+    told = [
+        c
+        for m in mentees
+        for c in await contexts(db, world, m.member_id, "match_request_exhausted")
+    ]
+    assert len(told) == 5 and {c["outcome"] for c in told} == {"has no free place left"}
+
+
+async def test_a_mentor_who_fills_up_passes_the_other_waiting_requests_on(
+    db: Database,
+) -> None:
+    world = await make_world(db, "ahep")
+    solo = await mentor(db, world, "Solo Mentor", [A, B, C], capacity=1)
+    spare = await mentor(db, world, "Spare Mentor", [A])
+    first, second = await mentee(db, world, "First"), await mentee(db, world, "Second")
+    asked = await flow.choose(db, world.id, first.member_id, [solo.member_id], "One.")
+    waiting = await flow.choose(
+        db, world.id, second.member_id, [solo.member_id, spare.member_id], "Two."
+    )
+    assert len(await flow.incoming_requests(db, world.id, solo.member_id)) == 2
+    await flow.accept_request(db, world.id, solo.member_id, asked.id)  # her one place
+    assert await flow.incoming_requests(db, world.id, solo.member_id) == []
+    status = await flow.request_status(db, world.id, second.member_id)
+    assert status is not None and status.id == waiting.id
+    assert status.mentor_id == spare.member_id  # passed on at once, not left to lapse
+    assert [c[2] for c in status.choices] == ["full", "asking"]
+    [passed] = await contexts(db, world, second.member_id, "match_request_passed")
+    assert passed["outcome"] == "has no free place left" and passed["next_name"] == "Spare Mentor"
 
 
 async def test_the_cohort_table_is_cached_and_rebuilt_when_applicants_change(

@@ -133,6 +133,7 @@ _OUTCOME_WORDS = {
     "declined": "declined your request",
     "expired": "did not answer in time",
     "unavailable": "is not available at the moment",
+    "full": "has no free place left",
     "withdrawn": "withdrew",
 }
 
@@ -1294,6 +1295,8 @@ async def accept_request(
             subject=str(req.id),
             details={"pair": str(pair.id)},
         )
+        if me.id in await _blocked_mentors(session, req.cohort_id, now.date(), [me.id]):
+            await _pass_on_stuck(session, now, cohort_id=req.cohort_id, mentor_id=me.id)
         return pair
 
 
@@ -1481,6 +1484,7 @@ async def sweep_requests(session: AsyncSession, now: datetime) -> SweepResult:
     )
     for req in lapsed:
         await _pass_on(session, req, "expired", "", now, actor=None)
+    await _pass_on_stuck(session, now)
     due = [
         req
         for req in (
@@ -1537,9 +1541,65 @@ async def sweep_requests(session: AsyncSession, now: datetime) -> SweepResult:
     return SweepResult(expired=len(lapsed), reminded=len(due))
 
 
+async def _stuck(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    cohort_id: uuid.UUID | None = None,
+    mentor_id: uuid.UUID | None = None,
+) -> dict[uuid.UUID, str]:
+    """Open requests whose asked mentor is full or unavailable now (filled up by another
+    mentee's acceptance or another flow, or away): request id → outcome."""
+    query = select(MatchRequest.id, MatchRequest.cohort_id, MatchRequest.mentor_id).where(
+        MatchRequest.state == "open"
+    )
+    if cohort_id is not None:
+        query = query.where(MatchRequest.cohort_id == cohort_id)
+    if mentor_id is not None:
+        query = query.where(MatchRequest.mentor_id == mentor_id)
+    by_cohort: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+    for req_id, cohort, mentor in await session.execute(query):
+        by_cohort.setdefault(cohort, []).append((req_id, mentor))
+    out: dict[uuid.UUID, str] = {}
+    for cohort, asked in by_cohort.items():
+        blocked = await _blocked_mentors(session, cohort, now.date(), [m for _, m in asked])
+        for req_id, mentor in asked:
+            if mentor in blocked:
+                out[req_id] = "full" if blocked[mentor] == "has no free place" else "unavailable"
+    return out
+
+
+async def _pass_on_stuck(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    cohort_id: uuid.UUID | None = None,
+    mentor_id: uuid.UUID | None = None,
+) -> int:
+    """Pass every stuck request (:func:`_stuck`) to its next choice. Rows another
+    transaction holds (a concurrent acceptance) are skipped; the next sweep gets them."""
+    stuck = await _stuck(session, now, cohort_id=cohort_id, mentor_id=mentor_id)
+    if not stuck:
+        return 0
+    locked = (
+        await session.execute(
+            select(MatchRequest)
+            .where(MatchRequest.id.in_(list(stuck)), MatchRequest.state == "open")
+            .order_by(MatchRequest.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).scalars()
+    done = 0
+    for req in list(locked):
+        await _pass_on(session, req, stuck[req.id], "", now, actor=None)
+        done += 1
+    return done
+
+
 async def due_work(session: AsyncSession, now: datetime) -> bool:
-    """Whether this tenant has a lapsed ask or a reminder coming due (the clock asks before
-    it schedules a sweep)."""
+    """Whether this tenant has a lapsed ask, a reminder coming due or an ask stuck on a
+    mentor now full or away (the clock asks before it schedules a sweep)."""
     found = await session.execute(
         select(MatchRequest.id)
         .where(
@@ -1554,4 +1614,4 @@ async def due_work(session: AsyncSession, now: datetime) -> bool:
         )
         .limit(1)
     )
-    return found.first() is not None
+    return found.first() is not None or bool(await _stuck(session, now))
