@@ -203,6 +203,12 @@ async def mail_link(db: Database, a: Association, sink: Sink, to: str, marker: s
     return next(w for w in plain.split() if marker in w)
 
 
+async def mail_kinds(db: Database, a: Association, sink: Sink, to: str) -> list[str]:
+    """Deliver the tenant's outbox, then the kinds of mail `to` got, in the order sent."""
+    await deliver_all(db, a.tenant)
+    return [str(m.parsed()["X-MentorHub-Kind"]) for m in sink.to(to)]
+
+
 async def open_own_application(page: Page, site: Site, a: Association) -> str:
     """The applicant's way back to their application: My applications, then its link.
     Returns the page's words."""

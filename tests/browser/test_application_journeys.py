@@ -39,6 +39,7 @@ from tests.browser.journey_helpers import (
     applicant,
     applications,
     association,
+    mail_kinds,
     mail_link,
     open_in_queue,
     open_own_application,
@@ -250,6 +251,12 @@ async def test_museums_association_shortlist_interview_acceptance(
         await accept(staff, "Mia Volunteer")
         words = await reads(page, site, a, "Accepted — you have a place")
         assert "would suit a mentor in collections" not in words  # the notes stay with staff
+        assert await mail_kinds(live_db, a, inbox, mia.email) == [
+            "application_received",
+            "application_shortlisted",
+            "application_interview_scheduled",
+            "application_accepted",
+        ]
     assert (await applications(live_db, a)) == 1
 
 
@@ -316,6 +323,12 @@ async def test_advice_skills_academy_line_manager_approves_from_the_mailed_link(
         await open_in_queue(staff, site, a, "Ravi Adviser")
         await accept(staff, "Ravi Adviser")
         await reads(page, site, a, "Accepted — you have a place")
+        assert await mail_kinds(live_db, a, inbox, ravi.email) == [
+            "application_received",
+            "application_eligible",
+            "application_accepted",
+        ]
+        assert len(inbox.to(boss)) == 1  # asked once
     assert (await applications(live_db, a)) == 1
 
 
