@@ -420,3 +420,21 @@ async def test_the_cohort_table_is_cached_and_rebuilt_when_applicants_change(
         app.lock_version += 1
     four = await flow.suggestions_for(db, world.id, me.member_id)
     assert [s.name for s in four.suggestions] == ["First Mentor"]
+
+
+async def test_the_clock_goes_on_after_a_failed_round(servers: object) -> None:
+    """`workers.clock.every` (how the clock runs schedule_sweeps): a round that fails is
+    logged and the next one runs; a set stop ends it without waiting out the interval."""
+    from workers.clock import every  # late: `workers` reads REDIS_URL when imported
+
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    async def work() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise RuntimeError("database away")
+        stop.set()
+
+    await every(0.0, stop, work)
+    assert rounds == [0, 1]
