@@ -1257,6 +1257,8 @@ async def accept_request(
         cohort = await get_in_tenant(session, Cohort, req.cohort_id, what="cohort")
         score, explanation, why = None, [], ""
         mt = await mentor_table(session, cohort)
+        if req.mentee_id not in mt.mentee_row or me.id not in mt.column_of:
+            mt = await mentor_table(session, cohort, fresh=True)
         found = mt.mentee_row.get(req.mentee_id)
         col = mt.column_of.get(me.id)
         if found is not None and col is not None:
