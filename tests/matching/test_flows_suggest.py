@@ -11,14 +11,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from mentorhub.applications.models import Application
 from mentorhub.core.problems import Problems
 from mentorhub.db import Database, NotFound
 from mentorhub.matching import suggest_flow as flow
 from mentorhub.matching import tasks
-from mentorhub.matching.models import MatchRequest
+from mentorhub.matching.models import ConflictOfInterest, MatchRequest
 from mentorhub.outbox.kinds import MATCHING_SWEEP
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.rules import Refused
@@ -185,6 +185,21 @@ async def test_never_suggested_full_away_declined_or_conflicted(db: Database) ->
     await flow.set_available(db, w.id, t.away.member_id)
     names = [s.name for s in (await flow.suggestions_for(db, w.id, t.mentee.member_id)).suggestions]
     assert "Ada Away" in names and "Fay Full" not in names
+    async with db.tenant(w.id) as s:  # a conflict of interest declared: Bea is out
+        s.add(
+            ConflictOfInterest(
+                tenant_id=w.id,
+                id=uuid.uuid4(),
+                mentee_id=t.mentee.member_id,
+                mentor_id=t.best.member_id,
+                source="applicant",
+                reason="She is my line manager's partner.",
+            )
+        )
+    names = [s.name for s in (await flow.suggestions_for(db, w.id, t.mentee.member_id)).suggestions]
+    assert "Bea Best" not in names and "Ada Away" in names
+    async with db.tenant(w.id) as s:
+        await s.execute(delete(ConflictOfInterest))
 
     req = await flow.choose(db, w.id, t.mentee.member_id, [t.away.member_id], "Her work.")
     await flow.decline_request(db, w.id, t.away.member_id, req.id, "Not my field.")
@@ -420,6 +435,22 @@ async def test_the_cohort_table_is_cached_and_rebuilt_when_applicants_change(
         app.lock_version += 1
     four = await flow.suggestions_for(db, world.id, me.member_id)
     assert [s.name for s in four.suggestions] == ["First Mentor"]
+
+    # Within the stamp's time-to-live a page may show the table as it was; a choice never
+    # goes out against it: choosing checks the stamp now.
+    monkeypatch.setattr(flow, "STAMP_TTL", 3600.0)
+    first = four.suggestions[0]
+    async with db.tenant(world.id) as s:
+        app = (
+            await s.execute(select(Application).where(Application.member_id == first.mentor_id))
+        ).scalar_one()
+        app.state = "withdrawn"
+        app.lock_version += 1
+    stale = await flow.suggestions_for(db, world.id, me.member_id)
+    assert [s.name for s in stale.suggestions] == ["First Mentor"]  # the cached table
+    with pytest.raises(Problems, match="First Mentor is not one of your suggestions"):
+        await flow.choose(db, world.id, me.member_id, [first.mentor_id], "Her.")
+    assert await count(db, world, MatchRequest) == 0
 
 
 async def test_the_clock_goes_on_after_a_failed_round(servers: object) -> None:
