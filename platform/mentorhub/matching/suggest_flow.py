@@ -869,7 +869,10 @@ async def request_status(
             .limit(1)
         )
         if cohort_id is not None:
-            query = query.where(MatchRequest.cohort_id == uuid.UUID(str(cohort_id)))
+            try:
+                query = query.where(MatchRequest.cohort_id == uuid.UUID(str(cohort_id)))
+            except ValueError:
+                raise NotFound("cohort") from None
         req = (await session.execute(query)).scalar_one_or_none()
         return await _view(session, req) if req is not None else None
 
