@@ -3,9 +3,9 @@
 A signed-in page used to open a tenant transaction for the navigation's unread count (the
 `before_request` hook) and another for its own read: each BEGIN, the tenant setting, a query,
 COMMIT. Here a request has at most one: `RequestReads` opens it on first use (a public page
-that reads nothing opens none) and the middleware `EndRequestReads` ends it once the answer
-is sent — committed when the answer is a success (< 400), rolled back otherwise (the error
-pages of a handler that raised) and whenever the request ends without an answer.
+that reads nothing opens none) and the middleware `EndRequestReads` ends it when the answer
+starts — committed when it is a success (< 400), rolled back otherwise (the error pages of
+a handler that raised) and whenever the request ends without an answer.
 
 `RequestReads` is a `Database` whose `tenant(...)` gives that one session, so the read
 helpers that take a database (`identity.queries.member`, `identity.directory
@@ -105,16 +105,16 @@ def request_reads(request: Request[Any, Any, Any]) -> RequestReads:
 
 
 class EndRequestReads:
-    """Litestar middleware: end the request's read transaction once the answer is sent.
+    """Litestar middleware: end the request's read transaction when the response starts,
+    before anything is sent: committed when the answer is a success (< 400), rolled back
+    otherwise (a handler's error reaches here as its error page: this runs inside nothing
+    but Litestar's exception handling of the route), and rolled back when no answer
+    started. A COMMIT that fails (the database went away) raises before the page is sent,
+    and the error handling answers 503 instead.
 
-    It wrote nothing (READ ONLY), so nothing waits for its end: the COMMIT's round trip
-    happens after the response has left, while the client reads it, instead of before. It is
-    committed when the answer was a success (< 400) and rolled back otherwise (a handler's
-    error reaches here as its error page: this runs inside nothing but Litestar's exception
-    handling of the route) or when no answer was sent. Ending it cannot fail the request any
-    more: if the database went away in between, the pool drops the connection and one log
-    line says so. Before the answer, the error handling still answers 503 for any read that
-    meets an outage."""
+    Ending it after the answer would take its COMMIT off the page's time, but the next
+    request of the same browser could then overlap it: harmless on a pool, wrong on the one
+    connection the tests share (savepoints released out of order)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -124,26 +124,26 @@ class EndRequestReads:
             await self.app(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})  # type: ignore[typeddict-item]
-        status = 0
 
-        async def watch(message: Message) -> None:
-            nonlocal status
+        async def ending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status = message["status"]
+                reads: RequestReads | None = state.pop(READS_KEY, None)
+                if reads is not None and reads.opened:
+                    await reads.end(commit=message["status"] < 400)
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, ending)
         finally:
             reads: RequestReads | None = state.pop(READS_KEY, None)
             if reads is not None and reads.opened:
-                await _end(reads, commit=0 < status < 400)
+                await _end(reads, commit=False)
 
 
 async def _end(reads: RequestReads, *, commit: bool) -> None:
     try:
         await reads.end(commit=commit)
-    except Exception as exc:  # the answer is sent; a read-only transaction lost nothing
+    except Exception as exc:  # no answer to change; a read-only transaction lost nothing
         reason = unavailable_reason(exc)
         if reason is None:
             log.exception("ending a request's read transaction failed")
