@@ -387,14 +387,15 @@ async def create_pairs(
         )
         for n in news
     ]
-    # Core executemany (multi-row INSERTs): thousands of ORM objects in the unit of work
-    # would cost seconds on a published run. The returned Pair objects are not in the
-    # session (create_pair returns the stored one).
-    columns = [c.key for c in Pair.__table__.columns if c.key != "created_at"]
+    # Core executemany (multi-row INSERTs): thousands of ORM objects in the unit of work, or
+    # the ORM's bulk path, would cost seconds on a published run. The returned Pair objects
+    # are not in the session (create_pair returns the stored one).
+    table = Pair.__table__
+    columns = [c.key for c in table.columns if c.key != "created_at"]
     # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues") instead of
     # one statement per row.
     await session.execute(
-        sa_insert(Pair).returning(Pair.id),
+        sa_insert(table).returning(table.c.id),  # type: ignore[arg-type]
         [{key: getattr(p, key) for key in columns} for p in pairs],
     )
     await audit.record_many(
