@@ -578,6 +578,19 @@ async def test_bulk_shortlist_confirms_then_is_all_or_nothing(
     assert "Shortlist: 4 applications" in confirm.text and "Student Sam" in confirm.text
     before = await audit_count(db, world)
     hidden = form_of(confirm.text, "/bulk/confirm")
+    # Each application's version as the confirmation page showed it ("<id>:<version>").
+    hidden["versions"] = re.findall(r'name="versions" value="([^"]+)"', confirm.text)  # type: ignore[assignment]
+    assert len(hidden["versions"]) == 4
+    # A version that is not the application's (it changed since): all refused, named.
+    old = [
+        v if not v.startswith(str(apps[0].id)) else f"{apps[0].id}:0" for v in hidden["versions"]
+    ]
+    stale = await client.post(
+        url(world, "/coordinator/applications/bulk/confirm"),
+        data={**hidden, "versions": old, "ids": chosen[:3], "_csrf_token": csrf},
+    )
+    assert stale.status_code == 409 and "Changed since this page was shown: Bulk 0" in stale.text
+    assert await audit_count(db, world) == before
     refused = await client.post(
         url(world, "/coordinator/applications/bulk/confirm"),
         data={**hidden, "ids": chosen, "_csrf_token": csrf},
@@ -624,9 +637,16 @@ async def test_bulk_decline_sends_the_same_feedback_to_each(
         data={"_csrf_token": csrf, "ids": ids, "action": "decline"},
     )
     assert 'name="feedback"' in confirm.text
+    versions = re.findall(r'name="versions" value="([^"]+)"', confirm.text)
     done = await client.post(
         url(world, "/coordinator/applications/bulk/confirm"),
-        data={"_csrf_token": csrf, "ids": ids, "action": "decline", "feedback": "Thank you."},
+        data={
+            "_csrf_token": csrf,
+            "ids": ids,
+            "versions": versions,
+            "action": "decline",
+            "feedback": "Thank you.",
+        },
     )
     assert done.status_code == 303
     for a in apps:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Text, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from mentorhub.applications.eligibility import requirements, waiting_words
 from mentorhub.applications.models import (
@@ -363,21 +364,136 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _conditions(
-    cohort_id: uuid.UUID, role: str | None, state: str | None, search: str
+#: What the search looks in (migration 0015): the applicant's name, e-mail and member
+#: number and the values of their answers, lower case, kept by PostgreSQL.
+HAYSTACK = literal_column("applications.search_haystack", Text)
+
+
+def conditions(
+    cohort_id: uuid.UUID,
+    role: str | None,
+    state: str | None,
+    search: str,
+    *,
+    with_state: bool = True,
 ) -> list[Any]:
+    """The queue's filters: the cohort, the role, the state (none chosen: every state but
+    draft; `with_state=False`: every state, for the counts) and each word of `search` in
+    the application's `search_haystack`."""
     where: list[Any] = [Application.cohort_id == cohort_id]
     if role:
         where.append(Application.role == role)
-    if state:
+    if with_state and state:
         where.append(Application.state == state)
-    else:
+    elif with_state:
         # Drafts are the applicant's own business until submitted.
         where.append(Application.state != State.DRAFT)
-    haystack = literal_column("applications.search_text", Text)
     for word in search.lower().split():
-        where.append(haystack.like(f"%{_escape_like(word)}%", escape="\\"))
+        where.append(HAYSTACK.like(f"%{_escape_like(word)}%", escape="\\"))
     return where
+
+
+def _clean_filters(role: str | None, state: str | None) -> tuple[str | None, str | None]:
+    if role not in ("mentor", "mentee"):
+        role = None
+    if state not in {str(s) for s in State}:
+        state = None
+    return role, state
+
+
+async def queue_page(
+    session: AsyncSession,
+    viewer_id: uuid.UUID | str,
+    cohort_id: uuid.UUID,
+    *,
+    role: str | None = None,
+    state: str | None = None,
+    search: str | None = None,
+    number: int = 1,
+    size: int = PAGE_SIZE,
+) -> tuple[Page[QueueRow], dict[str, int]]:
+    """The queue page's reads in the caller's session (the request's one read transaction):
+    the viewer checked (staff), the counts per state of the filtered cohort (the chosen
+    state aside: the total is read from them), then one page of rows.
+
+    Three statements. The page is one statement that picks the page's keys first (a
+    MATERIALIZED CTE: the cohort's range of the `applications_queue*` indexes, the page's
+    offset and limit) and then joins those keys to applications and members on their
+    primary keys (tenant_id, id): a nested loop of at most `size` index lookups whatever
+    the planner believes about the cohort (freshly inserted rows have no statistics)."""
+    search = search_term(search)
+    role, state = _clean_filters(role, state)
+    await _staff(session, viewer_id)
+    counted = await session.execute(
+        select(Application.state, func.count())
+        .where(*conditions(cohort_id, role, state, search, with_state=False))
+        .group_by(Application.state)
+    )
+    counts = {s: int(n) for s, n in counted.all()}
+    # the chosen state's count, or every state's but draft (none chosen)
+    total = counts.get(state, 0) if state else sum(n for s, n in counts.items() if s != "draft")
+    number = min(max(1, number), max(1, -(-total // size)))
+    if total == 0:
+        return Page(rows=[], number=1, size=size, total=0), counts
+    at = window(total, number, size)
+    order = (Application.created_at, Application.id)
+    walk = (Application.created_at.desc(), Application.id.desc()) if at.backwards else order
+    keys = (
+        select(Application.tenant_id, Application.id)
+        .where(*conditions(cohort_id, role, state, search))
+        .order_by(*walk)
+        .offset(at.offset)
+        .limit(at.limit)
+        .cte("page_keys")
+        .prefix_with("MATERIALIZED")
+    )
+    a = aliased(Application, name="a")
+    rows = await session.execute(
+        select(
+            a.id,
+            a.member_id,
+            Member.display_name,
+            Member.email,
+            a.role,
+            a.state,
+            a.waiting_for,
+            a.ineligible_rule,
+            a.waitlist_rank,
+            a.flagged_at,
+            a.created_at,
+            a.submitted_at,
+            a.lock_version,
+        )
+        .select_from(keys)
+        .join(a, and_(a.tenant_id == keys.c.tenant_id, a.id == keys.c.id))
+        .join(Member, and_(Member.tenant_id == a.tenant_id, Member.id == a.member_id))
+        .order_by(a.created_at, a.id)
+    )
+    page = Page(
+        rows=[
+            QueueRow(
+                r.id,
+                r.member_id,
+                r.display_name,
+                r.email,
+                r.role,
+                r.state,
+                state_label(r.state),
+                [waiting_words(w) for w in r.waiting_for],
+                r.ineligible_rule,
+                r.waitlist_rank,
+                r.flagged_at is not None,
+                r.created_at,
+                r.submitted_at,
+                r.lock_version,
+            )
+            for r in rows.all()
+        ],
+        number=number,
+        size=size,
+        total=total,
+    )
+    return page, counts
 
 
 async def queue(
@@ -394,69 +510,21 @@ async def queue(
 ) -> Page[QueueRow]:
     """One page of a cohort's applications for coordinators and tenant admins, oldest
     first, filtered by role and state (no state: every submitted one, drafts left out) and
-    by the words of `search` in the applicant's name, e-mail or member number."""
-    search = search_term(search)
-    if role is not None and role not in ("mentor", "mentee", ""):
-        role = None
-    if state is not None and state not in {str(s) for s in State}:
-        state = None
-    async with db.tenant(tenant_id) as session:
-        await _staff(session, viewer_id)
+    by the words of `search` in the applicant's name, e-mail, member number or answers
+    (`queue_page` in a transaction of its own; a cohort that is not the tenant's: NotFound)."""
+    async with db.tenant(tenant_id, read_only=True) as session:
         cohort = await get_in_tenant(session, Cohort, cohort_id, what="cohort")
-        where = _conditions(cohort.id, role or None, state or None, search)
-        total = int(
-            (
-                await session.execute(select(func.count()).select_from(Application).where(*where))
-            ).scalar_one()
-        )
-        last = max(1, -(-total // size))
-        number = min(max(1, number), last)
-        if total == 0:
-            return Page(rows=[], number=1, size=size, total=0)
-        at = window(total, number, size)
-        order = (Application.created_at, Application.id)
-        walk = (Application.created_at.desc(), Application.id.desc()) if at.backwards else order
-        keys = (
-            select(Application.id)
-            .where(*where)
-            .order_by(*walk)
-            .offset(at.offset)
-            .limit(at.limit)
-            .subquery()
-        )
-        rows = await session.execute(
-            select(Application, Member.display_name, Member.email)
-            .join(keys, Application.id == keys.c.id)
-            .join(
-                Member,
-                and_(Member.tenant_id == Application.tenant_id, Member.id == Application.member_id),
-            )
-            .order_by(*order)
-        )
-        return Page(
-            rows=[
-                QueueRow(
-                    a.id,
-                    a.member_id,
-                    name,
-                    email,
-                    a.role,
-                    a.state,
-                    state_label(a.state),
-                    [waiting_words(w) for w in a.waiting_for],
-                    a.ineligible_rule,
-                    a.waitlist_rank,
-                    a.flagged_at is not None,
-                    a.created_at,
-                    a.submitted_at,
-                    a.lock_version,
-                )
-                for a, name, email in rows.all()
-            ],
+        page, _counts = await queue_page(
+            session,
+            viewer_id,
+            cohort.id,
+            role=role,
+            state=state,
+            search=search,
             number=number,
             size=size,
-            total=total,
         )
+        return page
 
 
 async def queue_states(db: Database, tenant_id: uuid.UUID, cohort_id: uuid.UUID | str) -> list[str]:
@@ -501,7 +569,7 @@ async def export_rows(
         await _staff(session, viewer_id)
         cohort = await get_in_tenant(session, Cohort, cohort_id, what="cohort")
         scheme = await scheme_of(session, cohort.scheme_version)
-        where = _conditions(cohort.id, role or None, state or None, "")
+        where = conditions(cohort.id, role or None, state or None, "")
         questions: list[str] = []
         for r in ("mentor", "mentee"):
             form = forms.form_for(scheme, r)

@@ -5,9 +5,10 @@ time zone an association's dates and times are typed in.
 
 The filters mean what `queries.queue` makes them mean (no state chosen: every state but
 draft), and a search looks in the answers too: each word of it must be in the applicant's
-name, e-mail or member number (`search_text`) or in the values of their answers. A search
-pages through `search_page` (the same keys-first paging as `queries.queue`); the counts and
-the export use the same conditions, so they agree with the page. Every read runs in a
+name, e-mail or member number or in the values of their answers (`search_haystack`, kept by
+PostgreSQL, migration 0015). The page and its counts are `queries.queue_page` (three
+statements in the request's read transaction); the export uses the same conditions, so it
+agrees with the page. Every read runs in a
 tenant session (the ORM adds the tenant filter; row-level security holds too) and reads at
 most one cohort's rows through the `applications_queue` indexes.
 """
@@ -19,19 +20,19 @@ import io
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mentorhub.applications.eligibility import waiting_words
+from mentorhub.applications import queries
 from mentorhub.applications.models import Application, Cohort
 from mentorhub.applications.queries import QueueRow
 from mentorhub.applications.states import State, state_label
 from mentorhub.core.audit import AuditEntry
-from mentorhub.core.paging import PAGE_SIZE, Page, window
+from mentorhub.core.paging import Page
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound
 from mentorhub.identity.models import ApprovalRequest, Member, Role
@@ -48,6 +49,7 @@ __all__ = [
     "csv_cell",
     "export_csv",
     "history_words",
+    "page_and_counts",
     "rows_by_ids",
     "search_page",
     "state_counts",
@@ -103,7 +105,7 @@ def tenant_zone(jurisdiction: str) -> ZoneInfo:
 class QueueFilter:
     """The queue's filters, as `queries.queue` reads them: no state means every state but
     draft (a draft is the applicant's own business); each word of the search must be in the
-    applicant's name, e-mail or member number (`search_text`)."""
+    applicant's name, e-mail or member number or in an answer (`search_haystack`)."""
 
     cohort_id: uuid.UUID
     role: str | None = None
@@ -111,38 +113,8 @@ class QueueFilter:
     search: str = ""
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _where(f: QueueFilter, *, with_state: bool = True) -> list[Any]:
-    conditions: list[Any] = [Application.cohort_id == f.cohort_id]
-    if f.role:
-        conditions.append(Application.role == f.role)
-    if with_state and f.state:
-        conditions.append(Application.state == f.state)
-    elif with_state:
-        conditions.append(Application.state != State.DRAFT)
-    for word in f.search.lower().split():
-        pattern = f"%{_escape_like(word)}%"
-        conditions.append(
-            or_(
-                Application.search_text.like(pattern, escape="\\"),
-                _answer_text().like(pattern, escape="\\"),
-            )
-        )
-    return conditions
-
-
-def _answer_text() -> Any:
-    """The application's answers' values as one lower-case text (the questions' ids left
-    out, so a search for "student" does not find every form that asks about students)."""
-    values = func.jsonb_each_text(Application.answers).table_valued("key", "value")
-    return (
-        select(func.lower(func.string_agg(values.c.value, " ")))
-        .select_from(values)
-        .scalar_subquery()
-    )
+    return queries.conditions(f.cohort_id, f.role, f.state, f.search, with_state=with_state)
 
 
 async def _check_staff(session: AsyncSession, viewer_id: uuid.UUID) -> None:
@@ -153,66 +125,29 @@ async def _check_staff(session: AsyncSession, viewer_id: uuid.UUID) -> None:
         raise NotFound("application")
 
 
+async def page_and_counts(
+    session: AsyncSession, viewer_id: uuid.UUID, f: QueueFilter, number: int = 1
+) -> tuple[Page[QueueRow], dict[str, int]]:
+    """The queue page's reads (`queries.queue_page`): one page of the filtered cohort and
+    its counts per state, in the caller's session."""
+    return await queries.queue_page(
+        session,
+        viewer_id,
+        f.cohort_id,
+        role=f.role,
+        state=f.state,
+        search=f.search,
+        number=number,
+    )
+
+
 async def search_page(
     session: AsyncSession, viewer_id: uuid.UUID, f: QueueFilter, number: int = 1
 ) -> Page[QueueRow]:
-    """`queries.queue` with the answers searched too: one page of the cohort's
-    applications, oldest first, each word of the search in the applicant's name, e-mail,
-    member number or answers. The keys of the page first (the cohort's range of the queue
-    index, filtered), then that page's rows."""
-    await _check_staff(session, viewer_id)
-    conditions = _where(f)
-    total = int(
-        (
-            await session.execute(select(func.count()).select_from(Application).where(*conditions))
-        ).scalar_one()
-    )
-    number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
-    if total == 0:
-        return Page(rows=[], number=1, size=PAGE_SIZE, total=0)
-    at = window(total, number, PAGE_SIZE)
-    walk = (Application.created_at.desc(), Application.id.desc()) if at.backwards else _ORDER
-    keys = (
-        select(Application.id)
-        .where(*conditions)
-        .order_by(*walk)
-        .offset(at.offset)
-        .limit(at.limit)
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(Application, Member.display_name, Member.email)
-        .join(
-            Member,
-            (Member.tenant_id == Application.tenant_id) & (Member.id == Application.member_id),
-        )
-        .where(Application.id.in_(keys))
-        .order_by(*_ORDER)
-    )
-    return Page(
-        rows=[
-            QueueRow(
-                a.id,
-                a.member_id,
-                name,
-                email,
-                a.role,
-                a.state,
-                state_label(a.state),
-                [waiting_words(w) for w in a.waiting_for],
-                a.ineligible_rule,
-                a.waitlist_rank,
-                a.flagged_at is not None,
-                a.created_at,
-                a.submitted_at,
-                a.lock_version,
-            )
-            for a, name, email in rows.all()
-        ],
-        number=number,
-        size=PAGE_SIZE,
-        total=total,
-    )
+    """One page of the filtered cohort (the search in names, e-mails, member numbers and
+    answers): `page_and_counts` without the counts."""
+    page, _counts = await page_and_counts(session, viewer_id, f, number)
+    return page
 
 
 _ORDER = (Application.created_at, Application.id)
@@ -238,6 +173,9 @@ class Chosen:
     email: str
     role: str
     state: str
+    #: The version the confirmation page shows (sent back with the confirmation: the bulk
+    #: is refused as stale if any application changed since).
+    lock_version: int = 0
 
     @property
     def state_label(self) -> str:
@@ -258,7 +196,9 @@ async def rows_by_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> list[C
         .where(Application.id.in_(wanted))
         .order_by(*_ORDER)
     )
-    return [Chosen(a.id, name, email, a.role, a.state) for a, name, email in rows.all()]
+    return [
+        Chosen(a.id, name, email, a.role, a.state, a.lock_version) for a, name, email in rows.all()
+    ]
 
 
 # --- CSV export -----------------------------------------------------------------------------
@@ -356,13 +296,12 @@ async def around(
     tenant_id: uuid.UUID,
     application_id: uuid.UUID,
     cohort_id: uuid.UUID,
-    since: datetime,
     scheme_of: Any,
 ) -> Around:
     """One short transaction: the scheme (`scheme_of(session, version)`, the services'
     cached reader), the approval request's state and the application's audit entries
-    (its id as the subject, oldest first; `since`, its creation, bounds the scan of the
-    (tenant, created_at, id) index)."""
+    (its id as the subject, oldest first: the `audit_log_by_subject` index (tenant_id,
+    subject, created_at, id), read in its order)."""
     async with db.tenant(tenant_id) as session:
         version = (
             await session.execute(select(Cohort.scheme_version).where(Cohort.id == cohort_id))
@@ -385,12 +324,7 @@ async def around(
         ).first()
         rows = await session.execute(
             select(AuditEntry)
-            .where(
-                # A day's margin: the application's time is the action's clock, the entry's
-                # the database's transaction start.
-                AuditEntry.created_at >= since - timedelta(days=1),
-                AuditEntry.subject == str(application_id),
-            )
+            .where(AuditEntry.subject == str(application_id))
             .order_by(AuditEntry.created_at, AuditEntry.id)
             .limit(500)
         )

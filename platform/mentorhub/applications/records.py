@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -55,7 +55,7 @@ from mentorhub.applications.models import (
     PartnerOrganisation,
     TrainingRecord,
 )
-from mentorhub.applications.services import reevaluate_members, scheme_of
+from mentorhub.applications.services import reevaluate_member, reevaluate_members, scheme_of
 from mentorhub.applications.states import State
 from mentorhub.core import audit
 from mentorhub.core.paging import PAGE_SIZE, Page
@@ -184,10 +184,25 @@ _ADMIN = {Role.TENANT_ADMIN.value}
 _STAFF = {Role.TENANT_ADMIN.value, Role.COORDINATOR.value}
 
 
-async def _reevaluate(session: AsyncSession, actor: str, now: datetime) -> None:
-    """The tenant's open applications evaluated again, in this transaction."""
+async def _reevaluate(
+    session: AsyncSession,
+    actor: str,
+    now: datetime,
+    members: Collection[uuid.UUID] | None = None,
+) -> None:
+    """Open applications evaluated again, in this transaction: only `members`' when a fact
+    about those members changed (one member: `services.reevaluate_member`, each
+    application audited; many: the set-based `services.reevaluate_members` restricted to
+    them), the tenant's all when the partner organisations changed (None)."""
     await session.flush()
-    await reevaluate_members(session, actor=actor, now=now)
+    if members is not None and len(members) == 1:
+        [member_id] = list(members)
+        await reevaluate_member(session, member_id, actor=actor, now=now)
+    elif members is not None:
+        if members:
+            await reevaluate_members(session, actor=actor, now=now, member_ids=members)
+    else:
+        await reevaluate_members(session, actor=actor, now=now)
 
 
 def safe_echo(value: str) -> str:
@@ -473,7 +488,7 @@ async def remove_training(
                 "source": row.source,
             },
         )
-        await _reevaluate(session, actor.email, now)
+        await _reevaluate(session, actor.email, now, {member.id})
         return removed
 
 
@@ -661,7 +676,7 @@ async def import_training(
             actor=actor.email,
             details={"lines": len(rows), "added": added, "already": len(rows) - added},
         )
-        await _reevaluate(session, actor.email, now)
+        await _reevaluate(session, actor.email, now, {row["member_id"] for row in new})
         return Imported(added, len(rows) - added)
 
 
@@ -823,9 +838,11 @@ async def record_ratifications(
             ).scalars()
         )
         recorded = 0
+        ratified: set[uuid.UUID] = set()
         for member in sorted(chosen.values(), key=lambda m: m.email):
             if member.id in held:
                 continue
+            ratified.add(member.id)
             session.add(
                 BoardRatification(
                     tenant_id=tenant_id,
@@ -845,7 +862,7 @@ async def record_ratifications(
             )
             recorded += 1
         if recorded:
-            await _reevaluate(session, actor.email, now)
+            await _reevaluate(session, actor.email, now, ratified)
         return recorded
 
 
@@ -880,7 +897,7 @@ async def revoke_ratification(
                 "note": row.note or "",
             },
         )
-        await _reevaluate(session, actor.email, now)
+        await _reevaluate(session, actor.email, now, {member.id})
         return revoked
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -75,7 +75,7 @@ from mentorhub.db.session import current_tenant
 from mentorhub.identity import approvals, roster
 from mentorhub.identity.models import ApprovalRequest, Member, Role
 from mentorhub.messages.delivery import base_url
-from mentorhub.messages.services import send
+from mentorhub.messages.services import Outgoing, send, send_many
 from mentorhub.schemes import forms
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.schemes.rules import Scheme
@@ -85,6 +85,8 @@ from mentorhub.tenancy.models import Tenant
 __all__ = [
     "ROLES",
     "STAFF",
+    "BulkRefused",
+    "BulkStale",
     "Refused",
     "StaleForm",
     "WindowClosed",
@@ -101,6 +103,7 @@ __all__ = [
     "record_interview",
     "record_ratification",
     "record_training",
+    "reevaluate_member",
     "reevaluate_members",
     "save_draft",
     "schedule_interview",
@@ -108,6 +111,7 @@ __all__ = [
     "shortlist",
     "submit",
     "waitlist",
+    "window_order_problem",
     "withdraw",
 ]
 
@@ -272,16 +276,22 @@ def _link(tenant: Tenant, app: Application) -> str:
     return f"{base_url(get_settings(), tenant)}/applications/{app.id}"
 
 
+def _mail(
+    tenant: Tenant, cohort: Cohort, member: Member, app: Application, event: str, **extra: Any
+) -> Outgoing:
+    """The applicant's message about their application: its context and its idempotency
+    key (`application:<id>:v<lock version>:<event>`)."""
+    return Outgoing(
+        {"role": app.role, "cohort": cohort.name, "link": _link(tenant, app), **extra},
+        f"application:{app.id}:v{app.lock_version}:{event}",
+        to_member=member,
+    )
+
+
 async def _tell(ctx: _Context, app: Application, kind: str, event: str, **extra: Any) -> None:
     """Mail the applicant about their application (and it is their notification too)."""
-    await send(
-        ctx.session,
-        ctx.tenant,
-        kind,
-        {"role": app.role, "cohort": ctx.cohort.name, "link": _link(ctx.tenant, app), **extra},
-        f"application:{app.id}:v{app.lock_version}:{event}",
-        to_member=ctx.member,
-    )
+    mail = _mail(ctx.tenant, ctx.cohort, ctx.member, app, event, **extra)
+    await send(ctx.session, ctx.tenant, kind, mail.context, mail.key, to_member=ctx.member)
 
 
 def _audit(
@@ -377,7 +387,9 @@ async def open_window(
 ) -> RecruitmentWindow:
     """Set (or move, or reopen) `role`'s application window in a cohort. Without
     `closes_at`, the window lasts the weeks the scheme gives the role
-    (`application.recruitment_windows`)."""
+    (`application.recruitment_windows`). The scheme's order of windows is kept (mentors
+    before mentees: `window_order_problem`), checked on the cohort's windows locked in this
+    transaction; a refusal is a problem at `opens_at`, nothing written."""
     async with db.tenant(tenant_id) as session:
         actor = await _staff(session, actor_id)
         cohort = await get_in_tenant(session, Cohort, cohort_id, what="cohort")
@@ -391,13 +403,22 @@ async def open_window(
             closes_at = opens_at + timedelta(weeks=weeks)
         if closes_at <= opens_at:
             raise _problems("closes_at", "The window must close after it opens")
-        window = (
-            await session.execute(
-                select(RecruitmentWindow).where(
-                    RecruitmentWindow.cohort_id == cohort.id, RecruitmentWindow.role == role
+        # The cohort's windows, locked: two coordinators moving the mentors' and the
+        # mentees' windows at once cannot both pass the order check below.
+        existing = {
+            w.role: w
+            for w in (
+                await session.execute(
+                    select(RecruitmentWindow)
+                    .where(RecruitmentWindow.cohort_id == cohort.id)
+                    .with_for_update()
                 )
-            )
-        ).scalar_one_or_none()
+            ).scalars()
+        }
+        wrong = window_order_problem(scheme, role, opens_at, existing)
+        if wrong:
+            raise _problems("opens_at", wrong)
+        window = existing.get(role)
         if window is None:
             window = RecruitmentWindow(
                 tenant_id=tenant_id, id=uuid.uuid4(), cohort_id=cohort.id, role=role
@@ -419,6 +440,36 @@ async def open_window(
         )
         await session.flush()
         return window
+
+
+def window_order_problem(
+    scheme: Scheme, role: str, opens_at: datetime, windows: Mapping[str, Any]
+) -> str | None:
+    """Why `role`'s window may not open at `opens_at` under the scheme's order of windows
+    (`application.recruitment_windows`, e.g. mentors before mentees): a role's window
+    opens no earlier than the window of each role before it, which must be set first, and
+    no later than the window of a role after it already set. None: it may."""
+    listed = [str(w.role) for w in scheme.application.recruitment_windows]
+    if role not in listed:
+        return None
+    at = listed.index(role)
+    for earlier in listed[:at]:
+        window = windows.get(earlier)
+        if window is None:
+            return f"Open the {earlier}s' window first: this scheme recruits {earlier}s first"
+        if opens_at < window.opens_at:
+            return (
+                f"The {role}s' window cannot open before the {earlier}s' window "
+                f"(this scheme recruits {earlier}s first)"
+            )
+    for later in listed[at + 1 :]:
+        window = windows.get(later)
+        if window is not None and opens_at > window.opens_at:
+            return (
+                f"The {role}s' window cannot open after the {later}s' window "
+                f"(this scheme recruits {role}s first)"
+            )
+    return None
 
 
 async def open_scheme_windows(
@@ -691,11 +742,24 @@ async def _reevaluate(
     return True
 
 
-async def _tell_outcome(ctx: _Context, app: Application) -> None:
+def _outcome_mail(
+    tenant: Tenant, cohort: Cohort, member: Member, app: Application
+) -> tuple[str, Outgoing] | None:
+    """The message kind and message telling the applicant their evaluation's outcome
+    (eligible, or ineligible and why); None for any other state."""
     if app.state == State.ELIGIBLE:
-        await _tell(ctx, app, "application_eligible", "eligible")
-    elif app.state == State.INELIGIBLE:
-        await _tell(ctx, app, "application_ineligible", "ineligible", why=app.ineligible_reason)
+        return "application_eligible", _mail(tenant, cohort, member, app, "eligible")
+    if app.state == State.INELIGIBLE:
+        mail = _mail(tenant, cohort, member, app, "ineligible", why=app.ineligible_reason)
+        return "application_ineligible", mail
+    return None
+
+
+async def _tell_outcome(ctx: _Context, app: Application) -> None:
+    told = _outcome_mail(ctx.tenant, ctx.cohort, ctx.member, app)
+    if told is not None:
+        kind, mail = told
+        await send(ctx.session, ctx.tenant, kind, mail.context, mail.key, to_member=ctx.member)
 
 
 # --- the applicant's actions ---------------------------------------------------------------
@@ -886,6 +950,22 @@ async def approval_decided(session: AsyncSession, request: ApprovalRequest) -> N
 
 
 approvals.on_decided(approval_decided)
+
+
+async def reevaluate_member(
+    session: AsyncSession,
+    member_id: uuid.UUID | str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Evaluate one member's open applications again, in the caller's transaction (after a
+    fact about that member changed: a training record added or removed, a ratification
+    recorded or revoked): each moved, flagged or left as `_reevaluate` decides, audited on
+    the application, its applicant told. Returns how many changed. For many members at
+    once, `reevaluate_members(member_ids=...)` (set-based)."""
+    await session.flush()
+    return await _reevaluate_member(session, uuid.UUID(str(member_id)), actor, _now(now))
 
 
 async def _reevaluate_member(
@@ -1374,11 +1454,13 @@ async def offer_priority_next_intake(
     actor_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
     *,
+    lock_version: int | None = None,
     now: datetime | None = None,
 ) -> Application:
     """Tell an applicant the scheme could not place (unsuccessful, or still on the waiting
     list when the cohort is full) that they are invited to apply again, with priority in the
-    next intake (Alberta's "reapply next year"). Offered once."""
+    next intake (Alberta's "reapply next year"). Offered once (an offer replayed after it
+    went through changes nothing); a form showing an older `lock_version` is StaleForm."""
     now = _now(now)
     async with db.tenant(tenant_id) as session:
         actor = await _staff(session, actor_id)
@@ -1390,6 +1472,7 @@ async def offer_priority_next_intake(
             )
         if app.priority_next_intake:
             return app
+        _check_version(app, lock_version)
         ctx = await _context(session, app)
         app.priority_next_intake = True
         _touch(app, now)
@@ -1411,6 +1494,50 @@ class BulkRefused(Refused):
         self.application_id = application_id
 
 
+class BulkStale(StaleForm):
+    """Some of the applications changed since the confirmation page was shown (their
+    versions differ from the page's); nothing was changed. `application_ids`: which."""
+
+    def __init__(self, application_ids: list[str]) -> None:
+        listed = ", ".join(application_ids)
+        super().__init__(
+            f"{len(application_ids)} of these applications changed since this page was shown "
+            f"(application {listed}). Nothing was changed: look at them again and confirm."
+            if len(application_ids) > 1
+            else f"Application {listed} changed since this page was shown. Nothing was "
+            "changed: look at it again and confirm."
+        )
+        self.application_ids = application_ids
+
+
+async def _check_versions(
+    session: AsyncSession, ids: list[str], versions: Mapping[str, int]
+) -> None:
+    """Lock the applications (in id order, so two bulk actions cannot deadlock) and refuse
+    them all when any one's version is not the page's (BulkStale, naming each); an id
+    that is not the tenant's is NotFound."""
+    try:
+        keys = sorted({uuid.UUID(i) for i in ids})
+    except ValueError:
+        raise NotFound("application") from None
+    found = {
+        str(key): version
+        for key, version in (
+            await session.execute(
+                select(Application.id, Application.lock_version)
+                .where(Application.id.in_(keys))
+                .order_by(Application.id)
+                .with_for_update()
+            )
+        ).all()
+    }
+    if len(found) != len(keys):
+        raise NotFound("application")
+    stale = [i for i in ids if versions.get(i) != found[str(uuid.UUID(i))]]
+    if stale:
+        raise BulkStale(stale)
+
+
 async def bulk(
     db: Database,
     tenant_id: uuid.UUID,
@@ -1419,11 +1546,14 @@ async def bulk(
     application_ids: Sequence[uuid.UUID | str],
     *,
     feedback: str = "",
+    versions: Mapping[str, int] | None = None,
     now: datetime | None = None,
 ) -> list[Application]:
     """Shortlist, accept or decline many applications in one transaction: all of them, or
     none: one refusing (its state) raises BulkRefused naming it; an id that is not the
-    tenant's raises NotFound."""
+    tenant's raises NotFound. `versions` (application id → the lock version the
+    confirmation page showed): checked for every application first, each locked; any one
+    missing or changed and the whole bulk is BulkStale naming them, nothing written."""
     step = _BULK.get(action)
     if step is None:
         raise _problems("action", "Choose shortlist, accept or decline")
@@ -1434,6 +1564,8 @@ async def bulk(
     params: dict[str, Any] = {"feedback": feedback} if action == "decline" else {}
     async with db.tenant(tenant_id) as session:
         actor = await _staff(session, actor_id)
+        if versions is not None:
+            await _check_versions(session, ids, {str(k): v for k, v in versions.items()})
         done = []
         for application_id in ids:
             try:
@@ -1490,7 +1622,7 @@ _FACTS = """
                WHERE tenant_id = $1 GROUP BY member_id) t ON t.member_id = a.member_id
     LEFT JOIN approval_requests r
            ON r.tenant_id = a.tenant_id AND r.id = a.approval_request_id
-    WHERE a.tenant_id = $1 AND a.state = ANY($2::text[])
+    WHERE a.tenant_id = $1 AND a.state = ANY($2::text[]){members}
 """
 
 #: The changes, written in one statement from arrays.
@@ -1534,9 +1666,14 @@ def _line_manager_of(status: str | None) -> LineManager:
 
 
 async def reevaluate_members(
-    session: AsyncSession, *, actor: str = "roster", now: datetime | None = None
+    session: AsyncSession,
+    *,
+    actor: str = "roster",
+    now: datetime | None = None,
+    member_ids: Collection[uuid.UUID] | None = None,
 ) -> Reevaluated:
-    """Evaluate every open application of the tenant again, in the caller's transaction
+    """Evaluate every open application of the tenant again (or only `member_ids`'
+    applications: a fact about those members changed), in the caller's transaction
     (after a roster import: `identity.roster.on_applied`). One statement reads the facts,
     the pure engine decides (once per distinct set of facts), one statement writes what
     changed; applicants whose application changed state are told, a line manager whose
@@ -1573,11 +1710,17 @@ async def reevaluate_members(
     raw = (await connection.get_raw_connection()).driver_connection
     assert raw is not None
     started = time.perf_counter()
+    only: list[Any] = []
+    members_sql = ""
+    if member_ids is not None:
+        only = [sorted({uuid.UUID(str(m)) for m in member_ids})]
+        members_sql = f" AND a.member_id = ANY(${len(questions) + 3}::uuid[])"
     rows = await raw.fetch(
-        _FACTS.format(answers=answers_sql),
+        _FACTS.format(answers=answers_sql, members=members_sql),
         tenant_id,
         [str(s) for s in (*EVALUABLE, *FLAGGABLE)],
         *questions,
+        *only,
     )
     read = time.perf_counter()
     # Outcomes by what they depend on (the board's ratification only by whether it was
@@ -1671,7 +1814,12 @@ async def reevaluate_members(
         session,
         "applications_reevaluated",
         actor=actor,
-        details={"checked": len(rows), "changed": len(changes["ids"]), "flagged": flagged},
+        details={
+            "checked": len(rows),
+            "changed": len(changes["ids"]),
+            "flagged": flagged,
+            **({"members": len(only[0])} if only else {}),
+        },
     )
     await session.flush()
     return Reevaluated(len(rows), len(changes["ids"]), flagged)
@@ -1681,8 +1829,10 @@ async def _follow_up(
     session: AsyncSession, moved: set[uuid.UUID], ask: set[uuid.UUID], now: datetime
 ) -> None:
     """The messages of a set-based re-evaluation: the applications, their members and
-    cohorts read in three statements, then one message per application through the one
-    writer (and an approval request where a line manager must now sign)."""
+    cohorts read in three statements, then the messages written a kind at a time through
+    the one writer's batch (`messages.services.send_many`: the same rows, keys and checks
+    as `send` for each, one multi-row INSERT for all), and an approval request where a
+    line manager must now sign."""
     ids = sorted(moved | ask)
     apps = list(
         (
@@ -1707,19 +1857,20 @@ async def _follow_up(
         ).scalars()
     }
     tenant = await _tenant(session)
+    by_kind: dict[str, list[Outgoing]] = {}
     for app in apps:
-        cohort = cohorts[app.cohort_id]
-        ctx = _Context(
-            session,
-            tenant,
-            cohort,
-            await scheme_of(session, cohort.scheme_version),
-            members[app.member_id],
-        )
+        cohort, member = cohorts[app.cohort_id], members[app.member_id]
         if app.id in moved:
-            await _tell_outcome(ctx, app)
+            told = _outcome_mail(tenant, cohort, member, app)
+            if told is not None:
+                by_kind.setdefault(told[0], []).append(told[1])
         if app.id in ask:
+            ctx = _Context(
+                session, tenant, cohort, await scheme_of(session, cohort.scheme_version), member
+            )
             await _ask_line_manager(ctx, app, now, required=False)
+    for kind, outgoing in by_kind.items():
+        await send_many(session, tenant, kind, outgoing)
 
 
 async def _after_roster(session: AsyncSession, actor: str) -> None:

@@ -40,7 +40,7 @@ from mentorhub.identity.sessions import TENANT_COOKIE, Identity
 from mentorhub.identity.views._common import AnyRequest, AsyncRedis, base
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web import flash
-from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import FormErrors, read_form, read_query, rerender
 
 QUEUE = "/coordinator/applications"
@@ -98,20 +98,10 @@ async def _queue_context(
     states: list[str] = []
     if cohort is not None:
         f = queue.QueueFilter(cohort.id, query.role, query.state, search)
-        if not search:
-            page = await queries.queue(
-                db,
-                tenant.id,
-                actor,
-                cohort.id,
-                role=query.role,
-                state=query.state,
-                number=page_number(query.page),
-            )
-        async with db.tenant(tenant.id) as session:  # the counts and the state filter's list
-            if search:  # the answers are searched too (queries.queue reads search_text only)
-                page = await queue.search_page(session, actor, f, page_number(query.page))
-            counts = await queue.state_counts(session, f)
+        # One read-only transaction (the request's own on a GET: `reads`): the viewer, the
+        # counts per state and the page's rows (queries.queue_page), the scheme cached.
+        async with db.tenant(tenant.id, read_only=True) as session:
+            page, counts = await queue.page_and_counts(session, actor, f, page_number(query.page))
             scheme = await services.scheme_of(session, cohort.scheme_version)
         states = [str(s) for s in states_used(scheme.application) if s != State.DRAFT]
     filters = _filter_query(cohort, query, search)
@@ -139,7 +129,7 @@ async def _queue_context(
 @get(QUEUE, name="coordinator_queue", opt=rule(COORDINATOR))
 async def coordinator_queue(
     tenant: CurrentTenant,
-    db: DB,
+    reads: TenantReads,
     identity: CurrentIdentity,
     request: AnyRequest,
     aredis: AsyncRedis,
@@ -149,7 +139,7 @@ async def coordinator_queue(
     (`?page=`), with the counts per state. A filter that cannot be used: 400, the whole
     cohort, the filter's message."""
     query, bad = _query(request)
-    context = await _queue_context(db, tenant, identity, query)
+    context = await _queue_context(reads, tenant, identity, query)
     context["notice"] = await flash.take(aredis, request, TENANT_COOKIE)
     if bad is not None:
         return rerender("applications/queue.html", context, bad)
@@ -158,7 +148,7 @@ async def coordinator_queue(
 
 @get(f"{QUEUE}.csv", name="coordinator_queue_csv", opt=rule(COORDINATOR))
 async def coordinator_queue_csv(
-    tenant: CurrentTenant, db: DB, identity: CurrentIdentity, request: AnyRequest
+    tenant: CurrentTenant, reads: TenantReads, identity: CurrentIdentity, request: AnyRequest
 ) -> Response[str]:
     """The filtered set (the queue's own filters, every page) as CSV; a cell a spreadsheet
     would run as a formula is prefixed with a quote (`queue.csv_cell`)."""
@@ -168,10 +158,10 @@ async def coordinator_queue_csv(
         return Response(
             f"The export was not made: {words}\n", status_code=400, media_type="text/plain"
         )
-    cohort = _chosen_cohort(await queries.cohorts(db, tenant.id), query.cohort)
+    cohort = _chosen_cohort(await queries.cohorts(reads, tenant.id), query.cohort)
     if cohort is None:
         raise NotFound("cohort")
-    async with db.tenant(tenant.id) as session:
+    async with reads.tenant(tenant.id) as session:
         scheme = await services.scheme_of(session, cohort.scheme_version)
         f = queue.QueueFilter(cohort.id, query.role, query.state, search_term(query.q))
         body = await queue.export_csv(session, _actor(identity), f, scheme)
@@ -194,6 +184,19 @@ def _ids(raw: list[str]) -> list[uuid.UUID]:
             found.append(uuid.UUID(value))
         except ValueError:
             raise NotFound("application") from None
+    return found
+
+
+def _versions(raw: list[str]) -> dict[str, int]:
+    """The versions the confirmation page showed ("<id>:<version>"), by application id; a
+    value that is not one is left out (its application is then refused as stale)."""
+    found: dict[str, int] = {}
+    for value in raw:
+        key, _, version = value.partition(":")
+        try:
+            found[str(uuid.UUID(key))] = int(version)
+        except ValueError:
+            continue
     return found
 
 
@@ -231,6 +234,24 @@ async def _confirm_page(
     if errors is not None:
         return rerender("applications/queue_confirm.html", context, errors, status_code=status_code)
     return Template("applications/queue_confirm.html", context=context)
+
+
+async def _names(db: Database, tenant: Tenant, ids: list[uuid.UUID]) -> dict[str, str]:
+    async with db.tenant(tenant.id, read_only=True) as session:
+        return {str(r.id): r.name for r in await queue.rows_by_ids(session, ids)}
+
+
+def stale_problem(stale: services.BulkStale, names: dict[str, str]) -> Problems:
+    """The refusal naming each application that changed, by its applicant's name."""
+    who = ", ".join(names.get(i, i) for i in stale.application_ids)
+    return Problems(
+        [
+            Problem(
+                message=f"Changed since this page was shown: {who}. Nothing was changed: "
+                "check the list below (it is up to date now) and confirm again."
+            )
+        ]
+    )
 
 
 @post(f"{QUEUE}/bulk", name="coordinator_bulk", opt=rule(COORDINATOR), status_code=200)
@@ -287,7 +308,25 @@ async def coordinator_bulk_confirm(
         return Redirect(_safe_back(form.back, request), status_code=303)
     try:
         done = await services.bulk(
-            db, tenant.id, _actor(identity), form.action, ids, feedback=form.feedback
+            db,
+            tenant.id,
+            _actor(identity),
+            form.action,
+            ids,
+            feedback=form.feedback,
+            versions=_versions(form.versions),
+        )
+    except services.BulkStale as stale:  # the page shows them again, with their new versions
+        return await _confirm_page(
+            db,
+            tenant,
+            identity,
+            form.action,
+            ids,
+            form.back,
+            stale_problem(stale, await _names(db, tenant, ids)),
+            status_code=409,
+            feedback=form.feedback,
         )
     except Problems as problems:
         return await _confirm_page(

@@ -94,6 +94,8 @@ class BulkForm(msgspec.Struct, kw_only=True):
 
 class BulkConfirm(msgspec.Struct, kw_only=True):
     ids: list[Annotated[str, field("Application", max_length=36)]] = []
+    #: "<application id>:<lock version>" for each application the confirmation page listed.
+    versions: list[Annotated[str, field("Version", max_length=48)]] = []
     action: Annotated[BulkAction, choice("Choose shortlist, accept or decline", label="Action")]
     feedback: Annotated[str, field("Feedback", kind=TEXT, max_length=FEEDBACK_MAX)] = ""
     back: Annotated[str, field("Back", max_length=2000)] = ""

@@ -24,7 +24,7 @@ from mentorhub.identity.sessions import Identity
 from mentorhub.identity.views._common import AnyRequest, AsyncRedis
 from mentorhub.schemes.rules import Scheme
 from mentorhub.tenancy.models import Tenant
-from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import rerender
 
 DECLINE_PAGE = "applications/review_decline.html"
@@ -56,7 +56,7 @@ async def _decline_page(
 @get(f"{ONE}/decline", name="coordinator_decline_form", opt=rule(COORDINATOR))
 async def coordinator_decline_form(
     tenant: CurrentTenant,
-    db: DB,
+    reads: TenantReads,
     identity: CurrentIdentity,
     application_id: FromPath[str],
     request: AnyRequest,
@@ -64,7 +64,7 @@ async def coordinator_decline_form(
     """Pick a reason (`?reason=`): the feedback box starts with its text, to edit."""
     key = parse_uuid(application_id)
     reason = request.query_params.get("reason")
-    return await _decline_page(db, tenant, identity, key, reason)
+    return await _decline_page(reads, tenant, identity, key, reason)
 
 
 @post(f"{ONE}/decline", name="coordinator_decline", opt=rule(COORDINATOR))

@@ -45,7 +45,7 @@ from mentorhub.identity.views._common import AnyRequest, AsyncRedis, base
 from mentorhub.schemes.rules import Scheme
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web import flash
-from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
+from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import FormErrors, read_form, rerender, values_of
 
 ONE = "/coordinator/applications/{application_id:str}"
@@ -79,9 +79,7 @@ async def _context(
     detail = await queries.application(db, tenant.id, _actor(identity), application_id)
     if not detail.viewer_is_staff:  # (the guard let only staff in; the roles changed since)
         raise NotFound("application")
-    found = await queue.around(
-        db, tenant.id, detail.id, detail.cohort_id, detail.created_at, services.scheme_of
-    )
+    found = await queue.around(db, tenant.id, detail.id, detail.cohort_id, services.scheme_of)
     actions = list(detail.actions)
     if not invites_next_intake(found.scheme) and "offer_priority_next_intake" in actions:
         actions.remove("offer_priority_next_intake")
@@ -121,7 +119,7 @@ async def _page(
 @get(ONE, name="coordinator_application", opt=rule(COORDINATOR))
 async def coordinator_application(
     tenant: CurrentTenant,
-    db: DB,
+    reads: TenantReads,
     identity: CurrentIdentity,
     application_id: FromPath[str],
     request: AnyRequest,
@@ -130,7 +128,7 @@ async def coordinator_application(
     """One application with the actions its state allows."""
     key = parse_uuid(application_id)
     notice = await flash.take(aredis, request, TENANT_COOKIE)
-    return await _page(db, tenant, identity, key, notice=notice)
+    return await _page(reads, tenant, identity, key, notice=notice)
 
 
 async def _act(
@@ -343,7 +341,9 @@ async def coordinator_priority(
     """Offer an applicant the scheme could not place priority in the next intake."""
 
     async def call(form: Versioned, key: uuid.UUID) -> None:
-        await services.offer_priority_next_intake(db, tenant.id, _actor(identity), key)
+        await services.offer_priority_next_intake(
+            db, tenant.id, _actor(identity), key, lock_version=form.lock_version
+        )
 
     return await _act(
         request,
