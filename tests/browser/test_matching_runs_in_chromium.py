@@ -99,7 +99,7 @@ async def test_alberta_cohort_run_publish_unmatched_told_pairs_shown(
         await press(staff, "Run the matching")
         words = await text(staff)
         assert "Run 1 computed" in words and "Emma Early with Sam Senior" in words
-        assert "Sid Senior" in words and "excluded by career_stage" in words
+        assert "Sid Senior" in words and "excluded by the career stage rule" in words
         await look(staff, "run", shots, problems)
 
         # A pin that breaks a hard rule: the error at the field, nothing changed.
@@ -107,7 +107,7 @@ async def test_alberta_cohort_run_publish_unmatched_told_pairs_shown(
         await staff.get_by_label("Mentor").first.select_option(label="Sam Senior")
         await press(staff, "Pin and run again")
         summary = staff.get_by_role("alert")
-        assert "excluded by career_stage" in await summary.inner_text()
+        assert "excluded by the career stage rule" in await summary.inner_text()
         await look(staff, "run_pin_refused", shots, problems)
 
         # Forbid the pair: run 2 makes none; compare; take the forbid away: run 3.

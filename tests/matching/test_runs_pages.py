@@ -94,7 +94,7 @@ async def test_run_pin_forbid_compare_publish(
     run_page = text(await client.get(url(world, f"/coordinator/runs/{first}")))
     assert "Run 1 computed" in run_page
     assert "Emma Early with Sam Senior" in run_page
-    assert "Sid Senior" in run_page and "excluded by career_stage" in run_page
+    assert "Sid Senior" in run_page and "excluded by the career stage rule" in run_page
     assert "Pairs matched</dt><dd>1<" in run_page
 
     # A pin that breaks a hard rule: refused at its field, nothing stored.
@@ -108,7 +108,7 @@ async def test_run_pin_forbid_compare_publish(
     )
     assert refused.status_code == 400
     words = text(refused)
-    assert 'href="#pin_mentee"' in refused.text and "excluded by career_stage" in words
+    assert 'href="#pin_mentee"' in refused.text and "excluded by the career stage rule" in words
     assert 'id="pin_mentee-error"' in refused.text
     unknown = await client.post(
         url(world, f"/coordinator/runs/{first}/pin"),
@@ -309,3 +309,25 @@ async def test_a_member_is_refused_and_another_associations_ids_are_not_found(
     assert await count(db, world, AuditEntry) == before
     assert await count(db, world, MatchingRun) == 1
     assert await count(db, world, Pair) == 0
+
+
+def test_the_engines_words_in_plain_words() -> None:
+    from mentorhub.matching.criteria import Criterion
+    from mentorhub.matching.views.runs_common import plain_words
+
+    stage = Criterion(name="career_stage", kind="career_stage", field="career_stage")
+    region = Criterion(name="region", kind="same", field="region", label="Same region")
+    assert (
+        plain_words(
+            "'Sid Senior'-'Sam Senior' is excluded: excluded by career_stage 'career_stage': "
+            "Senior professional for Senior professional",
+            [stage, region],
+        )
+        == "Sid Senior with Sam Senior is excluded: excluded by the career stage rule: "
+        "Senior professional for Senior professional"
+    )
+    assert (
+        plain_words("career_stage: 2 stage(s) ahead", [stage]) == "Career stage: 2 stage(s) ahead"
+    )
+    assert plain_words("region: both North East", [region]) == "Same region: both North East"
+    assert plain_words("nothing to change", [stage]) == "nothing to change"

@@ -21,6 +21,7 @@ from mentorhub.applications.models import Application, Cohort
 from mentorhub.applications.services import scheme_of
 from mentorhub.db.access import NotFound, get_in_tenant
 from mentorhub.identity.models import Member, Role
+from mentorhub.matching.criteria import Criterion
 from mentorhub.matching.models import ConflictOfInterest, MatchingRun
 from mentorhub.matching.services import compare_runs
 
@@ -52,6 +53,8 @@ class CohortOverview:
     runs: int
     #: The published run's (id, number), if one is.
     published: tuple[uuid.UUID, int] | None
+    #: The scheme's matching criteria (for the engine's words in plain words).
+    criteria: tuple[Criterion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ async def _overview(session: AsyncSession, cohort: Cohort) -> CohortOverview:
         mentors=int(counts.get("mentor", 0)),
         runs=len(runs),
         published=published,
+        criteria=tuple(scheme.matching.criteria),
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from mentorhub.applications.views.coordinator_common import page_context
 from mentorhub.identity.sessions import Identity
+from mentorhub.matching.criteria import Criterion
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.forms import TEXT, choice, field
 
@@ -40,7 +43,31 @@ def actor(identity: Identity) -> uuid.UUID:
     return uuid.UUID(identity.member_id)
 
 
+_EXCLUDED_PAIR = re.compile(r"'([^']+)'-'([^']+)' is excluded")
+
+
+def criterion_label(c: Criterion) -> str:
+    return c.label or c.name.replace("_", " ").capitalize()
+
+
+def plain_words(text: str, criteria: Sequence[Criterion]) -> str:
+    """The engine's words with the scheme's criteria named as people read them: a
+    criterion's id ("career_stage") becomes its label ("Career stage"), "excluded by
+    career_stage 'career_stage'" becomes "excluded by the career stage rule", and
+    "'A'-'B' is excluded" becomes "A with B is excluded"."""
+    text = _EXCLUDED_PAIR.sub(r"\1 with \2 is excluded", text)
+    for c in criteria:
+        label = criterion_label(c)
+        text = text.replace(
+            f"excluded by {c.name} '{c.field}'", f"excluded by the {label.lower()} rule"
+        )
+        if text.startswith(f"{c.name}: "):
+            text = f"{label}: " + text[len(c.name) + 2 :]
+    return text
+
+
 def context(tenant: Tenant, identity: Identity, **extra: Any) -> dict[str, Any]:
+    criteria = getattr(extra.get("cohort"), "criteria", ())
     return page_context(
         tenant,
         identity,
@@ -48,6 +75,7 @@ def context(tenant: Tenant, identity: Identity, **extra: Any) -> dict[str, Any]:
         HOW_WORDS=HOW_WORDS,
         STATE_WORDS=STATE_WORDS,
         score=lambda v: "—" if v is None else f"{v:,.2f}",
+        plain=lambda t: plain_words(str(t), criteria),
         **extra,
     )
 

@@ -34,6 +34,7 @@ from mentorhub.matching.views.runs_common import (
     RunForm,
     actor,
     context,
+    plain_words,
 )
 from mentorhub.pairs.rules import Refused
 from mentorhub.tenancy.models import Tenant
@@ -116,6 +117,7 @@ async def _rerun(
     key = parse_uuid(run_id, "matching run")
     async with db.tenant(tenant.id) as session:
         people = await queries_runs.run_people(session, actor(identity), key)
+        cohort = await queries_runs.cohort_overview(session, actor(identity), people.cohort_id)
     pins, forbids = list(people.pins), list(people.forbids)
     moved = {"pins": "pin_mentee", "forbids": "forbid_mentee", "note": "pin_mentee"}
     said = ""
@@ -161,7 +163,10 @@ async def _rerun(
             )
         except Problems as refused:
             errors = [
-                Problem(path=moved.get(p.path or "", "") if p.path else "", message=p.message)
+                Problem(
+                    path=moved.get(p.path or "", "") if p.path else "",
+                    message=plain_words(p.message, cohort.criteria),
+                )
                 for p in refused.problems
             ]
             raise FormErrors(errors, values) from None
