@@ -88,6 +88,7 @@ BY_ROLE = {
         f"{A}/coordinator/members",
         f"{A}/coordinator/applications",
         f"{A}/coordinator/cohorts",
+        f"{A}/matching/propose",
         f"{A}/no-such-page",
     ],
     "coordinator": [
@@ -98,8 +99,8 @@ BY_ROLE = {
         f"{A}/coordinator/cohorts",
     ],
     "mentor": [f"{A}/me", f"{A}/coordinator/members", f"{A}/coordinator/applications"],
-    "mentee": [f"{A}/me", f"{A}/apply", f"{A}/applications"],
-    "member": [f"{A}/me", f"{A}/apply", f"{A}/applications"],  # signed in with no role yet
+    "mentee": [f"{A}/me", f"{A}/apply", f"{A}/applications", f"{A}/matching/me"],
+    "member": [f"{A}/me", f"{A}/apply", f"{A}/applications", f"{A}/matching/me"],  # signed in with no role yet
     "platform": ["/platform/activity"],
 }
 
