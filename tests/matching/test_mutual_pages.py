@@ -128,6 +128,13 @@ async def test_a_decline_goes_back_with_the_reason(site: Site) -> None:  # noqa:
             await site.post(t_(a, f"/matching/proposals/{p.id}/answer"), data, page=page)
         ).status_code == 400
 
+    stale = await site.post(
+        t_(a, f"/matching/proposals/{p.id}/answer"),
+        {"answer": "accepted", "lock_version": "7"},
+        page=page,
+    )
+    assert stale.status_code == 409 and "changed since the page was shown" in words(stale.text)
+    assert [(x.state, x.mentor_answer) for x in await proposals_of(site, a)] == [("proposed", None)]
     no = await site.post(
         t_(a, f"/matching/proposals/{p.id}/answer"),
         {"answer": "declined", "lock_version": "0", "reason": "We live too far apart in fact."},

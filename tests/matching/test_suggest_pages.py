@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from mentorhub.db import Database
+from mentorhub.matching import suggest_flow as flow
 from mentorhub.matching.models import MatchRequest, MentorCapacity
 from mentorhub.pairs.models import Pair
 from tests.matching.flows_helpers import count
@@ -224,6 +225,19 @@ async def test_expired_someone_elses_and_foreign_ids(site: Site) -> None:  # noq
     assert await count(site.db, a.world, Pair, Pair.mentee_id == a.mentee.member_id) == 0
     [same] = await requests_of(site.db, a)
     assert (same.state, same.mentor_id) == ("open", a.best.member_id)
+
+    # The clock's sweep passes it on; the mentee reads where it stands, Bea that it expired.
+    async with site.db.tenant(a.world.id) as s:
+        swept = await flow.sweep_requests(s, datetime.now(UTC))
+    assert swept.expired == 1
+    await as_(site, a, "mentee")
+    status = words((await site.get(t_(a, "/matching/suggestions"))).text)
+    assert "Your request is with Tom Two" in status
+    assert "Bea Best — did not answer in time" in status
+    await as_(site, a, "best")
+    gone = words((await site.get(t_(a, f"/matching/requests/{req.id}"))).text)
+    assert "This request expired before you answered" in gone
+    assert "Accept Mina Mentee" not in gone
 
 
 async def test_unavailable_and_back_keeps_the_profile(site: Site) -> None:  # noqa: F811
