@@ -31,7 +31,7 @@ from tests.browser.journey_helpers import (
     site_for,
     text,
 )
-from tests.browser.test_phone_and_axe import OVERFLOW_JS, PHONE, serious
+from tests.browser.test_phone_and_axe import LONG_NAME, OVERFLOW_JS, PHONE, serious
 from tests.messages.conftest import inbox, live_db, sink  # noqa: F401  (fixtures)
 from tests.messages.sink import Sink
 from tests.pairs.helpers import accepted, member_of
@@ -68,6 +68,8 @@ async def people(db: Database, a: Association) -> tuple[Member, Member, Member]:
     senior = await accepted(db, a, "mentor", "Sam Senior", career_stage="Senior professional")  # type: ignore[arg-type]
     early = await accepted(db, a, "mentee", "Emma Early", career_stage="Early career")  # type: ignore[arg-type]
     stuck = await accepted(db, a, "mentee", "Sid Senior", career_stage="Senior professional")  # type: ignore[arg-type]
+    # A long name, to see that nothing grows wider than a phone's screen.
+    await accepted(db, a, "mentee", LONG_NAME, career_stage="Emerging professional")  # type: ignore[arg-type]
     return (
         await member_of(db, a, senior.member_id),  # type: ignore[arg-type]
         await member_of(db, a, early.member_id),  # type: ignore[arg-type]
@@ -94,7 +96,7 @@ async def test_alberta_cohort_run_publish_unmatched_told_pairs_shown(
         await staff.get_by_role("link", name=a.cohort.name).click()
         await staff.wait_for_url(re.compile(r"/coordinator/matching/[0-9a-f-]{36}$"))
         words = await text(staff)
-        assert "Accepted mentees 2" in words and "Accepted mentors 1" in words
+        assert "Accepted mentees 3" in words and "Accepted mentors 1" in words
         await look(staff, "cohort_empty", shots, problems)
         await press(staff, "Run the matching")
         words = await text(staff)

@@ -331,3 +331,23 @@ def test_the_engines_words_in_plain_words() -> None:
     )
     assert plain_words("region: both North East", [region]) == "Same region: both North East"
     assert plain_words("nothing to change", [stage]) == "nothing to change"
+
+
+async def test_a_scheme_whose_mentees_choose_has_no_cohort_run(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    world = await make_world(db, "ahep")
+    await sign_in_as(client, settings, world, world.coordinator)
+    path = f"/coordinator/matching/{world.cohort.id}"
+    page = await client.get(url(world, path))
+    assert page.status_code == 200
+    assert "mentees choose among suggested mentors" in text(page)
+    assert "Run the matching</button>" not in page.text
+    refused = await client.post(
+        url(world, path + "/runs"), data={"_csrf_token": csrf_from(page.text)}
+    )
+    assert refused.status_code == 409
+    assert "there is no cohort run" in text(refused) and "Nothing was changed." in text(refused)
+    assert await count(db, world, MatchingRun) == 0
