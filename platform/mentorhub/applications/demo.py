@@ -365,6 +365,10 @@ async def fill_demo_applications(db: Database, tenants: Sequence[Tenant]) -> Non
     else:
         if made:
             log.info("demo applications made: %d", made)
+    # Then the demo matching (its cohort's applicants, matched by each tenant's flow).
+    from mentorhub.matching.demo import fill_demo_matching  # matching stands on applications
+
+    await fill_demo_matching(db, tenants)
 
 
 async def _seed_tenant(db: Database, tenant: Tenant, now: datetime) -> int:
