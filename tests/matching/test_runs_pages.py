@@ -177,7 +177,7 @@ async def test_run_pin_forbid_compare_publish(
     assert done.status_code == 303
     assert done.headers["location"].endswith(f"{cohort_path}/pairs")
     pairs = text(await client.get(url(world, cohort_path + "/pairs")))
-    assert "Run 3 published: 1 pairs made" in pairs
+    assert "Run 3 published: 1 pair made" in pairs
     assert "Sam Senior" in pairs and "Emma Early" in pairs and "Matched by the coordinator" in pairs
     assert await count(db, world, Pair) == 1
 

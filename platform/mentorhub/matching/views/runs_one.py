@@ -338,8 +338,8 @@ async def matching_run_publish(
         TENANT_COOKIE,
         {
             "kind": "run",
-            "text": f"Run {run.number} published: {run.pairs_count} pairs made, "
-            "everyone told by e-mail.",
+            "text": f"Run {run.number} published: {run.pairs_count} "
+            f"pair{'' if run.pairs_count == 1 else 's'} made, everyone told by e-mail.",
         },
     )
     return Redirect(f"{base(request)}/coordinator/matching/{run.cohort_id}/pairs", status_code=303)
