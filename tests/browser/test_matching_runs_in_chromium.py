@@ -98,7 +98,13 @@ async def test_alberta_cohort_run_publish_unmatched_told_pairs_shown(
         words = await text(staff)
         assert "Accepted mentees 3" in words and "Accepted mentors 1" in words
         await look(staff, "cohort_empty", shots, problems)
-        await press(staff, "Run the matching")
+        # By keyboard alone: type the note, Tab to the button, Enter.
+        await staff.get_by_label("Note (optional)").focus()
+        await staff.keyboard.type("First go")
+        await staff.keyboard.press("Tab")
+        assert await staff.evaluate("document.activeElement.textContent") == "Run the matching"
+        async with staff.expect_navigation():
+            await staff.keyboard.press("Enter")
         words = await text(staff)
         assert "Run 1 computed" in words and "Emma Early with Sam Senior" in words
         assert "Sid Senior" in words and "excluded by the career stage rule" in words
