@@ -246,9 +246,16 @@ async def test_bad_proposals_and_access(site: Site) -> None:  # noqa: F811
 
     # The coordinator withdraws: both told; the proposal page says so.
     await as_(site, a, "coordinator")
+    long = await site.post(
+        t_(a, f"/matching/proposals/{p.id}/withdraw"), {"reason": "x" * 2001}, page=cohort_path(a)
+    )
+    assert long.status_code == 400
     gone = await site.post(t_(a, f"/matching/proposals/{p.id}/withdraw"), page=cohort_path(a))
     assert gone.status_code == 303
     assert "Proposal withdrawn" in words((await site.get(cohort_path(a))).text)
+    again = await site.post(t_(a, f"/matching/proposals/{p.id}/withdraw"), page=cohort_path(a))
+    assert again.status_code == 409
+    assert "Only an open proposal can be withdrawn" in words(again.text)
     await as_(site, a, "mentee")
     assert "The coordinator withdrew this proposal." in words(
         (await site.get(t_(a, f"/matching/proposals/{p.id}"))).text

@@ -218,7 +218,8 @@ async def withdraw(
         async with db.tenant(tenant.id, read_only=True) as session:
             mine = await queries_pages.proposal_cohort(session, member_id(identity), key)
         ctx = await _cohort_context(db, tenant, identity, mine)
-        return rerender(COHORT, ctx, problems, status_code=CONFLICT)
+        status = 400 if isinstance(exc, FormErrors) else CONFLICT
+        return rerender(COHORT, ctx, problems, status_code=status)
     return await done(
         request,
         aredis,
