@@ -223,6 +223,7 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
     res_tail = res_head = res_key = res_arc
     res_w = np.zeros(0)
     active = act_tail = act_head = act_key = res_arc
+    res_out = np.zeros(0, dtype=np.bool_)
     act_w = res_w
     indptr = indices = np.zeros(0, dtype=np.int32)
     data = np.zeros(0)
@@ -268,6 +269,8 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
                 res_w, res_key = arc_w[res_arc], arc_key[res_arc]
                 work += n_real
             keep = np.flatnonzero(pot[res_tail] - res_w - pot[res_head] <= want)
+            res_out = np.ones(len(res_arc), dtype=np.bool_)  # reserve arcs left out
+            res_out[keep] = False
             active = np.concatenate([res_arc[keep], dummy_arcs])
             act_tail = np.concatenate([res_tail[keep], np.full(n, 1 + dummy)])
             act_head = np.concatenate([res_head[keep], mentee_nodes])
@@ -307,17 +310,28 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
             reach = dist[targets]
             if not np.isfinite(reach).any():
                 return None  # cannot happen: the dummy reaches every unmatched mentee
-            work += len(data) + len(arc_j)
-            out = np.ones(len(arc_j), dtype=np.bool_)
-            out[active] = False
-            out[np.searchsorted(arc_key, match[~free] * n + np.flatnonzero(~free))] = False
+            # Arcs left out of the reserve still cost at least `res_floor` (lowered by each
+            # cap, as `floor` is), so only the reserve's left-out arcs are looked at one by one.
+            work += len(data) + len(res_arc)
+            out = res_out.copy()
+            on = np.flatnonzero(~free)
+            key = match[on] * n + on
+            pos = np.minimum(np.searchsorted(res_key, key), max(len(res_key) - 1, 0))
+            if len(res_key):
+                out[pos[res_key[pos] == key]] = False  # in use: no forward residual arc
             idx = np.flatnonzero(out)
-            tails = 1 + arc_j[idx]
-            rc = np.maximum(pot[tails] - arc_w[idx] - pot[first + arc_i[idx]], 0.0)
+            tails = res_tail[idx]
+            rc = np.maximum(pot[tails] - res_w[idx] - pot[res_head[idx]], 0.0)
             exact_below = float(np.min(dist[tails] + rc)) if len(idx) else np.inf
+            if len(res_arc) < n_real:
+                exact_below = min(exact_below,
+                                  float(dist[1:first - 1].min()) + max(res_floor, 0.0))
             take = reach < exact_below
             if not take.any():
-                want = 2.0 * float(reach[np.isfinite(reach)].min()) + _ACTIVE_BELOW
+                # Widen from the bound, not from the nearest reach: that may be the dummy's
+                # (a whole pair's weight away), and widening to it would take in every arc.
+                # With ties the bound is a whole score step; twice it grows geometrically.
+                want = 2.0 * exact_below + _ACTIVE_BELOW
                 continue
         took = np.flatnonzero(take)
         order = targets[took][np.argsort(reach[took], kind="stable")]
