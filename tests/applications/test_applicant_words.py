@@ -6,7 +6,7 @@ and their anchors point at an input."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +14,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mentorhub.applications.applicant_words import (
+    Decision,
+    Recorded,
     answer_words,
+    check_rows,
     next_steps,
     state_words,
+    typed_words,
     who_can_apply,
 )
 from mentorhub.applications.states import State
@@ -133,3 +137,98 @@ def test_a_draft_whose_window_shut_says_it_cannot_be_submitted() -> None:
     lines = next_steps(ma, "mentee", "draft", window_shut=shut)
     assert f"{shut} This draft cannot be submitted now." in lines
     assert not any("Finish the form" in line for line in lines)
+
+
+# --- a refused submission read back; the approvals and records -----------------------------
+
+YES_NO = Question(id="first_time", kind="yes_no", label="First time?")
+CONSENT = Question(id="agree", kind="consent", label="Do you agree?")
+CHOICE = Question(
+    id="area", kind="multiple_choice", label="Areas", options=("Debt advice", "Housing")
+)
+
+
+def test_typed_words_are_the_forms_words() -> None:
+    assert typed_words(YES_NO, ["yes"]) == "Yes"
+    assert typed_words(YES_NO, ["NO"]) == "No"
+    assert typed_words(CONSENT, ["yes"]) == "Yes, I agree"
+    assert typed_words(CHOICE, ["housing", "Debt advice"]) == "Housing, Debt advice"
+    assert typed_words(CHOICE, ["Forged"]) == "Forged"  # not offered: as it came
+    assert typed_words(YES_NO, ["", "  "]) == ""  # nothing typed: nothing to show
+
+
+@given(st.sampled_from(["yes", "no", "Yes", "NO", " yes "]))
+def test_a_yes_or_no_never_reads_as_its_posted_value(value: str) -> None:
+    assert typed_words(YES_NO, [value]) in ("Yes", "No")
+    assert typed_words(CONSENT, [value]) in ("Yes, I agree", value)
+
+
+NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
+
+
+def _decision(status: str, decided: bool = True, expires_in: int = 10) -> Decision:
+    return Decision(
+        status=status,
+        approver_email="boss@example.org",
+        asked_at=NOW - timedelta(days=2),
+        expires_at=NOW + timedelta(days=expires_in),
+        decided_at=NOW - timedelta(days=1) if decided else None,
+    )
+
+
+def test_check_rows_say_who_decided_and_when() -> None:
+    [(what, said)] = check_rows(
+        line_manager=_decision("approved"), ratification=None, training=None, now=NOW
+    )
+    assert what == "Your line manager's approval"
+    assert said == "Approved by boss@example.org on Wednesday 2 December 2026 at 12:00 (UTC)."
+    [(_, said)] = check_rows(
+        line_manager=_decision("declined"), ratification=None, training=None, now=NOW
+    )
+    assert said.startswith("Declined by boss@example.org on Wednesday 2 December 2026")
+    assert "cannot go ahead" in said and "apply again" in said
+
+
+def test_check_rows_for_a_link_waiting_or_expired() -> None:
+    [(_, said)] = check_rows(
+        line_manager=_decision("pending", decided=False),
+        ratification=None,
+        training=None,
+        now=NOW,
+    )
+    assert "works until Sunday 13 December 2026" in said and "No answer yet." in said
+    [(_, said)] = check_rows(
+        line_manager=_decision("pending", decided=False, expires_in=-1),
+        ratification=None,
+        training=None,
+        now=NOW,
+        contact_email="help@example.org",
+    )
+    assert "expired on Wednesday 2 December 2026" in said
+    assert "write to help@example.org" in said
+
+
+def test_check_rows_for_records() -> None:
+    rows = check_rows(
+        line_manager=None,
+        ratification=Recorded(on=date(2026, 10, 14), recorded_at=NOW),
+        training=Recorded(on=date(2026, 11, 20), recorded_at=None, kind="joint"),
+        now=NOW,
+    )
+    assert rows == [
+        (
+            "The Board's ratification",
+            "Ratified on 14 October 2026; recorded on Thursday 3 December 2026 at 12:00 (UTC).",
+        ),
+        ("Training", "The joint training, completed on 20 November 2026."),
+    ]
+    [(_, said)] = check_rows(
+        line_manager=None,
+        ratification=Recorded(on=date(2026, 9, 30), recorded_at=None),
+        training=None,
+        now=NOW,
+    )
+    assert said == "Ratified on 30 September 2026, as the association's membership records show."
+    assert not check_rows(line_manager=None, ratification=None, training=None, now=NOW)
+    for line in [r[1] for r in rows]:
+        assert not CODE_NAME.search(line)

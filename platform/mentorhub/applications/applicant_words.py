@@ -7,7 +7,8 @@ The pages (`views/applicant*.py`) show these; the coordinator's pages have their
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,11 +18,15 @@ from mentorhub.schemes.forms import Question
 from mentorhub.schemes.rules import Scheme
 
 __all__ = [
+    "Decision",
+    "Recorded",
     "answer_words",
+    "check_rows",
     "day",
     "interview_format",
     "next_steps",
     "state_words",
+    "typed_words",
     "when",
     "who_can_apply",
 ]
@@ -290,3 +295,107 @@ def answer_words(question: Question, value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+#: A yes/no or consent answer as the form offers it (the posted value is "yes" or "no").
+_YES_NO = {"yes": "Yes", "no": "No"}
+_CONSENT = {"yes": "Yes, I agree"}
+
+
+def typed_words(question: Question, values: Sequence[str]) -> str:
+    """What someone typed or chose for one question, in the words the form showed them (a
+    submission the form could not keep is shown back to copy): "Yes"/"No" for a yes/no,
+    "Yes, I agree" for a consent, a choice as its option is written. Anything the form
+    does not offer is shown as it came."""
+    given = [v for v in values if v.strip()]
+    if question.kind == "yes_no":
+        return ", ".join(_YES_NO.get(v.strip().lower(), v) for v in given)
+    if question.kind == "consent":
+        return ", ".join(_CONSENT.get(v.strip().lower(), v) for v in given)
+    if question.kind in ("single_choice", "multiple_choice"):
+        offered = {o.casefold(): o for o in question.options}
+        return ", ".join(offered.get(v.strip().casefold(), v) for v in given)
+    return ", ".join(given)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The line manager's answer to the approval link (as the applicant may read it: never
+    the line manager's comment, which they were not told the applicant would see)."""
+
+    status: str  # pending | approved | declined
+    approver_email: str
+    asked_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A fact the application waits for, once recorded: the Board's ratification or a
+    training record (`kind`: mentor, mentee, joint). `recorded_at` is None for a
+    ratification that came with the association's membership records."""
+
+    on: date
+    recorded_at: datetime | None
+    kind: str = ""
+
+
+_TRAINING_NAMES = {
+    "mentor": "The mentor training",
+    "mentee": "The mentee training",
+    "joint": "The joint training",
+}
+
+
+def check_rows(
+    *,
+    line_manager: Decision | None,
+    ratification: Recorded | None,
+    training: Recorded | None,
+    now: datetime,
+    contact_email: str = "",
+) -> list[tuple[str, str]]:
+    """The approvals and records an application needed, each as (what, plain words): who
+    the line manager's link went to and what they decided when (a refusal with what it
+    means), when the Board's ratification and the training were recorded."""
+    rows: list[tuple[str, str]] = []
+    ask = f"write to {contact_email}" if contact_email else "reply to the e-mail we sent you"
+    if line_manager is not None:
+        lm = line_manager
+        if lm.status == "approved" and lm.decided_at is not None:
+            said = f"Approved by {lm.approver_email} on {when(lm.decided_at)}."
+        elif lm.status == "declined" and lm.decided_at is not None:
+            said = (
+                f"Declined by {lm.approver_email} on {when(lm.decided_at)}, so this "
+                "application cannot go ahead. If your line manager changes their mind, or you "
+                "have a new line manager, you can withdraw this application and apply again "
+                "while applications are open: we will ask them again."
+            )
+        elif lm.expires_at <= now:
+            said = (
+                f"We sent the link to {lm.approver_email} on {when(lm.asked_at)}; it expired "
+                f"on {when(lm.expires_at)} without an answer. To ask what happens now, {ask}."
+            )
+        else:
+            said = (
+                f"We sent the link to {lm.approver_email} on {when(lm.asked_at)}; it works "
+                f"until {when(lm.expires_at)}. No answer yet."
+            )
+        rows.append(("Your line manager's approval", said))
+    if ratification is not None:
+        said = f"Ratified on {day(ratification.on)}"
+        if ratification.recorded_at is not None:
+            said += f"; recorded on {when(ratification.recorded_at)}."
+        else:
+            said += ", as the association's membership records show."
+        rows.append(("The Board's ratification", said))
+    if training is not None:
+        name = _TRAINING_NAMES.get(training.kind, "The training")
+        said = f"{name}, completed on {day(training.on)}"
+        if training.recorded_at is not None:
+            said += f"; recorded on {when(training.recorded_at)}."
+        else:
+            said += "."
+        rows.append(("Training", said))
+    return rows

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.applications.applicant_words import Decision, Recorded
+from mentorhub.applications.eligibility import needs_line_manager, needs_training
 from mentorhub.applications.models import (
     Application,
+    BoardRatification,
     Cohort,
     Interview,
     PartnerOrganisation,
     RecruitmentWindow,
+    TrainingRecord,
 )
 from mentorhub.applications.services import ROLES, scheme_of, window_words
 from mentorhub.applications.states import State
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound
+from mentorhub.identity.models import ApprovalRequest, Member
 from mentorhub.schemes import forms
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.schemes.rules import Scheme
@@ -73,6 +78,12 @@ class MyApplication:
     #: The interview's time and format once one is given (never its notes).
     interview_at: datetime | None = None
     interview_format: str | None = None
+    #: Read for one application's page only (`my_application`): the line manager's answer
+    #: (never their comment), the Board's ratification and the training record the scheme
+    #: waits for, once recorded (never who recorded them or the ratification's note).
+    line_manager: Decision | None = None
+    ratification: Recorded | None = None
+    training: Recorded | None = None
 
     @property
     def form(self) -> forms.Form | None:
@@ -214,13 +225,80 @@ async def my_application(
     member_id: uuid.UUID | str,
     application_id: uuid.UUID | str,
 ) -> MyApplication:
-    """One of the member's applications; NotFound for anything else."""
-    key = _key(application_id)
+    """One of the member's applications, with the approvals and records it needed (the line
+    manager's answer, the Board's ratification, the training); NotFound for anything else."""
+    key, member = _key(application_id), _key(member_id)
     async with db.tenant(tenant_id) as session:
-        found = await _read_mine(session, _key(member_id), Application.id == key)
-    if not found:
-        raise NotFound("application")
-    return found[0]
+        found = await _read_mine(session, member, Application.id == key)
+        if not found:
+            raise NotFound("application")
+        return await _with_checks(session, member, found[0])
+
+
+async def _with_checks(
+    session: AsyncSession, member_id: uuid.UUID, app: MyApplication
+) -> MyApplication:
+    scheme, role = app.scheme, app.role
+    line_manager = ratification = training = None
+    if needs_line_manager(scheme, role):
+        request = (
+            await session.execute(
+                select(ApprovalRequest)
+                .join(
+                    Application,
+                    (Application.tenant_id == ApprovalRequest.tenant_id)
+                    & (Application.approval_request_id == ApprovalRequest.id),
+                )
+                .where(Application.id == app.id)
+            )
+        ).scalar_one_or_none()
+        if request is not None:
+            line_manager = Decision(
+                status=request.status,
+                approver_email=request.approver_email,
+                asked_at=request.created_at,
+                expires_at=request.expires_at,
+                decided_at=request.decided_at,
+            )
+    if scheme.application.board_ratification:
+        ratification = await _ratification(session, member_id)
+    if needs_training(scheme, role):
+        row = (
+            await session.execute(
+                select(TrainingRecord.kind, TrainingRecord.completed_on, TrainingRecord.created_at)
+                .where(
+                    TrainingRecord.member_id == member_id,
+                    TrainingRecord.kind.in_([role, "joint"]),
+                )
+                .order_by(TrainingRecord.created_at, TrainingRecord.completed_on)
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            training = Recorded(on=row.completed_on, recorded_at=row.created_at, kind=row.kind)
+    return replace(app, line_manager=line_manager, ratification=ratification, training=training)
+
+
+async def _ratification(session: AsyncSession, member_id: uuid.UUID) -> Recorded | None:
+    """The Board's ratification as eligibility reads it (the earliest date, from the
+    membership records or the tenant admin's record) and when it was recorded (None: the
+    membership records said so)."""
+    from_roster = (
+        await session.execute(select(Member.ratified_on).where(Member.id == member_id))
+    ).scalar_one_or_none()
+    row = (
+        await session.execute(
+            select(BoardRatification.ratified_on, BoardRatification.created_at)
+            .where(BoardRatification.member_id == member_id)
+            .order_by(BoardRatification.ratified_on, BoardRatification.created_at)
+            .limit(1)
+        )
+    ).first()
+    if row is not None and (from_roster is None or row.ratified_on <= from_roster):
+        return Recorded(on=row.ratified_on, recorded_at=row.created_at)
+    if from_roster is not None:
+        return Recorded(on=from_roster, recorded_at=None)
+    return None
 
 
 async def _current_scheme(session: AsyncSession) -> Scheme | None:

@@ -26,7 +26,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mentorhub.applications import queries_applicant as queries
 from mentorhub.applications import services
-from mentorhub.applications.applicant_words import day, state_words, when, who_can_apply
+from mentorhub.applications.applicant_words import (
+    day,
+    state_words,
+    typed_words,
+    when,
+    who_can_apply,
+)
 from mentorhub.applications.states import Refused, State
 from mentorhub.applications.views import applicant_mine
 from mentorhub.applications.views.applicant_form import (
@@ -133,9 +139,21 @@ def _again(
             "errors": Problems(problems),
             "summary": Problems(summary),
             "values": shown(data),
+            "unsaved": _unsaved(target, shown(data)),
         },
         status_code=status_code,
     )
+
+
+def _unsaved(target: queries.FormTarget, values: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """What was posted, question by question, in the form's own words ("Yes, I agree", not
+    "yes"): shown to copy when the answers could not be kept (the window had closed)."""
+    out = []
+    for q in target.form.questions:
+        said = typed_words(q, values.get(q.id, []))
+        if said:
+            out.append((q.label, said))
+    return out
 
 
 def _short(label: str, most: int = 70) -> str:

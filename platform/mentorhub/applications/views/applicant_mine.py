@@ -18,6 +18,7 @@ from mentorhub.applications import queries_applicant as queries
 from mentorhub.applications import services
 from mentorhub.applications.applicant_words import (
     answer_words,
+    check_rows,
     day,
     interview_format,
     next_steps,
@@ -75,6 +76,20 @@ def answers_read_back(app: MyApplication) -> list[tuple[forms.Question, str]]:
     return [(q, answer_words(q, app.answers.get(q.id))) for q in form.questions]
 
 
+def checks(app: MyApplication, tenant: Tenant) -> list[tuple[str, str]]:
+    """The approvals and records the application needed, once there is something to say
+    (a draft has asked nobody yet)."""
+    if app.state == State.DRAFT:
+        return []
+    return check_rows(
+        line_manager=app.line_manager,
+        ratification=app.ratification,
+        training=app.training,
+        now=datetime.now(UTC),
+        contact_email=str(tenant.branding.get("contact_email") or ""),
+    )
+
+
 def _context(tenant: Tenant, identity: Identity, **extra: Any) -> dict[str, Any]:
     return {
         "tenant": tenant,
@@ -119,7 +134,14 @@ async def my_application(
     notice = await flash.take(aredis, request, TENANT_COOKIE)
     return Template(
         "applications/my_application.html",
-        context=_context(tenant, identity, app=app, answers=answers_read_back(app), notice=notice),
+        context=_context(
+            tenant,
+            identity,
+            app=app,
+            answers=answers_read_back(app),
+            checks=checks(app, tenant),
+            notice=notice,
+        ),
     )
 
 
