@@ -123,16 +123,24 @@ async def cohorts(
 ) -> list[CohortInfo]:
     """The tenant's cohorts, newest first, each with its windows."""
     now = now or datetime.now(UTC)
-    async with db.tenant(tenant_id) as session:
-        rows = list(
-            (await session.execute(select(Cohort).order_by(Cohort.starts_on.desc()))).scalars()
+    async with db.tenant(tenant_id, read_only=True) as session:
+        # One statement: each cohort with its windows (none: one row with no window).
+        rows = await session.execute(
+            select(Cohort, RecruitmentWindow)
+            .outerjoin(
+                RecruitmentWindow,
+                and_(
+                    RecruitmentWindow.tenant_id == Cohort.tenant_id,
+                    RecruitmentWindow.cohort_id == Cohort.id,
+                ),
+            )
+            .order_by(Cohort.starts_on.desc(), Cohort.id, RecruitmentWindow.opens_at)
         )
-        windows = (
-            await session.execute(select(RecruitmentWindow).order_by(RecruitmentWindow.opens_at))
-        ).scalars()
-        by_cohort: dict[uuid.UUID, list[RecruitmentWindow]] = {}
-        for w in windows:
-            by_cohort.setdefault(w.cohort_id, []).append(w)
+        found: dict[uuid.UUID, tuple[Cohort, list[RecruitmentWindow]]] = {}
+        for c, w in rows.all():
+            windows = found.setdefault(c.id, (c, []))[1]
+            if w is not None:
+                windows.append(w)
         return [
             CohortInfo(
                 c.id,
@@ -140,9 +148,9 @@ async def cohorts(
                 c.starts_on,
                 c.ends_on,
                 c.scheme_version,
-                [_window_info(w, c, now) for w in by_cohort.get(c.id, [])],
+                [_window_info(w, c, now) for w in windows],
             )
-            for c in rows
+            for c, windows in found.values()
         ]
 
 
