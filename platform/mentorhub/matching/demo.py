@@ -141,19 +141,21 @@ def _options(scheme: Scheme, role: str, question: str) -> int:
 
 def cohort_dates(scheme: Scheme, today: date) -> tuple[str, date, date]:
     """The demo's matching cohort: starting the first of next month (matching happens
-    before a cohort starts), for the scheme's length (a programme year: to its last month)."""
+    before a cohort starts), for the scheme's length (a programme year: to its last month).
+    Named "<Month Year> cohort" (the recruiting cohort's "… intake" or "… programme year"
+    never takes the name, whichever day each was made)."""
     starts = _add_months(today, 1)
     duration = scheme.duration
     if isinstance(duration, CohortDuration):
         year = starts.year if duration.end_month >= starts.month else starts.year + 1
         ends = _add_months(date(year, duration.end_month, 1), 1) - timedelta(days=1)
-        return f"{starts:%B %Y} intake", starts, ends
+        return f"{starts:%B %Y} cohort", starts, ends
     months = 12
     if isinstance(duration, FixedDuration):
         months = duration.months
     elif isinstance(duration, RangeDuration):
         months = duration.max_months
-    return f"{starts:%B %Y} intake", starts, _add_months(starts, months) - timedelta(days=1)
+    return f"{starts:%B %Y} cohort", starts, _add_months(starts, months) - timedelta(days=1)
 
 
 async def seed_demo_matching(
