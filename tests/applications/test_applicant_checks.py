@@ -200,10 +200,13 @@ async def test_a_refusal_is_shown_with_what_it_means(site: Site) -> None:
     assert (await reload(site.db, world, app.id)).state == State.INELIGIBLE
     text = await my_page(site, world, app)
     assert "Not eligible" in text
+    assert f"Your line manager's approval Declined by {BOSS} on {_when(decided.decided_at)}." in (
+        text
+    )
+    assert "Your line manager did not approve your application, so it cannot go ahead." in text
     assert (
-        f"Declined by {BOSS} on {_when(decided.decided_at)}, so this application cannot go "
-        "ahead. If your line manager changes their mind, or you have a new line manager, you "
-        "can withdraw this application and apply again while applications are open"
+        "If your line manager changes their mind, or you have a new line manager, you can "
+        "withdraw this application and apply again while applications are open"
     ) in text
     assert "LINE-MANAGER-PRIVATE-COMMENT" not in text
     assert "Withdraw this application" in text  # and the way to do it is there

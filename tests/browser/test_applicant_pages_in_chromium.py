@@ -197,3 +197,71 @@ async def test_the_applicant_pages_fit_a_phone_and_a_desktop_and_pass_axe(
         )
         await page.context.close()
     assert problems == [], "\n".join(problems)
+
+
+async def test_every_demo_applicants_pages_fit_a_phone_and_a_desktop_and_pass_axe(
+    site: str, browser: Browser, db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """The embedded default's demo data (every state each of the five schemes uses, made
+    through the actions): each state's application page read by its applicant, their list,
+    Apply, a draft's form, a confirmation and a withdraw page, at 375 px and on a desktop."""
+    from sqlalchemy import select
+
+    from mentorhub.applications.demo import seed_demo_applications
+    from mentorhub.applications.models import Application
+    from mentorhub.applications.states import LIVE, State
+    from tests.applications.test_demo import demo
+
+    shots = Path(os.environ.get("MENTORHUB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    tenants = await demo(db)
+    assert await seed_demo_applications(db, tenants) > 0
+    problems: list[str] = []
+    seen = 0
+    for tenant in tenants:
+        async with db.tenant(tenant.id) as session:
+            apps = list(
+                (
+                    await session.execute(select(Application).order_by(Application.created_at))
+                ).scalars()
+            )
+            members = {
+                m.id: m
+                for m in (
+                    await session.execute(
+                        select(Member).where(Member.id.in_([a.member_id for a in apps]))
+                    )
+                ).scalars()
+            }
+        one_each: dict[str, Application] = {}
+        for a in apps:
+            one_each.setdefault(a.state, a)
+        world = World(tenant, None, None, None, None)  # type: ignore[arg-type]
+        t = f"{site}/t/{tenant.slug}"
+        for screen, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            for state, app in sorted(one_each.items()):
+                member = members[app.member_id]
+                page = await new_page(
+                    browser, site, await cookie(settings, world, member), viewport=viewport
+                )
+                name = f"demo-{tenant.slug}-{screen}-{state}"
+                await visit(page, f"{t}/applications/{app.id}", name, shots, problems)
+                if state == State.DRAFT:
+                    form = f"{t}/apply/{app.cohort_id}/{app.role}"
+                    await visit(page, form, f"{name}-form", shots, problems)
+                    await visit(page, f"{t}/apply", f"{name}-apply", shots, problems)
+                    await visit(page, f"{t}/applications", f"{name}-list", shots, problems)
+                elif state == State.AWAITING_APPROVAL:
+                    path = f"{t}/applications/{app.id}/submitted"
+                    await visit(page, path, f"{name}-submitted", shots, problems)
+                if (
+                    State(state) in LIVE
+                    and state != State.DRAFT
+                    and state == min(s for s in one_each if State(s) in LIVE and s != State.DRAFT)
+                ):
+                    path = f"{t}/applications/{app.id}/withdraw"
+                    await visit(page, path, f"{name}-withdraw", shots, problems)
+                await page.context.close()
+                seen += 1
+    assert seen >= 5 * 2 * 7
+    assert problems == [], "\n".join(problems)

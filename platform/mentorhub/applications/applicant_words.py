@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from mentorhub.applications.eligibility import waiting_words
+from mentorhub.applications.eligibility import (
+    LINE_MANAGER_DECLINED,
+    needs_training,
+    waiting_words,
+)
 from mentorhub.applications.states import State
 from mentorhub.schemes.forms import Question
 from mentorhub.schemes.rules import Scheme
@@ -178,6 +182,12 @@ def next_steps(
         return ["You meet the scheme's conditions.", _decision_steps(scheme, role)]
     if s is State.INELIGIBLE:
         lines = ["Your application cannot go ahead as it stands (the reason is above)."]
+        if ineligible_rule == LINE_MANAGER_DECLINED:
+            lines.append(
+                "If your line manager changes their mind, or you have a new line manager, "
+                "you can withdraw this application and apply again while applications are "
+                "open: we will ask them again."
+            )
         if ineligible_rule in _RECHECKED:
             lines.append(
                 "If the association's records change (for example a renewed membership, or "
@@ -197,7 +207,8 @@ def next_steps(
         return ["Thank you for your interview. We will tell you the decision by e-mail."]
     if s is State.ACCEPTED:
         lines = ["You have a place on the scheme.", _matching_steps(scheme, role)]
-        training = _training_words(scheme, role)
+        # Training the application waited for is done already (eligibility checked it).
+        training = None if needs_training(scheme, role) else _training_words(scheme, role)
         if training:
             lines.append(training)
         return lines
@@ -366,11 +377,8 @@ def check_rows(
         if lm.status == "approved" and lm.decided_at is not None:
             said = f"Approved by {lm.approver_email} on {when(lm.decided_at)}."
         elif lm.status == "declined" and lm.decided_at is not None:
-            said = (
-                f"Declined by {lm.approver_email} on {when(lm.decided_at)}, so this "
-                "application cannot go ahead. If your line manager changes their mind, or you "
-                "have a new line manager, you can withdraw this application and apply again "
-                "while applications are open: we will ask them again."
+            said = (  # what it means: the reason and what happens next, on the same page
+                f"Declined by {lm.approver_email} on {when(lm.decided_at)}."
             )
         elif lm.expires_at <= now:
             said = (
