@@ -36,14 +36,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
+import functools
 import os
 import random
 import secrets
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -272,7 +274,46 @@ class PageRound:
     builds: int
 
 
-async def page_rounds(db: Database, data: Ahep, n: Sizes, runs: int) -> list[PageRound]:
+#: What the suggestion page calls in `suggest_flow` (looked up on the module at call time).
+PARTS = (
+    "suggestions_for",
+    "request_status",
+    "_mentee_state",
+    "_suggest",
+    "mentor_table",
+    "_exclusions",
+)
+
+
+@contextlib.contextmanager
+def timed_parts(spent: dict[str, list[float]]) -> Iterator[None]:
+    """Time each of PARTS per call (milliseconds) for the block, by wrapping the module's
+    functions; restored after. Measurement only: the flow's code is not changed."""
+    saved = {name: getattr(suggest_flow, name) for name in PARTS}
+
+    def wrap(name: str, f: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(f)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return await f(*args, **kwargs)
+            finally:
+                spent.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+
+        return timed
+
+    for name, f in saved.items():
+        setattr(suggest_flow, name, wrap(name, f))
+    try:
+        yield
+    finally:
+        for name, f in saved.items():
+            setattr(suggest_flow, name, f)
+
+
+async def page_rounds(
+    db: Database, data: Ahep, n: Sizes, runs: int, profile: bool = False
+) -> list[PageRound]:
     routing = create_app(get_settings(), db=db)
     clock = ServerClock(routing)
     rng = random.Random(7)
@@ -310,10 +351,23 @@ async def page_rounds(db: Database, data: Ahep, n: Sizes, runs: int) -> list[Pag
             cold, _ = await get(sessions[0][1])
             warm: list[float] = []
             cpu: list[float] = []
-            for i in range(n.requests):
-                ms, c = await get(sessions[i % len(sessions)][1])
-                warm.append(ms)
-                cpu.append(c)
+            spent: dict[str, list[float]] = {}
+            with timed_parts(spent) if profile and run == 0 else contextlib.nullcontext():
+                for i in range(n.requests):
+                    ms, c = await get(sessions[i % len(sessions)][1])
+                    warm.append(ms)
+                    cpu.append(c)
+            if spent:
+                print("  where a warm page's server time goes (per call, round 1):")
+                print(f"    the page: p50 {statistics.median(warm):.1f} ms, p95 {p95(warm):.1f} ms")
+                for name in PARTS:
+                    if name in spent:
+                        v = spent[name]
+                        print(
+                            f"    suggest_flow.{name}: {len(v)} calls, p50"
+                            f" {statistics.median(v):.1f} ms, p95 {p95(v):.1f} ms,"
+                            f" max {max(v):.1f} ms"
+                        )
             query: list[float] = []
             engine: list[float] = []
             table = suggest_flow._TABLES[(data.tenant_id, data.cohort.id)]
@@ -553,7 +607,7 @@ async def figures(
                 f" in {time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
-            rounds = await page_rounds(db, data, n, runs)
+            rounds = await page_rounds(db, data, n, runs, profile)
             if profile:
                 await page_parts(db, data, min(100, len(data.free)))
             colds = [r.cold_ms for r in rounds]
