@@ -231,3 +231,23 @@ def test_check_rows_for_records() -> None:
     assert not check_rows(line_manager=None, ratification=None, training=None, now=NOW)
     for line in [r[1] for r in rows]:
         assert not CODE_NAME.search(line)
+
+
+@pytest.mark.parametrize(
+    ("slug", "role"), [("arts-marketing", "mentor"), ("advice-skills-academy", "mentor")]
+)
+def test_an_accepted_applicant_is_not_told_to_do_the_training_it_waited_for(
+    slug: str, role: str
+) -> None:
+    lines = next_steps(SCHEMES[slug], role, State.ACCEPTED)
+    assert not any("training" in line for line in lines), lines
+
+
+def test_a_refused_signature_says_what_can_be_done() -> None:
+    lines = next_steps(
+        SCHEMES["advice-skills-academy"],
+        "mentee",
+        State.INELIGIBLE,
+        ineligible_rule="line_manager_declined",
+    )
+    assert any("withdraw this application and apply again" in line for line in lines)
