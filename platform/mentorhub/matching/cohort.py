@@ -108,6 +108,10 @@ _STEP = 0.2
 # and SciPy's solver is then often, though not always, faster.
 _WORK_CHECK = 2.0
 _WORK_LIMIT = 12.0
+# When no unmatched mentee is within reach of the active arcs, the search widens from the
+# bound on what the arcs left out could offer, this many times in a row at most; then to the
+# nearest reach (every arc that could help). Only speed depends on it.
+_WIDEN_FROM_BOUND = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +186,9 @@ def _score_all(table: ScoreTable, rows: I64) -> tuple[F64, Bool]:
     return scores, eligible
 
 
-def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I64,
-                     work_limit: float = _WORK_LIMIT) -> I64 | None:
+def _flow_assignment(
+    shape: tuple[int, int], flat: I64, weights: F64, places: I64, work_limit: float = _WORK_LIMIT
+) -> I64 | None:
     """Optimal assignment by successive shortest paths; None if it cannot be certified.
 
     The eligible arcs are ``flat`` (ascending flat indices into the mentors × mentees
@@ -248,6 +253,7 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
 
     unit = float(places.sum()) * n + len(arc_j) + size
     work = 0
+    widenings = 0  # in a row, without a path found
     free_at_start = -1  # unmatched after the first phase: the progress is measured from there
     while True:
         free = match < 0
@@ -263,7 +269,8 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
         if floor < 0.25 * _ACTIVE_BELOW or want > _ACTIVE_BELOW:
             if want > res_floor:
                 res_floor = want + _RESERVE_MARGIN
-                rc = pot[1 + real_j] - arc_w[:n_real] - pot[first + real_i]
+                rc = pot[1:][real_j] - arc_w[:n_real]  # (views: no index temporaries)
+                rc -= pot[first:][real_i]
                 res_arc = np.flatnonzero(rc <= res_floor)
                 res_tail, res_head = 1 + arc_j[res_arc], first + arc_i[res_arc]
                 res_w, res_key = arc_w[res_arc], arc_key[res_arc]
@@ -280,14 +287,16 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
             floor, want = want, _ACTIVE_BELOW
             n_act = len(active)
             work += len(res_arc)
-            indptr = np.concatenate([
-                [0, n_src], n_src + np.cumsum(np.bincount(act_tail - 1, minlength=n_src)),
-                n_src + n_act + 1 + np.arange(n)]).astype(np.int32)
-            indices = np.concatenate(
-                [1 + np.arange(n_src), act_head, np.zeros(n)]).astype(np.int32)
+            indptr = np.concatenate(
+                [
+                    [0, n_src],
+                    n_src + np.cumsum(np.bincount(act_tail - 1, minlength=n_src)),
+                    n_src + n_act + 1 + np.arange(n),
+                ]
+            ).astype(np.int32)
+            indices = np.concatenate([1 + np.arange(n_src), act_head, np.zeros(n)]).astype(np.int32)
             data = np.empty(n_src + n_act + n)
-            entry_tail = np.concatenate([np.zeros(n_src, dtype=np.int64), act_tail,
-                                         mentee_nodes])
+            entry_tail = np.concatenate([np.zeros(n_src, dtype=np.int64), act_tail, mentee_nodes])
             blocked = np.zeros(n_act, dtype=np.bool_)
             on = np.flatnonzero(~free)
             blocked[np.searchsorted(act_key, match[on] * n + on)] = True
@@ -310,29 +319,53 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
             reach = dist[targets]
             if not np.isfinite(reach).any():
                 return None  # cannot happen: the dummy reaches every unmatched mentee
-            # Arcs left out of the reserve still cost at least `res_floor` (lowered by each
-            # cap, as `floor` is), so only the reserve's left-out arcs are looked at one by one.
+            # First the reserve's left-out arcs one by one, and for the arcs outside the
+            # reserve the bound `res_floor` (lowered by each cap, as `floor` is): cheap, and
+            # enough when ties leave a whole score step to the next paths. If that bound
+            # serves no one, every left-out arc is looked at (as when the mentees left can
+            # only stay unmatched: their paths, the dummy's, are a whole pair's weight away).
             work += len(data) + len(res_arc)
-            out = res_out.copy()
             on = np.flatnonzero(~free)
             key = match[on] * n + on
+            out = res_out.copy()
             pos = np.minimum(np.searchsorted(res_key, key), max(len(res_key) - 1, 0))
             if len(res_key):
                 out[pos[res_key[pos] == key]] = False  # in use: no forward residual arc
             idx = np.flatnonzero(out)
             tails = res_tail[idx]
             rc = np.maximum(pot[tails] - res_w[idx] - pot[res_head[idx]], 0.0)
-            exact_below = float(np.min(dist[tails] + rc)) if len(idx) else np.inf
-            if len(res_arc) < n_real:
-                exact_below = min(exact_below,
-                                  float(dist[1:first - 1].min()) + max(res_floor, 0.0))
+            in_reserve = float(np.min(dist[tails] + rc)) if len(idx) else np.inf
+            beyond = (
+                np.inf
+                if len(res_arc) == n_real
+                else float(dist[1 : first - 1].min()) + max(res_floor, 0.0)
+            )
+            exact_below = min(in_reserve, beyond)
             take = reach < exact_below
+            if not take.any() and beyond < in_reserve:  # looking further may serve some
+                work += len(arc_j)
+                out = np.ones(len(arc_j), dtype=np.bool_)
+                out[active] = False
+                out[np.searchsorted(arc_key, key)] = False
+                idx = np.flatnonzero(out)
+                tails = 1 + arc_j[idx]
+                rc = np.maximum(pot[tails] - arc_w[idx] - pot[first + arc_i[idx]], 0.0)
+                exact_below = float(np.min(dist[tails] + rc)) if len(idx) else np.inf
+                take = reach < exact_below
             if not take.any():
                 # Widen from the bound, not from the nearest reach: that may be the dummy's
-                # (a whole pair's weight away), and widening to it would take in every arc.
-                # With ties the bound is a whole score step; twice it grows geometrically.
-                want = 2.0 * exact_below + _ACTIVE_BELOW
+                # (a whole pair's weight away), and widening to it takes in every arc — with
+                # ties (the bound a whole score step) far more than the next paths need. The
+                # bound grows geometrically; only after _WIDEN_FROM_BOUND widenings without
+                # a path does the search widen to the nearest reach, as when the mentees
+                # left can only stay unmatched.
+                widenings += 1
+                nearest = float(reach[np.isfinite(reach)].min())
+                base = exact_below if widenings <= _WIDEN_FROM_BOUND else nearest
+                want = 2.0 * min(base, nearest) + _ACTIVE_BELOW
                 continue
+        if widenings <= _WIDEN_FROM_BOUND:
+            widenings = 0  # else paths are as far as the nearest reach: widen to it again
         took = np.flatnonzero(take)
         order = targets[took][np.argsort(reach[took], kind="stable")]
         cap_d, moved_i, moved_j = _tree_paths(order, pred, dist, room)
@@ -360,8 +393,9 @@ def _flow_assignment(shape: tuple[int, int], flat: I64, weights: F64, places: I6
     return np.where(match == dummy, -1, match)
 
 
-def _certified(arc_j: I64, arc_i: I64, arc_w: F64, arc_key: I64, pot: F64, match: I64,
-               cap: I64, first: int) -> bool:
+def _certified(
+    arc_j: I64, arc_i: I64, arc_w: F64, arc_key: I64, pot: F64, match: I64, cap: I64, first: int
+) -> bool:
     """The flow is feasible (every mentee on an eligible arc or the dummy's, no source over
     capacity) and no residual arc of the WHOLE problem has a negative reduced cost (up to
     rounding): by LP duality, no other assignment is better."""
@@ -388,8 +422,12 @@ def _certified(arc_j: I64, arc_i: I64, arc_w: F64, arc_key: I64, pot: F64, match
     )
 
 
-def _tree_paths(order: I64, pred: npt.NDArray[np.int32], dist: F64, room: I64,
-                ) -> tuple[float, list[int], list[int]]:
+def _tree_paths(
+    order: I64,
+    pred: npt.NDArray[np.int32],
+    dist: F64,
+    room: I64,
+) -> tuple[float, list[int], list[int]]:
     """Vertex-disjoint shortest-path-tree paths to ``order``'s mentees, nearest first."""
     parent = pred.tolist()
     seen = bytearray(len(parent))
@@ -419,8 +457,9 @@ def _tree_paths(order: I64, pred: npt.NDArray[np.int32], dist: F64, room: I64,
     return far, moved_i, moved_j
 
 
-def _more_paths(admissible: Bool, heads: npt.NDArray[np.int32], tails: I64, sinks: I64,
-                room: I64, size: int) -> tuple[I64, I64]:
+def _more_paths(
+    admissible: Bool, heads: npt.NDArray[np.int32], tails: I64, sinks: I64, room: I64, size: int
+) -> tuple[I64, I64]:
     """A maximum set of further augmenting paths over the tight (``admissible``) entries.
 
     A maximum flow from the super-source to a new sink fed by the unmatched mentees within
@@ -448,8 +487,17 @@ def _more_paths(admissible: Bool, heads: npt.NDArray[np.int32], tails: I64, sink
     return f_head[joins] - first, f_tail[joins] - 1
 
 
-def _reduced_costs(data: F64, pot: F64, room: I64, act_tail: I64, act_w: F64, act_head: I64,
-                   blocked: Bool, match: I64, match_w: F64) -> None:
+def _reduced_costs(
+    data: F64,
+    pot: F64,
+    room: I64,
+    act_tail: I64,
+    act_w: F64,
+    act_head: I64,
+    blocked: Bool,
+    match: I64,
+    match_w: F64,
+) -> None:
     """Fill ``data`` (the search graph's entries) with reduced costs; inf where no residual arc.
 
     Entries: super-source → each source, then the active arcs, then one per mentee (back to
@@ -499,8 +547,7 @@ def _submatrix(a: npt.NDArray[_T], rows: I64, cols: I64) -> npt.NDArray[_T]:
 def _use_flow(n_rows: int, n_places: int, solver: Solver) -> bool:
     if solver != "auto":
         return solver == "flow"
-    return (min(n_rows, n_places) >= _FLOW_MIN_SIDE
-            and n_places >= _FLOW_MIN_PLACE_RATIO * n_rows)
+    return min(n_rows, n_places) >= _FLOW_MIN_SIDE and n_places >= _FLOW_MIN_PLACE_RATIO * n_rows
 
 
 def assign_cohort(instance: Instance, table: ScoreTable | None = None) -> CohortResult:
@@ -530,16 +577,18 @@ def _assign(instance: Instance, table: ScoreTable | None, solver: Solver) -> Coh
     with_place: Bool = eligible & (free > 0)[:, None]
 
     live_rows = np.flatnonzero(with_place.any(axis=0))
-    live_cols = (np.flatnonzero(with_place[:, live_rows].any(axis=1)) if len(live_rows)
-                 else live_rows)
+    live_cols = (
+        np.flatnonzero(with_place[:, live_rows].any(axis=1)) if len(live_rows) else live_rows
+    )
     assigned: dict[int, tuple[int, float]] = {}
     if len(live_rows) and len(live_cols):
         sub_ok = _submatrix(with_place, live_cols, live_rows)
         sub_s = _submatrix(scores, live_cols, live_rows)
         flat = np.flatnonzero(sub_ok)  # far faster than boolean-mask indexing (measured)
         values = sub_s.ravel()[flat]
-        places = np.minimum(free[live_cols], np.bincount(flat // len(live_rows),
-                                                         minlength=len(live_cols)))
+        places = np.minimum(
+            free[live_cols], np.bincount(flat // len(live_rows), minlength=len(live_cols))
+        )
         s_min, s_max = float(values.min()), float(values.max())
         k = int(min(len(live_rows), places.sum()))
         big = 1.0 + (k + 1) * (s_max - s_min)
@@ -547,13 +596,15 @@ def _assign(instance: Instance, table: ScoreTable | None, solver: Solver) -> Coh
         if _use_flow(len(live_rows), int(places.sum()), solver):
             # Forced ("flow", for tests): no work limit, only the certificate can refuse.
             limit = _WORK_LIMIT if solver == "auto" else np.inf
-            match = _flow_assignment(sub_ok.shape, flat, values + (big - s_min), places,
-                                     work_limit=limit)
+            match = _flow_assignment(
+                sub_ok.shape, flat, values + (big - s_min), places, work_limit=limit
+            )
         if match is None:
             match = _dense_assignment(sub_ok, sub_s, places, s_min, big)
         on = np.flatnonzero(match >= 0)
-        for r, col, score in zip(on.tolist(), match[on].tolist(),
-                                 sub_s[match[on], on].tolist(), strict=True):
+        for r, col, score in zip(
+            on.tolist(), match[on].tolist(), sub_s[match[on], on].tolist(), strict=True
+        ):
             assigned[int(rows[live_rows[r]])] = (int(live_cols[col]), float(score))
 
     pinned_scores: dict[int, float] = {}
