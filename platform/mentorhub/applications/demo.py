@@ -62,6 +62,7 @@ from mentorhub.applications.models import (
 )
 from mentorhub.applications.states import State, Steps
 from mentorhub.core.audit import AuditEntry
+from mentorhub.core.outage import unavailable_reason
 from mentorhub.db import Database
 from mentorhub.demo import demo_email
 from mentorhub.identity import services as identity
@@ -352,23 +353,49 @@ async def seed_demo_applications(
 
 
 async def fill_demo_applications(db: Database, tenants: Sequence[Tenant]) -> None:
-    """`seed_demo_applications` as the embedded default runs it, beside serving: a first
-    start makes about seventy applications through the actions, which need not hold the
-    product back; a failure is logged (the product runs on without its demo applications),
-    and one stopped half-way is finished on the next start."""
-    try:
-        made = await seed_demo_applications(db, tenants)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("the demo applications were not all made")
-    else:
-        if made:
-            log.info("demo applications made: %d", made)
-    # Then the demo matching (its cohort's applicants, matched by each tenant's flow).
-    from mentorhub.matching.demo import fill_demo_matching  # matching stands on applications
+    """`seed_demo_applications`, then the demo matching, as the embedded default runs them:
+    beside serving, since a first start makes about seventy applications through the
+    actions, which need not hold the product back. Each step is idempotent, so one stopped
+    half-way is finished later: while the database or Redis does not answer (an outage is
+    one log line, as for a page), the fill waits and tries again; any other failure is
+    logged with its traceback and the product runs on without the rest of its demo data."""
+    from mentorhub.matching.demo import seed_demo_matching  # matching stands on applications
 
-    await fill_demo_matching(db, tenants)
+    steps = (
+        ("demo applications made: %d", seed_demo_applications),
+        ("demo matching steps taken: %d", seed_demo_matching),
+    )
+    for done, step in steps:
+        for attempt in range(1, DEMO_ATTEMPTS + 1):
+            try:
+                made = await step(db, tenants)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                reason = unavailable_reason(exc)
+                if reason is None:
+                    log.exception("the embedded default's demo data was not all made")
+                    return
+                log.warning(
+                    "demo data waits (%s); trying again in %d s (attempt %d of %d)",
+                    reason,
+                    DEMO_RETRY_SECONDS,
+                    attempt,
+                    DEMO_ATTEMPTS,
+                )
+                await asyncio.sleep(DEMO_RETRY_SECONDS)
+            else:
+                if made:
+                    log.info(done, made)
+                break
+        else:
+            log.warning("demo data not made: the services did not come back")
+            return
+
+
+#: How often, and how far apart, the demo fill tries again after an outage.
+DEMO_ATTEMPTS = 30
+DEMO_RETRY_SECONDS = 5
 
 
 async def _seed_tenant(db: Database, tenant: Tenant, now: datetime) -> int:
