@@ -2,7 +2,8 @@
 whose applicants were accepted and are being matched by the tenant's own flow, so a newcomer
 who signs in as a demo member finds "My mentoring" alive and, as the coordinator, the
 matching pages with something on them. Never used in production (the embedded default runs
-it after the demo applications, `applications.demo.fill_demo_applications`).
+`seed_demo_matching` after the demo applications, in `applications.demo.
+fill_demo_applications`, which logs and retries).
 
 Everything is made through the actions, as people would make it:
 
@@ -37,8 +38,6 @@ stopped finishes on the next.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,9 +67,8 @@ from mentorhub.schemes.forms import form_for
 from mentorhub.schemes.rules import CohortDuration, FixedDuration, RangeDuration, Scheme
 from mentorhub.tenancy.models import Tenant
 
-__all__ = ["demo_cohorts", "fill_demo_matching", "seed_demo_matching"]
+__all__ = ["demo_cohorts", "seed_demo_matching"]
 
-log = logging.getLogger("mentorhub.demo")
 
 #: The matching demo's own applicants (beyond the demo members), by key.
 PEOPLE = {
@@ -168,20 +166,6 @@ async def seed_demo_matching(
     for tenant in tenants:
         made += await _seed_tenant(db, tenant, now)
     return made
-
-
-async def fill_demo_matching(db: Database, tenants: Sequence[Tenant]) -> None:
-    """`seed_demo_matching` as the embedded default runs it (after the demo applications,
-    beside serving); a failure is logged and the product runs on without it."""
-    try:
-        made = await seed_demo_matching(db, tenants)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("the demo matching was not all made")
-    else:
-        if made:
-            log.info("demo matching steps taken: %d", made)
 
 
 @dataclass
