@@ -4,8 +4,14 @@ characters and more than 320 characters."""
 
 from __future__ import annotations
 
-import pytest
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mentorhub.core import smtp
 from mentorhub.core.smtp import SmtpConfigError, check_address, is_plain_address
 from mentorhub.messages.services import MessageError
 from mentorhub.messages.services import check_address as check_recipient
@@ -34,3 +40,42 @@ def test_what_is_not_an_address_is_refused_by_both(value: str) -> None:
 def test_a_recipient_has_stricter_limits(value: str) -> None:
     with pytest.raises(MessageError, match="is not an e-mail address"):
         check_recipient(value)
+
+
+# --- the fast path answers as the parser does ---------------------------------------------
+
+_ATOM_CHARS = st.sampled_from(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-"
+)
+_ANY_CHARS = st.sampled_from('aZ9.@-_+ "<>()[]\\,;:\t!#é')
+
+
+def _parser_says(value: str) -> bool:
+    try:
+        address = Address(addr_spec=value)
+    except (HeaderParseError, ValueError, IndexError):
+        return False
+    domain = address.domain
+    return bool(address.username and domain and ("." in domain.strip(".") or domain == "localhost"))
+
+
+@settings(max_examples=300)
+@given(
+    local=st.lists(st.text(_ATOM_CHARS, min_size=1, max_size=8), min_size=1, max_size=3),
+    domain=st.lists(
+        st.text(st.sampled_from("abcxyz019-"), min_size=1, max_size=8), min_size=2, max_size=4
+    ),
+)
+def test_every_address_the_fast_path_takes_the_parser_takes(
+    local: list[str], domain: list[str]
+) -> None:
+    value = ".".join(local) + "@" + ".".join(domain)
+    assert smtp._COMMON.fullmatch(value)
+    assert _parser_says(value)
+    assert is_plain_address(value)
+
+
+@settings(max_examples=500)
+@given(st.text(_ANY_CHARS, max_size=24))
+def test_the_check_answers_as_the_parser_for_any_text(value: str) -> None:
+    assert is_plain_address(value) == _parser_says(value)

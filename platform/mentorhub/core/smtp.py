@@ -12,6 +12,7 @@ reading the settings imports no area (`mentorhub.messages.delivery` sends with i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -77,17 +78,25 @@ def parse_smtp_url(
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
+#: The common shape — a dot-atom, `@`, a dot-atom domain with at least one dot — which the
+#: standard library's parser below always accepts as a plain address; checked first because
+#: the parser costs about 0.4 ms an address (a bulk send checks thousands). Anything else
+#: goes to the parser, so the answer is the parser's either way.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_COMMON = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def is_plain_address(value: str) -> bool:
     """Whether `value` is a plain e-mail address: `user@domain.tld` (or `user@localhost`),
     with no display name. The one address check; the messages area adds its own limits."""
+    if _COMMON.fullmatch(value):
+        return True
     try:
         address = Address(addr_spec=value)
     except (HeaderParseError, ValueError, IndexError):
         return False
     domain = address.domain
-    return bool(
-        address.username and domain and ("." in domain.strip(".") or domain == "localhost")
-    )
+    return bool(address.username and domain and ("." in domain.strip(".") or domain == "localhost"))
 
 
 def check_address(value: str, name: str) -> str:
