@@ -48,7 +48,7 @@ CRITERIA: list[dict[str, Any]] = [
 
 
 def museums_like(n_mentees: int, n_mentors: int, capacity: int, seed: int) -> Instance:
-    """Answers drawn from the forms' options, as benchmarks/matching_coordinator.py does."""
+    """Answers drawn from the forms' options, as benchmarks/matching_flows.py does."""
     rng = random.Random(seed)
     mentees = [
         {
