@@ -204,9 +204,16 @@ async def mail_link(db: Database, a: Association, sink: Sink, to: str, marker: s
 
 
 async def mail_kinds(db: Database, a: Association, sink: Sink, to: str) -> list[str]:
-    """Deliver the tenant's outbox, then the kinds of mail `to` got, in the order sent."""
+    """Deliver the tenant's outbox, then the kinds of mail `to` got, in the order they were
+    written (the message id in the stable Message-ID, `<m<id>.<tenant>@…>`): a worker sends
+    a batch over several SMTP connections, so the sink's arrival order is not the order the
+    actions wrote them."""
     await deliver_all(db, a.tenant)
-    return [str(m.parsed()["X-MentorHub-Kind"]) for m in sink.to(to)]
+
+    def written(message: Any) -> int:
+        return int(str(message.parsed()["Message-ID"]).strip("<").split(".", 1)[0][1:])
+
+    return [str(m.parsed()["X-MentorHub-Kind"]) for m in sorted(sink.to(to), key=written)]
 
 
 async def open_own_application(page: Page, site: Site, a: Association) -> str:
