@@ -237,6 +237,33 @@ async def coordinator_waitlist(
     )
 
 
+def _moment(
+    tenant: Any,
+    form: Any,
+    day: tuple[str, str],
+    clock: tuple[str, str],
+    *,
+    future: bool,
+) -> datetime:
+    """An interview form's date and time fields as one moment in the association's time
+    zone, each field's problem at its field; a scheduled interview must be ahead, a held one
+    must not."""
+    problems: list[Problem] = []
+    day_ = parse_date(getattr(form, day[0]), day[0], day[1], problems)
+    time_ = parse_time(getattr(form, clock[0]), clock[0], clock[1], problems)
+    check(problems, values_of(form))
+    assert day_ is not None and time_ is not None
+    moment = at(day_, time_, zone_of(tenant))
+    ahead = moment > datetime.now(UTC)
+    if future and not ahead:
+        message = "The interview must be in the future"
+    elif not future and ahead:
+        message = "The interview cannot be held in the future"
+    else:
+        return moment
+    raise FormErrors([Problem(path=day[0], message=message)], values_of(form))
+
+
 @post(f"{ONE}/interview", name="coordinator_schedule_interview", opt=rule(COORDINATOR))
 async def coordinator_schedule_interview(
     tenant: CurrentTenant,
@@ -249,17 +276,9 @@ async def coordinator_schedule_interview(
     """Give (or move) the interview: a date and time in the association's time zone."""
 
     async def call(form: ScheduleForm, key: uuid.UUID) -> None:
-        problems: list[Problem] = []
-        day_ = parse_date(form.interview_date, "interview_date", "Date", problems)
-        time_ = parse_time(form.interview_time, "interview_time", "Time", problems)
-        check(problems, values_of(form))
-        assert day_ is not None and time_ is not None
-        moment = at(day_, time_, zone_of(tenant))
-        if moment <= datetime.now(UTC):
-            raise FormErrors(
-                [Problem(path="interview_date", message="The interview must be in the future")],
-                values_of(form),
-            )
+        moment = _moment(
+            tenant, form, ("interview_date", "Date"), ("interview_time", "Time"), future=True
+        )
         await services.schedule_interview(
             db,
             tenant.id,
@@ -295,17 +314,9 @@ async def coordinator_record_interview(
     """The interview was held, with notes only coordinators and tenant admins read."""
 
     async def call(form: RecordForm, key: uuid.UUID) -> None:
-        problems: list[Problem] = []
-        day_ = parse_date(form.held_date, "held_date", "Date held", problems)
-        time_ = parse_time(form.held_time, "held_time", "Time held", problems)
-        check(problems, values_of(form))
-        assert day_ is not None and time_ is not None
-        moment = at(day_, time_, zone_of(tenant))
-        if moment > datetime.now(UTC):
-            raise FormErrors(
-                [Problem(path="held_date", message="The interview cannot be held in the future")],
-                values_of(form),
-            )
+        moment = _moment(
+            tenant, form, ("held_date", "Date held"), ("held_time", "Time held"), future=False
+        )
         await services.record_interview(
             db,
             tenant.id,
