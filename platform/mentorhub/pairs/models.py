@@ -100,6 +100,9 @@ class Pair(TenantOwned):
     extended_until: Mapped[date | None] = mapped_column(Date, default=None)
     #: The extensions the timeline reads: [{"agreed_on": "YYYY-MM-DD", "months": n}].
     extensions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    #: An extension one person proposed and the other has not yet agreed:
+    #: {"by": member id, "months": n, "at": ISO time} (None: nothing pending).
+    pending_extension: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
     #: Goes up with every change (a replayed or concurrent post changes nothing).
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
