@@ -60,13 +60,16 @@ __all__ = [
     "CapacityFull",
     "NewPair",
     "Refused",
+    "apply_extension",
     "capacity_for",
     "create_pair",
     "create_pairs",
+    "end_locked",
     "end_pair",
     "extend_pair",
     "facts_of",
     "lock_capacities",
+    "locked_pair",
     "pair_link",
     "remove_pair",
     "reopen_for_rematch",
@@ -484,6 +487,11 @@ async def span_of(session: AsyncSession, pair: Pair) -> Span:
 # --- ending, extending, re-matching ------------------------------------------------------------
 
 
+async def locked_pair(session: AsyncSession, pair_id: uuid.UUID | str) -> Pair:
+    """The pair, locked FOR UPDATE until the transaction ends (NotFound for a bad id)."""
+    return await _locked_pair(session, pair_id)
+
+
 async def _locked_pair(session: AsyncSession, pair_id: uuid.UUID | str) -> Pair:
     try:
         key = uuid.UUID(str(pair_id))
@@ -587,6 +595,40 @@ async def _end(
     await _tell_both(session, pair, "match_ended", kind, how=_END_WORDS[kind])
 
 
+async def end_locked(
+    session: AsyncSession,
+    pair: Pair,
+    actor: Member,
+    who: rules.Actor,
+    *,
+    kind: rules.EndKind = "ended_early",
+    reason: str = "",
+    lock_version: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """End `pair` (already locked FOR UPDATE by the caller's transaction) as `who`: the
+    version, the reason and the scheme's rules checked, then ended, audited and both people
+    told (`match_ended`). Returns the cleaned reason. Used by :func:`end_pair` and by the
+    pair's own ending (`pairs.services.ending`), which decides `who` from the space."""
+    now = _now(now)
+    if kind not in _END_ACTIONS:
+        raise Problems([Problem(path="kind", message="Choose how the relationship ends")])
+    _check_version(pair, lock_version)
+    reason = _clean_reason(reason)
+    scheme = await scheme_of(session, pair.scheme_version)
+    why_not = rules.refusal(
+        pair.state,
+        _END_ACTIONS[kind],
+        who,
+        either_party_may_end=scheme.relationship.either_party_may_end,
+        reason=reason,
+    )
+    if why_not:
+        raise Refused(why_not)
+    await _end(session, pair, actor, kind, reason, now)
+    return reason
+
+
 async def end_pair(
     db: Database,
     tenant_id: uuid.UUID,
@@ -608,20 +650,9 @@ async def end_pair(
         actor = await get_in_tenant(session, Member, actor_id, what="pair")
         pair = await _locked_pair(session, pair_id)
         who = _actor_kind(pair, actor)
-        _check_version(pair, lock_version)
-        reason = _clean_reason(reason)
-        scheme = await scheme_of(session, pair.scheme_version)
-        action = _END_ACTIONS[kind]
-        why_not = rules.refusal(
-            pair.state,
-            action,
-            who,
-            either_party_may_end=scheme.relationship.either_party_may_end,
-            reason=reason,
+        await end_locked(
+            session, pair, actor, who, kind=kind, reason=reason, lock_version=lock_version, now=now
         )
-        if why_not:
-            raise Refused(why_not)
-        await _end(session, pair, actor, kind, reason, now)
         return pair
 
 
@@ -646,6 +677,60 @@ async def remove_pair(
         lock_version=lock_version,
         now=now,
     )
+
+
+async def apply_extension(
+    session: AsyncSession,
+    pair: Pair,
+    actor: Member,
+    *,
+    months: int,
+    agreed_on: date,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> Span:
+    """Apply an extension both people agreed to `pair` (locked FOR UPDATE by the caller's
+    transaction, live): the official end moves `months` later within the scheme's limits
+    (the timeline engine's check), audited (`pair_extended`), both told (`match_extended`).
+    Used by :func:`extend_pair` (the coordinator records it) and by the pair's own
+    agreement to a proposed extension (`pairs.services.ending`)."""
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 24:
+        raise Problems([Problem(path="months", message="Give a whole number of months, 1 to 24")])
+    if pair.state not in rules.LIVE:
+        raise Refused("This relationship has already ended.")
+    cohort = await get_in_tenant(session, Cohort, pair.cohort_id, what="cohort")
+    scheme = await scheme_of(session, pair.scheme_version)
+    extensions = [*pair.extensions, {"agreed_on": agreed_on.isoformat(), "months": months}]
+    facts = facts_of(pair, cohort, scheme)
+    facts = PairFacts(
+        matched_on=facts.matched_on,
+        cohort_start=facts.cohort_start,
+        extensions=(*facts.extensions, (agreed_on, months)),
+    )
+    try:
+        span = relationship_span(scheme, facts)
+    except FactsError as exc:
+        raise Problems([Problem(path="months", message=m) for m in exc.problems]) from None
+    pair.extensions = extensions
+    pair.extended_until = span.end
+    pair.state = "extended"
+    pair.lock_version += 1
+    pair.updated_at = now
+    audit.record(
+        session,
+        "pair_extended",
+        actor=actor.email,
+        subject=str(pair.id),
+        details={
+            "months": months,
+            "agreed_on": agreed_on.isoformat(),
+            "until": str(span.end),
+            **(details or {}),
+        },
+    )
+    await session.flush()
+    await _tell_both(session, pair, "match_extended", "extended", until=_day(span.end))
+    return span
 
 
 async def extend_pair(
@@ -673,33 +758,7 @@ async def extend_pair(
         _check_version(pair, lock_version)
         if pair.state not in rules.LIVE:
             raise Refused("This relationship has already ended.")
-        cohort = await get_in_tenant(session, Cohort, pair.cohort_id, what="cohort")
-        scheme = await scheme_of(session, pair.scheme_version)
-        extensions = [*pair.extensions, {"agreed_on": agreed_on.isoformat(), "months": months}]
-        facts = facts_of(pair, cohort, scheme)
-        facts = PairFacts(
-            matched_on=facts.matched_on,
-            cohort_start=facts.cohort_start,
-            extensions=(*facts.extensions, (agreed_on, months)),
-        )
-        try:
-            span = relationship_span(scheme, facts)
-        except FactsError as exc:
-            raise Problems([Problem(path="months", message=m) for m in exc.problems]) from None
-        pair.extensions = extensions
-        pair.extended_until = span.end
-        pair.state = "extended"
-        pair.lock_version += 1
-        pair.updated_at = now
-        audit.record(
-            session,
-            "pair_extended",
-            actor=actor.email,
-            subject=str(pair.id),
-            details={"months": months, "agreed_on": agreed_on.isoformat(), "until": str(span.end)},
-        )
-        await session.flush()
-        await _tell_both(session, pair, "match_extended", "extended", until=_day(span.end))
+        await apply_extension(session, pair, actor, months=months, agreed_on=agreed_on, now=now)
         return pair
 
 
