@@ -48,6 +48,20 @@ _MATCHED = (
     "relationship."
 )
 
+_COORDINATING = (
+    "You get this because you coordinate {{ scheme_name }} for {{ association }}; it is "
+    "about a mentoring relationship you look after."
+)
+#: A meeting's variables (meeting_proposed, meeting_scheduled, meeting_changed).
+_MEETING = {
+    "other_name": True,
+    "when": True,
+    "minutes": True,
+    "mode": True,
+    "where": True,
+    "link": True,
+}
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -286,6 +300,105 @@ KINDS: dict[str, Kind] = {
             {"role": True, "other_name": True, "cohort": True, "link": True},
             "The proposed match with {{ other_name }} will not go ahead",
             _APPLIED,
+        ),
+        # --- the pair's space (mentorhub.pairs.services: meetings, agreement, plan, logs,
+        # chat, ending). `link` is the absolute URL of the page to act on; `when` is
+        # preformatted in the tenant's zone ("Tuesday 12 January 2027, 14:00
+        # (America/Edmonton)"), `where` the place, the video link or "Phone". Meeting mail
+        # carries an .ics attachment (services.Attachment) where the brief says so.
+        Kind(
+            "meeting_proposed",
+            Category.TRANSACTIONAL,
+            {**_MEETING},
+            "{{ other_name }} proposes a meeting: {{ when }}",
+            _MATCHED,
+        ),
+        Kind(
+            "meeting_scheduled",
+            Category.TRANSACTIONAL,
+            {**_MEETING},
+            "Meeting with {{ other_name }} confirmed: {{ when }}",
+            _MATCHED,
+        ),
+        Kind(
+            "meeting_changed",
+            Category.TRANSACTIONAL,
+            {**_MEETING},
+            "Meeting with {{ other_name }} moved to {{ when }}",
+            _MATCHED,
+        ),
+        Kind(
+            "meeting_declined",
+            Category.TRANSACTIONAL,
+            {"other_name": True, "when": True, "reason": True, "link": True},
+            "{{ other_name }} cannot make the meeting on {{ when }}",
+            _MATCHED,
+        ),
+        Kind(
+            "meeting_cancelled",
+            Category.TRANSACTIONAL,
+            {"other_name": True, "when": True, "reason": True, "link": True},
+            "Meeting with {{ other_name }} cancelled: {{ when }}",
+            _MATCHED,
+        ),
+        Kind(
+            "agreement_changed",
+            Category.TRANSACTIONAL,
+            {"other_name": True, "link": True},
+            "{{ other_name }} changed your mentoring agreement: please read and agree",
+            _MATCHED,
+        ),
+        Kind(
+            "plan_submitted",
+            Category.TRANSACTIONAL,
+            {"mentor_name": True, "mentee_name": True, "cohort": True, "link": True},
+            "Plan submitted: {{ mentee_name }} and {{ mentor_name }}",
+            _COORDINATING,
+        ),
+        Kind(
+            "log_shared",
+            Category.TRANSACTIONAL,
+            {"author_name": True, "cohort": True, "link": True},
+            "{{ author_name }} shared a log entry with you",
+            _COORDINATING,
+        ),
+        Kind(
+            "chat_unread",
+            Category.REMINDER,
+            {"other_name": True, "count": True, "link": True},
+            "New in your chat with {{ other_name }}",
+            "You get this because you take part in {{ scheme_name }} and have unread chat "
+            "messages from the other person in your mentoring relationship (at most one "
+            "notice an hour). You can turn these notices and reminders off at any time; "
+            "messages about decisions and meetings still reach you.",
+        ),
+        Kind(
+            "extension_proposed",
+            Category.TRANSACTIONAL,
+            {"other_name": True, "months": True, "until": True, "link": True},
+            "{{ other_name }} proposes extending your mentoring relationship to {{ until }}",
+            _MATCHED,
+        ),
+        Kind(
+            "extension_declined",
+            Category.TRANSACTIONAL,
+            {"other_name": True, "months": True, "link": True},
+            "{{ other_name }} declined the extension of your mentoring relationship",
+            _MATCHED,
+        ),
+        Kind(
+            "pair_ended_coordinator",
+            Category.TRANSACTIONAL,
+            {
+                "mentor_name": True,
+                "mentee_name": True,
+                "how": True,
+                "reason": True,
+                "cohort": True,
+                "link": True,
+            },
+            "Mentoring ended: {{ mentee_name }} and {{ mentor_name }}",
+            _COORDINATING,
         ),
     )
 }

@@ -103,7 +103,9 @@ class Renderer:
         self, kind: Kind, context: dict[str, Any], override: Override | None
     ) -> tuple[str, str]:
         """(html, text). An overridden body replaces the kind's own block in both parts."""
-        values = {**context, "reason": _compiled(self.text, kind.reason).render(context)}
+        # The footer's "why you get this" under its own name: `reason` is a kind's variable
+        # too (proposal_declined, meeting_declined…), which the footer used to overwrite.
+        values = {**context, "footer_reason": _compiled(self.text, kind.reason).render(context)}
         if override and override.body:
             declared = _declared(kind, context)
             html_body = Markup(_override(_SANDBOX_HTML, override.body, kind).render(declared))

@@ -86,6 +86,21 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
         {"mentor_name", "mentee_name", "declined_by", "reason", "cohort", "link"}
     ),
     "proposal_cancelled": frozenset({"role", "other_name", "cohort", "link"}),
+    # The pair's space (mentorhub.pairs.services: meetings, agreement, plan, logs, chat, ending).
+    "meeting_proposed": frozenset({"other_name", "when", "minutes", "mode", "where", "link"}),
+    "meeting_scheduled": frozenset({"other_name", "when", "minutes", "mode", "where", "link"}),
+    "meeting_changed": frozenset({"other_name", "when", "minutes", "mode", "where", "link"}),
+    "meeting_declined": frozenset({"other_name", "when", "reason", "link"}),
+    "meeting_cancelled": frozenset({"other_name", "when", "reason", "link"}),
+    "agreement_changed": frozenset({"other_name", "link"}),
+    "plan_submitted": frozenset({"mentor_name", "mentee_name", "cohort", "link"}),
+    "log_shared": frozenset({"author_name", "cohort", "link"}),
+    "chat_unread": frozenset({"other_name", "count", "link", "unsubscribe_url"}),
+    "extension_proposed": frozenset({"other_name", "months", "until", "link"}),
+    "extension_declined": frozenset({"other_name", "months", "link"}),
+    "pair_ended_coordinator": frozenset(
+        {"mentor_name", "mentee_name", "how", "reason", "cohort", "link"}
+    ),
 }
 
 OVERRIDE_KEYS = ("body", "subject")
