@@ -38,7 +38,7 @@ def checkpoint(data: dict[str, Any], cid: str) -> dict[str, Any]:
 def test_shipped_tenant_files_are_valid(slug: str, tenants_dir: Path) -> None:
     tf = load_tenant_file(tenants_dir / f"{slug}.toml")
     assert tf.tenant.slug == slug
-    assert tf.scheme.version == 2  # version 2 added the application forms
+    assert tf.scheme.version == 3  # 2 added the application forms, 3 the pair's space
 
 
 def test_negative_offset_names_file_and_key_path() -> None:
@@ -276,3 +276,66 @@ def test_stored_scheme_version_reads_back_exactly(slug: str) -> None:
     doc = scheme_document(scheme)
     assert json.loads(json.dumps(doc)) == doc
     assert parse_scheme(doc, f"db:{slug}") == scheme
+
+
+# --- the pair's space (version 3) ----------------------------------------------------------
+
+
+def test_space_agreement_keys_and_plan_months_are_checked() -> None:
+    data = raw("alberta-museums")
+    data["scheme"]["space"]["plan"][1]["month"] = 10  # October twice
+    data["scheme"]["space"]["agreement"] = [
+        {"key": "confidentiality", "heading": "Confidentiality"},
+        {"key": "confidentiality", "heading": "Again"},
+    ]
+    source = "tenants/alberta-museums.toml"
+    assert problems(data, source) == [
+        f"{source}: scheme.space.agreement[1].key: 'confidentiality' is already used by "
+        "agreement[0]",
+        f"{source}: scheme.space.plan[1].month: month 10 is already planned by plan[0]",
+    ]
+
+
+def test_space_plan_months_must_lie_in_the_cohort_in_order() -> None:
+    data = raw("alberta-museums")
+    plan = data["scheme"]["space"]["plan"]
+    plan[-1]["month"] = 9  # September: the cohort runs October to August
+    source = "tenants/alberta-museums.toml"
+    assert problems(data, source) == [
+        f"{source}: scheme.space.plan[10].month: month 9 is outside the cohort (10 to 8)"
+    ]
+    data = raw("alberta-museums")
+    plan = data["scheme"]["space"]["plan"]
+    plan[0], plan[1] = plan[1], plan[0]
+    assert problems(data, source) == [
+        f"{source}: scheme.space.plan: months must follow the cohort's order"
+    ]
+
+
+def test_space_agreement_at_start_needs_sections_and_shape_is_checked() -> None:
+    data = raw("museums-association")
+    del data["scheme"]["space"]["agreement"]
+    data["scheme"]["space"]["documents"] = {"max_mb": 500, "types": ["exe"]}
+    data["scheme"]["space"]["retention_months"] = 0
+    source = "tenants/museums-association.toml"
+    found = problems(data, source)
+    assert any("scheme.space.documents.max_mb" in p for p in found), found
+    assert any("scheme.space.documents.types[0]" in p for p in found), found
+    assert any("scheme.space.retention_months" in p for p in found), found
+    data = raw("museums-association")
+    del data["scheme"]["space"]["agreement"]
+    assert problems(data, source) == [
+        f"{source}: scheme.space.agreement: relationship.agreement_at_start needs the "
+        "agreement's sections"
+    ]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_shipped_space_is_what_its_seed_asks(slug: str) -> None:
+    space = tenant(slug).scheme.space
+    assert space.retention_months == 12
+    assert bool(space.agreement) == (slug in {"ahep", "museums-association",
+                                              "advice-skills-academy"})
+    assert bool(space.plan) == (slug == "alberta-museums")
+    if slug == "alberta-museums":
+        assert [m.month for m in space.plan] == [10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8]

@@ -439,6 +439,30 @@ def _relationship(s: Scheme) -> list[str]:
         )
     if r.note:
         out.append(r.note)
+    out.extend(_space(s))
+    return out
+
+
+def _space(s: Scheme) -> list[str]:
+    """The pair's space (issue 15): the agreement's sections, the plan, how long it is kept."""
+    space, out = s.space, []
+    if space.agreement:
+        out.append(
+            "Mentor and mentee write their agreement together, covering "
+            + _join([a.heading.lower() for a in space.agreement])
+            + "; both agree to it, and again after any change."
+        )
+    if space.plan:
+        first, last = space.plan[0].month, space.plan[-1].month
+        out.append(
+            f"The pair writes a plan month by month, {MONTH_NAMES[first]} to "
+            f"{MONTH_NAMES[last]}, starting from the association's sample plan, with the dates "
+            "of the first and last meetings, and submits it to the coordinator."
+        )
+    out.append(
+        f"The pair's records are kept for {_n(space.retention_months, 'month')} after the "
+        "relationship ends, then deleted."
+    )
     return out
 
 

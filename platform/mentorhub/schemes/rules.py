@@ -28,6 +28,7 @@ from mentorhub.schemes.forms import Exclusion, Form, Forms, Question
 __all__ = [
     "AfterEachMeetingWhen",
     "AgreedByPairCadence",
+    "AgreementSection",
     "Application",
     "Branding",
     "CalendarMonthCadence",
@@ -35,6 +36,7 @@ __all__ = [
     "CohortDuration",
     "CohortMonthWhen",
     "Criterion",
+    "Documents",
     "Eligibility",
     "EndWhen",
     "Extension",
@@ -52,11 +54,13 @@ __all__ = [
     "NumRange",
     "OffsetWhen",
     "Period",
+    "PlanMonth",
     "Question",
     "RangeDuration",
     "RecruitmentWindow",
     "Relationship",
     "Scheme",
+    "Space",
     "TenantInfo",
     "Training",
 ]
@@ -244,7 +248,11 @@ class AfterEachMeetingWhen(_Tagged, tag="after_each_meeting", frozen=True, kw_on
 
 
 When = (
-    OffsetWhen | CohortMonthWhen | FirstBusinessDayWhen | MidpointWhen | EndWhen
+    OffsetWhen
+    | CohortMonthWhen
+    | FirstBusinessDayWhen
+    | MidpointWhen
+    | EndWhen
     | AfterEachMeetingWhen
 )
 
@@ -369,6 +377,62 @@ class Relationship(_Model, frozen=True, kw_only=True):
     note: str = ""
 
 
+# --- the pair's space (issue 15) -----------------------------------------------------------
+
+DocType = Literal[
+    "pdf",
+    "docx",
+    "doc",
+    "odt",
+    "xlsx",
+    "xls",
+    "ods",
+    "pptx",
+    "odp",
+    "txt",
+    "csv",
+    "png",
+    "jpeg",
+    "gif",
+    "webp",
+]
+
+
+class AgreementSection(_Model, frozen=True, kw_only=True):
+    """One section of the pair's agreement: its heading and what the pair is asked to write."""
+
+    key: Ident
+    heading: Text
+    prompt: str = ""
+
+
+class PlanMonth(_Model, frozen=True, kw_only=True):
+    """One month of a plan the pair writes at the start (Alberta's Mentorship Plan)."""
+
+    month: Month
+    heading: Text
+    prompt: str = ""
+
+
+class Documents(_Model, frozen=True, kw_only=True):
+    """What the pair may share as documents (only where relationship.shared_space has them)."""
+
+    max_mb: Annotated[int, Meta(ge=1, le=100)] = 10
+    types: tuple[DocType, ...] = ("pdf", "docx", "odt", "xlsx", "pptx", "txt", "png", "jpeg")
+
+
+class Space(_Model, frozen=True, kw_only=True):
+    """The pair's space: how long it is kept after the end, the agreement, the plan."""
+
+    # Months after the pair's end before its space (log, chat, documents, ...) is purged.
+    retention_months: PosInt = 24
+    # The sections of the pair's agreement; empty: the scheme has no agreement page.
+    agreement: tuple[AgreementSection, ...] = ()
+    # The months of the pair's plan, in order; empty: no plan (only Alberta has one).
+    plan: tuple[PlanMonth, ...] = ()
+    documents: Documents = msgspec.field(default_factory=Documents)
+
+
 class Scheme(_Model, frozen=True, kw_only=True):
     """One version of an association's scheme."""
 
@@ -385,6 +449,8 @@ class Scheme(_Model, frozen=True, kw_only=True):
     # The application forms per role (mentorhub.schemes.forms); a role without one cannot
     # apply. Every field a matching criterion reads must be asked by both roles' forms.
     forms: Forms = msgspec.field(default_factory=Forms)
+    # The pair's space (issue 15): agreement template, plan months, retention, documents.
+    space: Space = msgspec.field(default_factory=Space)
 
 
 # --- the [tenant] table (validated here too so `scheme check` checks whole files) ----------

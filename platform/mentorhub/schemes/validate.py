@@ -45,6 +45,7 @@ from mentorhub.schemes.rules import (
     RangeDuration,
     Relationship,
     Scheme,
+    Space,
     TenantInfo,
 )
 
@@ -279,6 +280,49 @@ def _check_relationship(r: Relationship, found: Found) -> None:
         _range(found, "scheme.relationship.goals", r.goals.min, r.goals.max)
 
 
+def _check_space(
+    space: Space, duration: Any, relationship: Relationship | None, found: Found
+) -> None:
+    """The pair's space: unique agreement keys and plan months, plan months inside a cohort
+    window and in its order, an agreement when the scheme asks for one at the start."""
+    p = "scheme.space"
+    keys: dict[str, int] = {}
+    for i, section in enumerate(space.agreement):
+        if section.key in keys:
+            found.append((
+                f"{p}.agreement[{i}].key",
+                f"{section.key!r} is already used by agreement[{keys[section.key]}]",
+            ))
+        keys.setdefault(section.key, i)
+    months: dict[int, int] = {}
+    for i, month in enumerate(space.plan):
+        if month.month in months:
+            found.append((
+                f"{p}.plan[{i}].month",
+                f"month {month.month} is already planned by plan[{months[month.month]}]",
+            ))
+        months.setdefault(month.month, i)
+    if isinstance(duration, CohortDuration) and space.plan:
+        window = cohort_months(duration)
+        outside = [i for i, m in enumerate(space.plan) if m.month not in window]
+        for i in outside:
+            found.append((
+                f"{p}.plan[{i}].month",
+                f"month {space.plan[i].month} is outside the cohort "
+                f"({duration.start_month} to {duration.end_month})",
+            ))
+        order = [window.index(m.month) for m in space.plan if m.month in window]
+        if not outside and order != sorted(order):
+            found.append((f"{p}.plan", "months must follow the cohort's order"))
+    if len(set(space.documents.types)) != len(space.documents.types):
+        found.append((f"{p}.documents.types", "lists a type twice"))
+    if relationship is not None and relationship.agreement_at_start and not space.agreement:
+        found.append((
+            f"{p}.agreement",
+            "relationship.agreement_at_start needs the agreement's sections",
+        ))
+
+
 def _check_forms(
     typed: Callable[[str], Any],
     criteria: list[tuple[int, Criterion]],
@@ -405,6 +449,9 @@ def _scheme_found(data: Any) -> Found:
                 ))
             ids.setdefault(cp.id, i)
             _check_checkpoint(i, cp, duration, found)
+    space = typed("space")
+    if space is not None:
+        _check_space(space, duration, typed("relationship"), found)
     _check_forms(typed, criteria, bad, found[shape_problems:], found)
     # A meaning problem about a key whose shape was already wrong is noise (it was pruned).
     return found[:shape_problems] + [
