@@ -30,9 +30,10 @@ from sqlalchemy import text
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import PLATFORM_COOKIE, TENANT_COOKIE, Identity, SessionStore
+from mentorhub.pairs.services import logs
 from mentorhub.settings import Settings
 from mentorhub.web.security import CSRF_COOKIE, CSRFProtection
-from tests.pairs.space_helpers import PairWorld
+from tests.pairs.space_helpers import PairWorld, pair_world
 
 TENANT_PREFIX = "/t/{tenant_slug:str}"
 
@@ -277,3 +278,58 @@ async def snapshot(db: Database, tenant_id: uuid.UUID) -> Snapshot:
             )
             taken.rows[table] = [r[0] for r in rows]
     return taken
+
+
+# --- the rich world -------------------------------------------------------------------------
+
+
+@dataclass
+class Rich:
+    """A pair world with content in both pairs, each piece carrying a marker."""
+
+    pw: PairWorld
+    #: Marker name (e.g. "LOG_MENTOR") → the unique string written into that piece.
+    markers: dict[str, str] = field(default_factory=dict)
+    #: Path parameter → value ("pair_id", "entry_id", ...).
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return self.pw.world.tenant.slug
+
+    def mark(self, name: str) -> str:
+        self.markers[name] = marker(name.replace("_", "-"))
+        return self.markers[name]
+
+
+async def _logs(db: Database, rich: Rich) -> None:
+    """Private entries of both people of both pairs; some shared with the coordinator."""
+    pw, tid = rich.pw, rich.pw.id
+    p, o = pw.pair.id, pw.other_pair.id
+    entry = await logs.write_entry(db, tid, pw.mentor.id, p, body=rich.mark("LOG_MENTOR"))
+    rich.ids["entry_id"] = entry.id
+    shared = await logs.write_entry(
+        db, tid, pw.mentor.id, p, title="For review", body=rich.mark("LOG_MENTOR_SHARED")
+    )
+    await logs.share_entry(db, tid, pw.mentor.id, p, shared.id)
+    rich.ids["shared_entry_id"] = shared.id
+    await logs.write_entry(db, tid, pw.mentee.id, p, body=rich.mark("LOG_MENTEE"))
+    withdrawn = await logs.write_entry(
+        db, tid, pw.mentee.id, p, body=rich.mark("LOG_MENTEE_WITHDRAWN")
+    )
+    await logs.share_entry(db, tid, pw.mentee.id, p, withdrawn.id)
+    await logs.unshare_entry(db, tid, pw.mentee.id, p, withdrawn.id)
+    await logs.write_entry(db, tid, pw.other_mentor.id, o, body=rich.mark("O_LOG"))
+    other_shared = await logs.write_entry(
+        db, tid, pw.other_mentee.id, o, body=rich.mark("O_LOG_SHARED")
+    )
+    await logs.share_entry(db, tid, pw.other_mentee.id, o, other_shared.id)
+
+
+async def rich_world(db: Database, slug: str) -> Rich:
+    """`slug`'s pair world (tests.pairs.space_helpers) with content in the space of both
+    pairs, written through the space's actions, each piece with its own marker."""
+    rich = Rich(await pair_world(db, slug))
+    rich.ids["pair_id"] = rich.pw.pair.id
+    await _logs(db, rich)
+    return rich

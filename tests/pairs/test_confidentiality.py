@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -47,12 +47,13 @@ from tests.pairs.confidentiality_helpers import (
     OTHER_MENTOR,
     PLATFORM_ADMIN,
     TENANT_ADMIN,
-    VIEWERS,
+    Rich,
     SpaceRoute,
     concrete,
     fetch,
     markers_in,
     member_of,
+    rich_world,
     snapshot,
     space_routes,
     viewers_of,
@@ -92,8 +93,23 @@ OUTSIDERS = {
     ANONYMOUS: OUT,
 }
 
-#: GET routes: path (under /t/{tenant_slug}) → the tenants it is read in → viewer → Seen.
-GET_TABLE: dict[str, dict[str, Any]] = {}
+AHEP, ALBERTA, ASA = "ahep", "alberta-museums", "advice-skills-academy"
+WORLDS = (AHEP, ALBERTA, ASA)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What each viewer reads on one GET route, in the worlds named (a marker the world does
+    not have is left out of the expectation: Alberta has no chat)."""
+
+    seen: dict[str, Seen]
+    worlds: tuple[str, ...] = WORLDS
+    #: Query parameters: (name, the world's id name whose value it carries).
+    query: tuple[tuple[str, str], ...] = ()
+
+
+#: GET routes: path (under /t/{tenant_slug}) → Row.
+GET_TABLE: dict[str, Row] = {}
 
 #: POST routes: path → the viewers whose POST is theirs to make (not probed); every other
 #: viewer is refused and changes nothing.
@@ -123,10 +139,6 @@ def test_every_space_route_is_in_the_table(settings: Settings) -> None:  # noqa:
     assert not stale, f"rows for routes the app does not have: {stale}"
 
 
-_ = (SpaceRoute, concrete, fetch, markers_in, snapshot, viewers_of, VIEWERS)
-_ = (MENTOR, MENTEE, COORDINATOR)
-
-
 async def test_the_viewers_are_who_they_say(
     db: Database,
     client: httpx.AsyncClient,
@@ -149,3 +161,62 @@ async def test_the_viewers_are_who_they_say(
     assert page.status_code == SIGN_IN
     page = await fetch(client, viewers[ANONYMOUS], "GET", f"/t/{pw.world.tenant.slug}/pairs")
     assert page.status_code == SIGN_IN
+
+
+def _check(
+    failures: list[str],
+    what: str,
+    answer: httpx.Response,
+    expected: Seen,
+    rich: Rich,
+) -> None:
+    """Compare one answer with its row; a difference is added to `failures`."""
+    found = markers_in(answer, rich.markers.values())
+    names = {name for name, value in rich.markers.items() if value in found}
+    want = {m for m in expected.markers if m in rich.markers}
+    if answer.status_code != expected.status:
+        failures.append(f"{what}: status {answer.status_code}, expected {expected.status}")
+    elif expected.status == SIGN_IN and not answer.headers.get("location", "").endswith(
+        f"/t/{rich.slug}/login"
+    ):
+        failures.append(f"{what}: sent to {answer.headers.get('location')}, not to sign in")
+    if names != want:
+        leaked, lost = sorted(names - want), sorted(want - names)
+        failures.append(f"{what}: LEAKS {leaked}" if leaked else f"{what}: does not show {lost}")
+
+
+def _url(route: SpaceRoute, row: Row, rich: Rich) -> str:
+    path = concrete(route, rich.slug, rich.ids)
+    if row.query:
+        path += "?" + urlencode([(name, str(rich.ids[key])) for name, key in row.query])
+    return path
+
+
+#: Viewers outside the pair go first: their reads are checked to change nothing.
+ORDER = (OTHER_MENTOR, OTHER_MENTEE, COORDINATOR, TENANT_ADMIN, PLATFORM_ADMIN, ANONYMOUS)
+
+
+@pytest.mark.parametrize("slug", WORLDS)
+async def test_who_reads_what_on_every_space_page(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+    slug: str,
+) -> None:
+    rich = await rich_world(db, slug)
+    viewers = await viewers_of(settings, rich.pw)
+    routes = [
+        r
+        for r in space_routes(create_app(settings).app)  # type: ignore[attr-defined]
+        if r.method == "GET" and slug in GET_TABLE[r.path].worlds
+    ]
+    failures: list[str] = []
+    before = await snapshot(db, rich.pw.id)
+    for viewer in (*ORDER, MENTOR, MENTEE):
+        if viewer == MENTOR:  # the outsiders' reads changed nothing
+            assert not before.differences(await snapshot(db, rich.pw.id))
+        for route in routes:
+            row = GET_TABLE[route.path]
+            answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
+            _check(failures, f"{viewer} GET {route.path}", answer, row.seen[viewer], rich)
+    assert not failures, "\n".join(failures)
