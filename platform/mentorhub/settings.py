@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mentorhub.core.addresses import AddressRefused, check_url, parse_networks
@@ -150,6 +150,15 @@ class Settings:
     # Messages (mentorhub.messages): where mail goes, and as whom.
     smtp: SmtpConfig | None = None
     mail_from: str = "mentorhub@localhost"
+    # The pair's documents (mentorhub.pairs.storage): S3-compatible storage when a bucket is
+    # set, else a directory (storage_dir, else <data_dir>/documents).
+    storage_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -247,6 +256,7 @@ class Settings:
             smtp=_smtp(),
             mail_from=_mail_from(),
             oidc_allow_loopback=oidc_allow_loopback,
+            **_storage(),
         )
 
 
@@ -326,6 +336,37 @@ def _mail_from() -> str:
         return check_address(value, "MENTORHUB_MAIL_FROM")
     except SmtpConfigError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _storage() -> dict[str, Any]:
+    """Where the pair's documents are kept: MENTORHUB_STORAGE_DIR (a directory), or
+    MENTORHUB_S3_BUCKET with MENTORHUB_S3_ENDPOINT_URL, _REGION, _ACCESS_KEY_ID,
+    _SECRET_ACCESS_KEY (both or neither) and _PREFIX."""
+    storage_dir = _env("MENTORHUB_STORAGE_DIR")
+    bucket = _env("MENTORHUB_S3_BUCKET")
+    endpoint = _env("MENTORHUB_S3_ENDPOINT_URL")
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError("MENTORHUB_S3_ENDPOINT_URL must be an http:// or https:// URL")
+    key_id = _env("MENTORHUB_S3_ACCESS_KEY_ID")
+    secret = _env("MENTORHUB_S3_SECRET_ACCESS_KEY")
+    if (key_id is None) != (secret is None):
+        missing = (
+            "MENTORHUB_S3_SECRET_ACCESS_KEY" if secret is None else "MENTORHUB_S3_ACCESS_KEY_ID"
+        )
+        raise SettingsError(f"{missing} is not set (S3 keys are given both or neither)")
+    if bucket is None and (endpoint or key_id):
+        raise SettingsError("MENTORHUB_S3_BUCKET is not set (the other S3 settings need it)")
+    return {
+        "storage_dir": Path(storage_dir).expanduser() if storage_dir else None,
+        "s3_bucket": bucket,
+        "s3_endpoint_url": endpoint,
+        "s3_region": _env("MENTORHUB_S3_REGION"),
+        "s3_access_key_id": key_id,
+        "s3_secret_access_key": secret,
+        "s3_prefix": _env("MENTORHUB_S3_PREFIX", "") or "",
+    }
 
 
 @lru_cache(maxsize=1)

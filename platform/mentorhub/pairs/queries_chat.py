@@ -1,0 +1,242 @@
+"""Reads of a pair's chat and documents (issue 15) — for the pages and the pair's home.
+
+Only the pair's two people read them (DESIGN.md, "Who reads what"): `open_chat` and
+`open_documents` are the access check every read starts with (a coordinator, anyone else,
+and a scheme whose `relationship.shared_space` does not list the feature: "not found").
+Every query names the pair in its WHERE clause; the session adds the tenant.
+
+* `chat_page`: 50 messages a page, newest last; "older" pages by keyset (the messages
+  before a given one), so a long chat costs the same as a short one.
+* `unread_chat(session, pair_id, member_id)`: the other person's messages since the member
+  last opened the chat (their `PairMemberState.chat_read_at`) — the pair's home shows it.
+* `documents_of` / `document_for_download`: the pair's documents, and one to download
+  (never a removed one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mentorhub.db.access import NotFound
+from mentorhub.pairs.access import Space, require_party, space_for
+from mentorhub.pairs.space_models import ChatMessage, Document, PairMemberState
+
+__all__ = [
+    "PAGE_SIZE",
+    "ChatLine",
+    "ChatPage",
+    "DocumentRow",
+    "chat_page",
+    "document_for_download",
+    "documents_of",
+    "open_chat",
+    "open_documents",
+    "read_at",
+    "unread_chat",
+]
+
+#: Messages on one chat page.
+PAGE_SIZE = 50
+
+
+async def open_chat(
+    session: AsyncSession, pair_id: uuid.UUID | str, viewer_id: uuid.UUID | str
+) -> Space:
+    """The pair's space for its chat: one of the pair, and the scheme has chat."""
+    space = require_party(await space_for(session, pair_id, viewer_id))
+    if not space.has_chat:
+        raise NotFound("chat")
+    return space
+
+
+async def open_documents(
+    session: AsyncSession, pair_id: uuid.UUID | str, viewer_id: uuid.UUID | str
+) -> Space:
+    """The pair's space for its documents: one of the pair, and the scheme has documents."""
+    space = require_party(await space_for(session, pair_id, viewer_id))
+    if not space.has_documents:
+        raise NotFound("documents")
+    return space
+
+
+# --- chat ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatLine:
+    id: uuid.UUID
+    author_id: uuid.UUID
+    author_name: str
+    body: str
+    at: datetime
+    mine: bool
+    #: The other person's message the viewer had not seen before this page was shown.
+    new: bool
+
+
+@dataclass(frozen=True)
+class ChatPage:
+    lines: list[ChatLine]
+    #: The oldest shown message's id when there are older ones (the "older" link).
+    older_than: uuid.UUID | None
+    #: The page ends with the newest message (not an "older" page).
+    latest: bool
+    #: The newest shown message's time (what opening the page marks as read).
+    newest_at: datetime | None
+
+
+async def read_at(
+    session: AsyncSession, pair_id: uuid.UUID, member_id: uuid.UUID
+) -> datetime | None:
+    """When the member last read the pair's chat."""
+    return (
+        await session.execute(
+            select(PairMemberState.chat_read_at).where(
+                PairMemberState.pair_id == pair_id, PairMemberState.member_id == member_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def chat_page(
+    session: AsyncSession,
+    space: Space,
+    *,
+    before: uuid.UUID | None = None,
+    size: int = PAGE_SIZE,
+) -> ChatPage:
+    """One page of the pair's chat, oldest first: the newest `size` messages, or the `size`
+    before message `before` (NotFound for a message not in this pair)."""
+    pair_id, viewer_id = space.pair.id, space.viewer.id
+    query = select(ChatMessage).where(ChatMessage.pair_id == pair_id)
+    if before is not None:
+        cursor = (
+            await session.execute(
+                select(ChatMessage.created_at, ChatMessage.id).where(
+                    ChatMessage.pair_id == pair_id, ChatMessage.id == before
+                )
+            )
+        ).one_or_none()
+        if cursor is None:
+            raise NotFound("message")
+        query = query.where(
+            or_(
+                ChatMessage.created_at < cursor.created_at,
+                and_(ChatMessage.created_at == cursor.created_at, ChatMessage.id < cursor.id),
+            )
+        )
+    rows = list(
+        (
+            await session.execute(
+                query.order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc()).limit(size + 1)
+            )
+        ).scalars()
+    )
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    seen = await read_at(session, pair_id, viewer_id)
+    names = {space.mentor.id: space.mentor.display_name, space.mentee.id: space.mentee.display_name}
+    lines = [
+        ChatLine(
+            id=m.id,
+            author_id=m.author_id,
+            author_name=names.get(m.author_id, "Someone"),
+            body=m.body,
+            at=m.created_at,
+            mine=m.author_id == viewer_id,
+            new=m.author_id != viewer_id and (seen is None or m.created_at > seen),
+        )
+        for m in rows
+    ]
+    return ChatPage(
+        lines=lines,
+        older_than=rows[0].id if more and rows else None,
+        latest=before is None,
+        newest_at=rows[-1].created_at if rows else None,
+    )
+
+
+async def unread_chat(session: AsyncSession, pair_id: uuid.UUID, member_id: uuid.UUID) -> int:
+    """How many of the other person's messages the member has not read (one query)."""
+    seen = (
+        select(PairMemberState.chat_read_at)
+        .where(PairMemberState.pair_id == pair_id, PairMemberState.member_id == member_id)
+        .scalar_subquery()
+    )
+    query = select(func.count()).where(
+        ChatMessage.pair_id == pair_id,
+        ChatMessage.author_id != member_id,
+        or_(seen.is_(None), ChatMessage.created_at > seen),
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_by: uuid.UUID
+    uploader_name: str
+    at: datetime
+    mine: bool
+    removed_at: datetime | None
+    removed_by_name: str | None
+
+
+async def documents_of(session: AsyncSession, space: Space) -> list[DocumentRow]:
+    """The pair's documents, newest first (removed ones too, marked: the history stays)."""
+    names = {space.mentor.id: space.mentor.display_name, space.mentee.id: space.mentee.display_name}
+    rows = (
+        await session.execute(
+            select(Document)
+            .where(Document.pair_id == space.pair.id)
+            .order_by(Document.created_at.desc(), Document.id.desc())
+        )
+    ).scalars()
+    return [
+        DocumentRow(
+            id=d.id,
+            filename=d.filename,
+            content_type=d.content_type,
+            size_bytes=d.size_bytes,
+            uploaded_by=d.uploaded_by,
+            uploader_name=names.get(d.uploaded_by, "Someone"),
+            at=d.created_at,
+            mine=d.uploaded_by == space.viewer.id,
+            removed_at=d.removed_at,
+            removed_by_name=names.get(d.removed_by) if d.removed_by else None,
+        )
+        for d in rows
+    ]
+
+
+async def document_for_download(
+    session: AsyncSession, space: Space, document_id: uuid.UUID | str
+) -> Document:
+    """One of the pair's documents that is still there; NotFound otherwise."""
+    try:
+        key = uuid.UUID(str(document_id))
+    except ValueError:
+        raise NotFound("document") from None
+    found = (
+        await session.execute(
+            select(Document).where(
+                Document.pair_id == space.pair.id,
+                Document.id == key,
+                Document.removed_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("document")
+    return found
