@@ -136,6 +136,7 @@ async def fetch(
     method: str,
     path: str,
     data: Mapping[str, str] | None = None,
+    files: Mapping[str, tuple[str, bytes, str]] | None = None,
 ) -> httpx.Response:
     """One request as `viewer` (its cookies only; a POST carries its CSRF token)."""
     client.cookies.clear()
@@ -143,7 +144,8 @@ async def fetch(
         client.cookies.set(name, value)
     if method == "GET":
         return await client.get(path)
-    return await client.request(method, path, data={**(data or {}), "_csrf_token": viewer.csrf})
+    form = {**(data or {}), "_csrf_token": viewer.csrf}
+    return await client.request(method, path, data=form, files=files)
 
 
 # --- routes -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ one's.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import httpx
@@ -47,6 +47,7 @@ from tests.pairs.confidentiality_helpers import (
     OTHER_MENTOR,
     PLATFORM_ADMIN,
     TENANT_ADMIN,
+    VIEWERS,
     Rich,
     SpaceRoute,
     concrete,
@@ -109,11 +110,42 @@ class Row:
 
 
 #: GET routes: path (under /t/{tenant_slug}) → Row.
-GET_TABLE: dict[str, Row] = {}
+GET_TABLE: dict[str, Row] = {
+    # The pair's home: the pair reads the shared content at a glance, never a log entry; the
+    # coordinator's version has the people, dates and counts only.
+    "/pairs/{pair_id}": Row(
+        {
+            MENTOR: ok(),
+            MENTEE: ok(),
+            COORDINATOR: ok(),
+            **OUTSIDERS,
+        }
+    ),
+}
 
-#: POST routes: path → the viewers whose POST is theirs to make (not probed); every other
-#: viewer is refused and changes nothing.
-POST_TABLE: dict[str, frozenset[str]] = {}
+
+@dataclass(frozen=True)
+class Post:
+    """A POST route: who may make it (not probed here: their own tests do), what everyone
+    else gets (default: members "not found", no session: sent to sign in), in which worlds,
+    and the form sent (a plausible one; a refusal must come before the form is read)."""
+
+    actors: frozenset[str]
+    refused: dict[str, int] = field(default_factory=dict)
+    worlds: tuple[str, ...] = WORLDS
+    files: bool = False
+
+    def status_for(self, viewer: str) -> int:
+        default = SIGN_IN if viewer in (PLATFORM_ADMIN, ANONYMOUS) else NOT_FOUND
+        return self.refused.get(viewer, default)
+
+
+PAIR = frozenset({MENTOR, MENTEE})
+#: The entry routes are filled with the mentor's private entry: only its author may act.
+AUTHOR = frozenset({MENTOR})
+
+#: POST routes: path (under /t/{tenant_slug}) → Post.
+POST_TABLE: dict[str, Post] = {}
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -219,4 +251,115 @@ async def test_who_reads_what_on_every_space_page(
             row = GET_TABLE[route.path]
             answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
             _check(failures, f"{viewer} GET {route.path}", answer, row.seen[viewer], rich)
+    assert not failures, "\n".join(failures)
+
+
+def _probe_form(rich: Rich) -> dict[str, str]:
+    """Every field a space form might read, each carrying a probe marker (so a write that
+    got through would also show in the rows)."""
+    probe = rich.mark("PROBE")
+    form = {
+        name: probe
+        for name in (
+            "body",
+            "title",
+            "detail",
+            "text",
+            "reason",
+            "place",
+            "link",
+            "record",
+            "agenda",
+            "message",
+        )
+    }
+    form |= {"months": "3", "minutes": "60", "held_minutes": "60", "mode": "video"}
+    form |= {"date": "2027-02-01", "time": "10:00", "status": "achieved", "lock_version": "0"}
+    return form
+
+
+@pytest.mark.parametrize("slug", WORLDS)
+async def test_no_one_outside_changes_anything(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+    slug: str,
+) -> None:
+    """Every POST route, by every viewer who is not its actor: refused, and the space's rows,
+    the audit log and the mails are exactly as before."""
+    rich = await rich_world(db, slug)
+    viewers = await viewers_of(settings, rich.pw)
+    form = _probe_form(rich)
+    failures: list[str] = []
+    for route in space_routes(create_app(settings).app):  # type: ignore[attr-defined]
+        if route.method == "GET" or slug not in POST_TABLE[route.path].worlds:
+            continue
+        post = POST_TABLE[route.path]
+        path = concrete(route, rich.slug, rich.ids)
+        before = await snapshot(db, rich.pw.id)
+        for viewer in VIEWERS:
+            if viewer in post.actors:
+                continue
+            files = {"file": ("probe.txt", form["body"].encode(), "text/plain")}
+            answer = await fetch(
+                client, viewers[viewer], route.method, path, form, files if post.files else None
+            )
+            status = post.status_for(viewer)
+            if answer.status_code != status:
+                failures.append(
+                    f"{viewer} {route.method} {route.path}: {answer.status_code}, expected {status}"
+                )
+            elif status == SIGN_IN and not answer.headers["location"].endswith(
+                f"/t/{rich.slug}/login"
+            ):
+                failures.append(f"{viewer} {route.method} {route.path}: not sent to sign in")
+        changed = before.differences(await snapshot(db, rich.pw.id))
+        if changed:
+            failures.append(f"{route.method} {route.path} CHANGED {changed}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_another_tenant_reads_and_changes_nothing(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    """The mentor, the coordinator and the tenant admin of another association, with this
+    association's ids: on their own association's URLs the ids are "not found" (routes
+    without an id show their own things: none of these markers); on this association's
+    URLs they are sent to sign in. Nothing of this association changes."""
+    rich = await rich_world(db, AHEP)
+    away = await pair_world(db, AHEP)
+    theirs = await viewers_of(settings, away)
+    routes = space_routes(create_app(settings).app)  # type: ignore[attr-defined]
+    form = _probe_form(rich)
+    failures: list[str] = []
+    before = await snapshot(db, rich.pw.id)
+    for viewer in (MENTOR, COORDINATOR, TENANT_ADMIN):
+        for route in routes:
+            what = f"{away.world.tenant.slug}'s {viewer} {route.method} {route.path}"
+            with_ids = "{" in route.path
+            for slug in (away.world.tenant.slug, rich.slug):
+                path = concrete(route, slug, rich.ids)
+                if route.method == "GET":
+                    path = _url(route, GET_TABLE[route.path], rich).replace(
+                        f"/t/{rich.slug}/", f"/t/{slug}/", 1
+                    )
+                files = {"file": ("probe.txt", b"probe", "text/plain")}
+                answer = await fetch(client, theirs[viewer], route.method, path, form, files)
+                leaked = markers_in(answer, rich.markers.values())
+                if leaked:
+                    failures.append(f"{what} at {slug}: LEAKS {sorted(leaked)}")
+                if slug == rich.slug:  # a POST carries their association's CSRF token: 403
+                    good = (route.method != "GET" and answer.status_code == 403) or (
+                        answer.status_code == SIGN_IN
+                        and answer.headers["location"].endswith(f"/t/{rich.slug}/login")
+                    )
+                else:
+                    good = answer.status_code == NOT_FOUND or (
+                        not with_ids and answer.status_code in (200, 303)
+                    )
+                if not good:
+                    failures.append(f"{what} at {slug}: {answer.status_code}")
+    assert not before.differences(await snapshot(db, rich.pw.id))
     assert not failures, "\n".join(failures)
