@@ -50,6 +50,7 @@ from mentorhub.messages.models import Message, Status
 from mentorhub.messages.render import Branding, Outgoing, Override, build_email, message_id
 from mentorhub.messages.services import (
     renderer,
+    stored_attachments,
     unsubscribe_token,
 )
 from mentorhub.outbox.models import OutboxMessage
@@ -311,11 +312,15 @@ async def render_stored(
 def compose(tenant: TenantFacts, message: Stored, *, unsubscribe_url: str | None) -> Outgoing:
     settings = get_settings()
     domain = settings.mail_from.partition("@")[2]
+    # Attachments are kept under a reserved key of the stored context (services'
+    # docstring): taken out here, so templates never see them.
+    context, attachments = stored_attachments(message.context)
     return build_email(
         renderer=renderer(),
         kind=get_kind(message.kind),
         branding=Branding.from_tenant(tenant.name, tenant.branding),
-        context=dict(message.context),
+        context=dict(context),
+        attachments=attachments,
         subject=message.subject,
         to_address=message.to_address,
         recipient_name=message.recipient_name,

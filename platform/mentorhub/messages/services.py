@@ -8,12 +8,22 @@ business idempotency key (`checkpoint:<pair>:<checkpoint>:<audience>:<member>`,
 twice never mails twice. Everything is checked before anything is written: an unknown kind,
 a missing or unknown variable, an address that is not an address, a subject that does not
 render — each raises `MessageError` and nothing is half-sent.
+
+Attachments (`Attachment(filename, content_type, content)`, text such as a meeting's
+`invite.ics`) are stored with their message in the same INSERT, under the reserved key
+`_attachments` of the message's stored `context` (a list of {filename, content_type,
+content}). No migration, no second table or round trip, and templates never see them:
+delivery takes the key out of the context before it renders (`delivery.compose`), and
+an override only ever gets the kind's declared variables. The key cannot collide with a
+variable: a kind's variables are declared names, and a context with any other name is
+refused. A message without attachments stores its context exactly as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +42,7 @@ from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import Member
 from mentorhub.messages.kinds import KINDS, UnknownKind, get_kind
 from mentorhub.messages.models import Message, MessagePreference, TemplateOverride
-from mentorhub.messages.render import Branding, Override, Renderer
+from mentorhub.messages.render import Attachment, Branding, Override, Renderer
 from mentorhub.outbox.kinds import MESSAGE_SEND
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.models import Tenant
@@ -75,6 +85,58 @@ def _json(context: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+#: Where a message's attachments are kept in its stored context (see the module docstring).
+ATTACHMENTS_KEY = "_attachments"
+#: An attachment is small text (a calendar invitation); a message's together at most this.
+ATTACHMENTS_MAX = 256 * 1024
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
+_TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
+_CONTENT_TYPE = re.compile(
+    rf"^{_TOKEN}/{_TOKEN}(\s*;\s*{_TOKEN}\s*=\s*({_TOKEN}|\"[A-Za-z0-9._ /+-]*\"))*$"
+)
+
+
+def check_attachments(attachments: Sequence[Attachment]) -> list[dict[str, str]]:
+    """The attachments as stored, or `MessageError`: a plain file name (letters, digits,
+    dot, dash, underscore, space: it goes into a header as is), a media type with simple
+    parameters, text content, all of them together within `ATTACHMENTS_MAX`."""
+    stored: list[dict[str, str]] = []
+    size = 0
+    for item in attachments:
+        if not isinstance(item, Attachment):
+            raise MessageError(
+                "an attachment must be an Attachment(filename, content_type, content)"
+            )
+        if not _FILENAME.match(item.filename) or ".." in item.filename:
+            raise MessageError(f"{item.filename[:80]!r} is not a plain file name for an attachment")
+        if not _CONTENT_TYPE.match(item.content_type):
+            raise MessageError(f"{item.content_type[:80]!r} is not a media type for an attachment")
+        if not isinstance(item.content, str) or not item.content:
+            raise MessageError(f"the attachment {item.filename!r} has no text content")
+        size += len(item.content.encode("utf-8"))
+        stored.append(
+            {
+                "filename": item.filename,
+                "content_type": item.content_type,
+                "content": item.content,
+            }
+        )
+    if size > ATTACHMENTS_MAX:
+        raise MessageError(f"a message's attachments are at most {ATTACHMENTS_MAX // 1024} KB")
+    return stored
+
+
+def stored_attachments(context: dict[str, Any]) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
+    """A stored context without its attachments, and the attachments (delivery's side)."""
+    if ATTACHMENTS_KEY not in context:
+        return context, ()
+    values = dict(context)
+    files = values.pop(ATTACHMENTS_KEY) or []
+    return values, tuple(
+        Attachment(str(f["filename"]), str(f["content_type"]), str(f["content"])) for f in files
+    )
+
+
 async def override_for(session: AsyncSession, kind: str) -> Override | None:
     row = (
         await session.execute(select(TemplateOverride).where(TemplateOverride.kind == kind))
@@ -91,24 +153,34 @@ async def send(
     *,
     to_member: Member | None = None,
     to_address: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> int | None:
     """Write one message (to a member, or to an address with no account, e.g. an approver)
-    in the caller's transaction. Returns the new message's id, or None when this tenant
-    already has a message with `key` (nothing is written then)."""
+    in the caller's transaction, with its attachments if any. Returns the new message's id,
+    or None when this tenant already has a message with `key` (nothing is written then)."""
     [sent] = await send_many(
-        session, tenant, kind, [Outgoing(context, key, to_member=to_member, to_address=to_address)]
+        session,
+        tenant,
+        kind,
+        [
+            Outgoing(
+                context, key, to_member=to_member, to_address=to_address, attachments=attachments
+            )
+        ],
     )
     return sent
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message of a batch (:func:`send_many`): its context, idempotency key, recipient."""
+    """One message of a batch (:func:`send_many`): its context, idempotency key, recipient
+    and attachments."""
 
     context: dict[str, Any]
     key: str
     to_member: Member | None = None
     to_address: str | None = None
+    attachments: Sequence[Attachment] = ()
 
 
 async def send_many(
@@ -148,6 +220,7 @@ async def send_many(
                 )
             )
         values = {name: context.get(name, "") for name in spec.variables}
+        files = check_attachments(item.attachments) if item.attachments else None
         address = check_address(to_member.email if to_member is not None else item.to_address or "")
         try:
             subject = renderer().subject(
@@ -170,7 +243,9 @@ async def send_many(
                 "member_id": to_member.id if to_member is not None else None,
                 "to_address": address,
                 "subject": subject,
-                "context": _json(values),
+                "context": _json(values)
+                if files is None
+                else {**_json(values), ATTACHMENTS_KEY: files},
             }
         )
     table = Message.__table__
@@ -332,6 +407,7 @@ async def reminders_off(session: AsyncSession, member_id: uuid.UUID) -> bool:
 __all__ = [
     "KINDS",
     "OUTBOX_KIND",
+    "Attachment",
     "MessageError",
     "Notification",
     "Outgoing",
