@@ -67,13 +67,18 @@ def _writable_with_documents(space: Space) -> Space:
     return space
 
 
-def check_upload(space: Space, filename: str, data: bytes) -> tuple[str, str]:
-    """The file's kept name and its sniffed content type, or Problems at `file`."""
+def check_upload(
+    space: Space, filename: str, data: bytes, size: int | None = None
+) -> tuple[str, str]:
+    """The file's kept name and its sniffed content type, or Problems at `file`. `size`:
+    the file's true size when `data` is not all of it (the page reads no more than the
+    limit and one byte)."""
     limit = space.scheme.space.documents.max_mb * MB
+    size = max(len(data), size or 0)
     try:
-        if len(data) > limit:
+        if size > limit:
             raise BadFile(
-                f"The file is too large ({_size(len(data))}): files can be at most "
+                f"The file is too large ({_size(size)}): files can be at most "
                 f"{space.scheme.space.documents.max_mb} MB"
             )
         name, found = sniff(data, filename, space.scheme.space.documents.types)
@@ -91,13 +96,15 @@ async def upload_document(
     *,
     filename: str,
     data: bytes,
+    size: int | None = None,
     now: datetime | None = None,
 ) -> Document:
-    """Share a file in the pair's space (see the module docstring)."""
+    """Share a file in the pair's space (see the module docstring). `size`: the file's
+    true size when `data` was cut short (refused as too large)."""
     now = now or datetime.now(UTC)
     async with db.tenant(tenant_id) as session:
         space = _writable_with_documents(await space_for(session, pair_id, actor_id))
-        name, content_type = check_upload(space, filename, data)
+        name, content_type = check_upload(space, filename, data, size)
     key = new_key(tenant_id, space.pair.id)
     digest = hashlib.sha256(data).hexdigest()
     await storage.put(key, data, content_type=content_type)
