@@ -1,6 +1,7 @@
 """The clock: relays the outbox to the broker, and starts scheduled work — the matching
 flows' sweep (`mentorhub.matching.tasks`: lapsed requests passed on, reminders), written as
-outbox messages that the workers carry out.
+outbox messages that the workers carry out, and the pair's space retention purge
+(`mentorhub.pairs.tasks`, run here tenant by tenant).
 
 Run alone with `python -m workers.clock` in production."""
 
@@ -42,10 +43,12 @@ async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
         max_attempts=settings.outbox_max_attempts,
     )
     from mentorhub.matching import tasks as matching_tasks
+    from mentorhub.pairs import tasks as pairs_tasks
 
     await asyncio.gather(
         relay.run_forever(settings.outbox_poll_seconds, stop),
         every(matching_tasks.SWEEP_EVERY, stop, lambda: matching_tasks.schedule_sweeps(db)),
+        every(pairs_tasks.PURGE_EVERY, stop, lambda: pairs_tasks.purge_all(db)),
     )
 
 
