@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mentorhub.app import create_app
 from mentorhub.db import Database, NotFound
