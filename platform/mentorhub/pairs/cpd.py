@@ -107,6 +107,7 @@ class CpdGoal:
     status: str
     role: str
     cohort: str
+    pair_id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -211,15 +212,18 @@ async def cpd_record(
                 )
             )
         goals = [
-            CpdGoal(title, GOAL_WORDS.get(status, status), role[pair_id], cohort[pair_id])
+            CpdGoal(title, GOAL_WORDS.get(status, status), role[pair_id], cohort[pair_id], pair_id)
             for title, status, pair_id in (
                 await session.execute(
                     select(Goal.title, Goal.status, Goal.pair_id)
                     .where(Goal.pair_id.in_(pair_ids))
-                    .order_by(Goal.pair_id, Goal.position, Goal.created_at)
+                    .order_by(Goal.position, Goal.created_at)
                 )
             ).all()
         ]
+        # The pairs in the order they were matched, each pair's goals in its own order.
+        rank = {pair_id: i for i, pair_id in enumerate(pair_ids)}
+        goals.sort(key=lambda g: rank[g.pair_id])
 
     entries = [
         CpdEntry(r[0], r[1], r[2], r[3], cohort.get(r[4], ""), r[5] is not None)
