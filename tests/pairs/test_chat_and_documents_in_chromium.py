@@ -38,7 +38,8 @@ OVERFLOW_JS = """
   const culprits = [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > width + 0.5)
     .slice(0, 5)
-    .map(e => `${e.tagName.toLowerCase()}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`);
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ` +
+              `right=${Math.round(e.getBoundingClientRect().right)}`);
   return {over, culprits};
 }
 """
