@@ -146,6 +146,20 @@ async def test_each_tenants_home_for_both_people(
         assert f'href="mailto:{pw.mentor.email}"' in page.text
 
 
+async def test_my_mentoring_links_each_pair_to_its_space(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    pw = await pair_world(db, "arts-marketing")
+    await sign_in_as(client, settings, pw.world, pw.mentee)
+    page = await client.get(f"/t/{pw.world.tenant.slug}/pairs")
+    assert page.status_code == 200
+    assert f'href="{pw.url()}"' in page.text
+    assert "Open your mentoring space with Maya Mentor" in words(page)
+    assert str(pw.other_pair.id) not in page.text
+
+
 # --- what is in the space shows on the home ----------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """A member's pairs: "My mentoring" (see the package docstring). Each pair shows the other
 person's name and, where the scheme shares contact details within a pair, their e-mail
 address; the match date; how the pair was made; its state; the relationship's official end
-recomputed from the pair's scheme version (the timeline engine). Both people see their
-pair here; the coordinator's list of a cohort's pairs is in `matching.views.runs`."""
+recomputed from the pair's scheme version (the timeline engine); and a link to the pair's
+space (`pair_home`; read-only once the pair has ended). Both people see their pair here;
+the coordinator's list of a cohort's pairs is in `matching.views.runs`."""
 
 from __future__ import annotations
 
