@@ -423,7 +423,7 @@ def render_pdf(record: CpdRecord) -> bytes:
     if record.meetings:
         heading = FontFace(emphasis="BOLD", fill_color=BAND)
         with pdf.table(
-            col_widths=(34, 22, 30, 58, 30),
+            col_widths=(40, 22, 28, 54, 30),
             headings_style=heading,
             borders_layout="HORIZONTAL_LINES",
             line_height=6,
@@ -476,6 +476,23 @@ def render_pdf(record: CpdRecord) -> bytes:
             pdf.ln(4)
     else:
         pdf.para("No reflections were chosen for this record.")
+
+    pdf.heading("Declaration")
+    pdf.para(
+        "I confirm that this is an accurate record of my mentoring activity. The meetings "
+        f"are as recorded in {record.association}'s mentoring programme on MentorHub."
+    )
+    pdf.ln(10)
+    pdf.set_draw_color(*MUTED)
+    y = pdf.get_y()
+    pdf.line(pdf.l_margin, y, pdf.l_margin + 90, y)
+    pdf.line(pdf.l_margin + 110, y, pdf.w - pdf.r_margin, y)
+    pdf.ln(1)
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(110, 5, "Signed")
+    pdf.cell(0, 5, "Date", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)
 
     out: Any = pdf.output()
     return bytes(out)
