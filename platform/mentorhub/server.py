@@ -25,6 +25,7 @@ from mentorhub.identity import demo_idp
 from mentorhub.messages.catcher import MailCatcher
 from mentorhub.messages.delivery import require_smtp
 from mentorhub.messages.demo import send_demo_mail
+from mentorhub.pairs.storage import storage_from
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
@@ -256,7 +257,9 @@ async def run_all(
         stop_worker = hooks["worker"](settings)
         await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
         # Made through the actions while the product serves (a first start makes ~70).
-        demo = asyncio.create_task(fill_demo_applications(db, tenants))
+        demo = asyncio.create_task(
+            fill_demo_applications(db, tenants, storage=storage_from(settings))
+        )
         clock = ClockThread(hooks["clock"], settings)
         clock.start()
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))

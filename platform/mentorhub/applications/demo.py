@@ -41,12 +41,13 @@ where it got to). The embedded default runs it beside serving (`fill_demo_applic
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -76,6 +77,9 @@ from mentorhub.schemes.models import SchemeVersion
 from mentorhub.schemes.rules import CohortDuration, FixedDuration, RangeDuration, Scheme
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.models import Tenant
+
+if TYPE_CHECKING:
+    from mentorhub.pairs.storage import Storage
 
 __all__ = [
     "PARTNER_ORGANISATIONS",
@@ -352,18 +356,24 @@ async def seed_demo_applications(
     return made
 
 
-async def fill_demo_applications(db: Database, tenants: Sequence[Tenant]) -> None:
-    """`seed_demo_applications`, then the demo matching, as the embedded default runs them:
+async def fill_demo_applications(
+    db: Database, tenants: Sequence[Tenant], *, storage: Storage | None = None
+) -> None:
+    """`seed_demo_applications`, then the demo matching, then the demo pairs' spaces
+    (`pairs.demo`; `storage`: where the product keeps the pairs' documents), as the embedded
+    default runs them:
     beside serving, since a first start makes about seventy applications through the
     actions, which need not hold the product back. Each step is idempotent, so one stopped
     half-way is finished later: while the database or Redis does not answer (an outage is
     one log line, as for a page), the fill waits and tries again; any other failure is
     logged with its traceback and the product runs on without the rest of its demo data."""
     from mentorhub.matching.demo import seed_demo_matching  # matching stands on applications
+    from mentorhub.pairs.demo import seed_demo_pairs  # pairs stand on both
 
     steps = (
         ("demo applications made: %d", seed_demo_applications),
         ("demo matching steps taken: %d", seed_demo_matching),
+        ("demo pairs' steps taken: %d", functools.partial(seed_demo_pairs, storage=storage)),
     )
     for done, step in steps:
         for attempt in range(1, DEMO_ATTEMPTS + 1):
