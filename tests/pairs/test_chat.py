@@ -6,6 +6,7 @@ tenant admin; every scheme without chat)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
@@ -19,12 +20,13 @@ from mentorhub.app import create_app
 from mentorhub.core.audit import AuditEntry
 from mentorhub.core.problems import Problems
 from mentorhub.db import Database, NotFound
+from mentorhub.identity.models import Member
 from mentorhub.messages.models import Message
 from mentorhub.pairs.access import ReadOnly
 from mentorhub.pairs.queries_chat import unread_chat
 from mentorhub.pairs.services import end_pair
 from mentorhub.pairs.services.chat import MESSAGE_MAX, mark_chat_read, post_message
-from mentorhub.pairs.space_models import ChatMessage
+from mentorhub.pairs.space_models import ChatMessage, PairMemberState
 from mentorhub.settings import Settings
 from tests.applications.test_coordinator_pages import sign_in_as
 from tests.identity.conftest import settings  # noqa: F401  (fixture)
@@ -92,7 +94,7 @@ async def test_post_list_unread_and_mark_read(
     await post_message(db, pw.id, pw.mentor.id, pw.pair.id, "Hello Theo, shall we meet Tuesday?")
     await post_message(db, pw.id, pw.mentor.id, pw.pair.id, "  Or Wednesday.  ")
     assert await unread(db, pw, pw.mentee.id) == 2
-    assert await unread(db, pw, pw.mentor.id) == 0  # posting marks the poster's chat read
+    assert await unread(db, pw, pw.mentor.id) == 0  # their own messages are never unread
 
     await sign_in_as(client, settings, pw.world, pw.mentee)
     page = await client.get(pw.url("/chat"))
@@ -289,3 +291,35 @@ async def test_schemes_without_chat_answer_not_found(
     with pytest.raises(NotFound):
         await post_message(db, pw.id, pw.mentor.id, pw.pair.id, "Hello")
     assert await message_count(db, pw) == 0
+
+
+async def test_posts_at_the_same_moment_mail_once_and_never_deadlock(live_db: Database) -> None:
+    """Both people post at once, three messages each, on six connections (committing
+    transactions): every message is written, no deadlock, and each person gets exactly one
+    mail — the state rows are made once and locked in one order."""
+    pw = await pair_world(live_db, "ahep")
+    start = asyncio.Event()
+    now = datetime.now(UTC)
+
+    async def post(author: Member, i: int) -> ChatMessage:
+        await start.wait()
+        return await post_message(live_db, pw.id, author.id, pw.pair.id, f"At once {i}", now=now)
+
+    tasks = [
+        asyncio.create_task(post(author, i)) for i in range(3) for author in (pw.mentor, pw.mentee)
+    ]
+    await asyncio.sleep(0)
+    start.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, ChatMessage) for r in results), results
+    assert len(await chat_mails(live_db, pw, pw.mentee.id)) == 1
+    assert len(await chat_mails(live_db, pw, pw.mentor.id)) == 1
+    async with live_db.tenant(pw.id) as session:
+        states = (
+            await session.execute(
+                select(func.count())
+                .select_from(PairMemberState)
+                .where(PairMemberState.pair_id == pw.pair.id)
+            )
+        ).scalar_one()
+    assert states == 2

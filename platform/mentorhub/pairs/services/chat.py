@@ -2,19 +2,22 @@
 
 `post_message` — one tenant transaction: the pair is locked FOR SHARE and must be live
 (`require_writable`: read-only after the end), the text is checked (`clean_text`, TEXT,
-up to `MESSAGE_MAX` characters, not empty), the message is written, the poster's own chat is
-marked read up to it (they have just seen it), an audit row `chat_posted` (ids only, never
-the text: the tenant admin reads the audit log, and the chat is the pair's alone), and the
-new-message e-mail is decided:
+up to `MESSAGE_MAX` characters, not empty), the message is written with an audit row
+`chat_posted` (ids only, never the text: the tenant admin reads the audit log, and the chat
+is the pair's alone), and the new-message e-mail is decided. Posting does not mark the
+poster's chat read (they may not have seen what the other wrote meanwhile): the chat page
+they are sent back to does, showing the other's new messages as new.
 
 * the recipient's `PairMemberState` row is made if missing (INSERT … ON CONFLICT DO
-  NOTHING) and locked FOR UPDATE, so two messages posted at the same moment see each
-  other's decision;
+  NOTHING) and locked FOR UPDATE, so two messages to them posted at the same moment see
+  each other's decision (each transaction locks only the recipient's row: the two people
+  posting at once wait for nothing of each other's);
 * they are mailed (`chat_unread` {other_name, count, link}) when they were never mailed
   about this chat or last mailed an hour or more ago (`chat_mailed_at`), and then
-  `chat_mailed_at` is set. The count is their unread messages, this one included. There is
-  always something unread at that point (the message just posted), so "nothing is mailed
-  while the recipient has read everything" holds by itself. We mail even when the recipient
+  `chat_mailed_at` is set. The count is their unread messages, this one included. Nothing is
+  mailed (and `chat_mailed_at` stays) while the recipient has read everything — which,
+  right after a post, only happens when their read mark is at the message's very
+  instant. We mail even when the recipient
   happens to have the chat open at that moment: a page open in a tab is no proof they read
   it, and the hour's limit keeps it to one mail. Idempotency key
   `chat:<pair>:<recipient>:<hour bucket>` (UTC hours since the epoch): the rolling hour
@@ -134,12 +137,9 @@ async def post_message(
             details={"message": str(message.id)},
         )
         await session.flush()
-        mine = await _state(session, space.pair.id, space.viewer.id)
-        if mine.chat_read_at is None or mine.chat_read_at < now:
-            mine.chat_read_at = now
         theirs = await _state(session, space.pair.id, other.id)
-        if theirs.chat_mailed_at is None or now - theirs.chat_mailed_at >= MAIL_EVERY:
-            await _mail(session, space.pair.id, space.viewer, other, now)
+        due = theirs.chat_mailed_at is None or now - theirs.chat_mailed_at >= MAIL_EVERY
+        if due and await _mail(session, space.pair.id, space.viewer, other, now):
             theirs.chat_mailed_at = now
         await session.flush()
         return message
@@ -147,10 +147,12 @@ async def post_message(
 
 async def _mail(
     session: AsyncSession, pair_id: uuid.UUID, poster: Member, to: Member, now: datetime
-) -> None:
+) -> bool:
+    """Mail `to` about their unread messages; False when nothing is unread (they read the
+    chat at this very moment)."""
     count = await unread_chat(session, pair_id, to.id)
-    if count == 0:  # pragma: no cover - the message just posted is unread
-        return
+    if count == 0:
+        return False
     tenant = (
         await session.execute(select(Tenant).where(Tenant.id == current_tenant(session)))
     ).scalar_one()
@@ -167,6 +169,7 @@ async def _mail(
         f"chat:{pair_id}:{to.id}:{bucket}",
         to_member=to,
     )
+    return True
 
 
 async def mark_chat_read(
