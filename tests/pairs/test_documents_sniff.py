@@ -143,3 +143,23 @@ def test_anything_is_a_listed_type_or_refused_in_words(
     assert found.doc_type in allowed
     assert "/" not in kept and "\\" not in kept
     assert EXTENSIONS[kept.rpartition(".")[2].lower()] == found.doc_type
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(min_size=1, max_size=60).map(lambda s: s + ".pdf"))
+def test_the_download_header_carries_any_kept_name_safely(name: str) -> None:
+    from urllib.parse import unquote
+
+    from mentorhub.pairs.views.documents import content_disposition
+
+    try:
+        kept, _ = check_name(name)
+    except BadFile:
+        return
+    header = content_disposition(kept)
+    header.encode("latin-1")  # a header value Litestar can send
+    assert header.startswith('attachment; filename="')
+    fallback, _, encoded = header.partition("; filename*=UTF-8''")
+    assert fallback.count('"') == 2 and "\r" not in header and "\n" not in header
+    assert header.isascii()
+    assert unquote(encoded, encoding="utf-8", errors="strict") == kept
