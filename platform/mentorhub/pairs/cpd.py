@@ -22,8 +22,11 @@ stand. Without them the period runs from the first match to today.
 
 The PDF is made with fpdf2 (pure Python; see the commit that added it) in DejaVu Sans,
 shipped beside this module (fonts/, Bitstream Vera licence + public domain, LICENSE-DejaVu.txt)
-and embedded as a subset, so names in Latin, Greek, Cyrillic and many other scripts print;
-scripts DejaVu lacks (CJK) print as missing glyphs, and right-to-left text is not shaped.
+and embedded as a subset, so names in Latin, Greek, Cyrillic and many other scripts print.
+For characters DejaVu lacks (Chinese, Japanese, Korean names) a fallback font of the system
+is used where one is installed (`FALLBACK_FONTS`: Debian's fonts-droid-fallback or
+fonts-noto-cjk), loaded only for a record that needs it; without one those characters print
+as empty boxes (the rest of the document is unaffected). Right-to-left text is not shaped.
 The CSV has one row per item (kind, date, hours, title, detail), every cell through
 `applications.queue.csv_cell`, so no spreadsheet runs a cell beginning with = + - @ as a
 formula.
@@ -37,9 +40,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from sqlalchemy import or_, select
@@ -64,12 +69,19 @@ __all__ = [
     "NotYours",
     "cpd_record",
     "hours",
+    "missing_glyphs",
     "parse_ids",
     "render_csv",
     "render_pdf",
 ]
 
 FONTS = Path(__file__).parent / "fonts"
+#: System fonts used for characters DejaVu Sans lacks, the first one present: (path, index
+#: in a collection).
+FALLBACK_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 0),
+)
 MODE_WORDS = {"in_person": "In person", "video": "Video call", "phone": "Phone"}
 GOAL_WORDS = {
     "not_started": "Not started",
@@ -138,6 +150,12 @@ class CpdRecord:
     @property
     def total_minutes(self) -> int:
         return sum(m.minutes for m in self.meetings)
+
+    @property
+    def meeting_count(self) -> str:
+        """ "1 meeting", "3 meetings"."""
+        n = len(self.meetings)
+        return f"{n} meeting" if n == 1 else f"{n} meetings"
 
     @property
     def period_words(self) -> str:
@@ -305,7 +323,7 @@ def csv_rows(record: CpdRecord) -> list[tuple[str, str, str, str, str]]:
             "",
             hours(record.total_minutes),
             "Total mentoring contact hours",
-            f"{len(record.meetings)} meetings held, {record.period_words}",
+            f"{record.meeting_count} held, {record.period_words}",
         )
     )
     for g in record.goals:
@@ -333,6 +351,37 @@ RULE = (209, 213, 219)
 BAND = (243, 244, 246)
 
 
+@cache
+def _covered() -> frozenset[int]:
+    """The code points DejaVu Sans (regular and bold) has glyphs for."""
+    found: set[int] = set()
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        with TTFont(FONTS / name, lazy=True) as font:
+            found |= set(font.getBestCmap())
+    return frozenset(found)
+
+
+def missing_glyphs(texts: Sequence[str]) -> set[str]:
+    """The printable characters of `texts` that DejaVu Sans cannot print."""
+    covered = _covered()
+    return {c for t in texts for c in t if c.isprintable() and ord(c) not in covered}
+
+
+def _texts(record: CpdRecord) -> list[str]:
+    return [
+        record.member_name,
+        record.association,
+        record.programme,
+        *(f"{m.cohort} {m.mode}" for m in record.meetings),
+        *(f"{g.title} {g.cohort}" for g in record.goals),
+        *(f"{e.title} {e.body} {e.cohort}" for e in record.chosen),
+    ]
+
+
+def _fallback() -> tuple[str, int] | None:
+    return next(((p, i) for p, i in FALLBACK_FONTS if Path(p).is_file()), None)
+
+
 class _Document(FPDF):  # type: ignore[misc]
     def __init__(self, record: CpdRecord) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
@@ -341,6 +390,10 @@ class _Document(FPDF):  # type: ignore[misc]
         self.set_auto_page_break(auto=True, margin=20)
         self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        fallback = _fallback() if missing_glyphs(_texts(record)) else None
+        if fallback is not None:
+            self.add_font("Fallback", "", fallback[0], collection_font_number=fallback[1])
+            self.set_fallback_fonts(["Fallback"], exact_match=False)
         self.set_text_color(*INK)
 
     def footer(self) -> None:
@@ -401,7 +454,7 @@ def render_pdf(record: CpdRecord) -> bytes:
         ("Prepared on", _day(record.prepared_on)),
         (
             "Contact hours",
-            f"{hours(record.total_minutes)} hours in {len(record.meetings)} meetings",
+            f"{hours(record.total_minutes)} hours in {record.meeting_count}",
         ),
     ]
     pdf.set_font("DejaVu", "", 10)

@@ -16,6 +16,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
+import anyio.to_thread
 import msgspec
 from litestar import get
 from litestar.handlers import HTTPRouteHandler
@@ -158,7 +159,9 @@ async def _download(
         "Cache-Control": "no-store",
     }
     if ext == "pdf":
-        return Response(cpd.render_pdf(record), media_type="application/pdf", headers=headers)
+        # ~0.1 s of CPU (fonts parsed, subset, compressed): off the event loop.
+        body = await anyio.to_thread.run_sync(cpd.render_pdf, record)
+        return Response(body, media_type="application/pdf", headers=headers)
     return Response(cpd.render_csv(record), media_type="text/csv; charset=utf-8", headers=headers)
 
 
