@@ -198,6 +198,11 @@ def _minutes(scheme: Scheme) -> int:
     return wanted
 
 
+def _weekday(day: date) -> date:
+    """`day`, or the Monday after when it falls on a weekend (people meet on workdays)."""
+    return day + timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
+
+
 def _at(day: date, hour: int, zone: ZoneInfo) -> datetime:
     """`hour` o'clock on `day` in the tenant's zone, as UTC."""
     return datetime.combine(day, time(hour, 0), tzinfo=zone).astimezone(UTC)
@@ -434,12 +439,12 @@ async def _mid_way(p: _Pair) -> int:
 
 async def _overdue(p: _Pair) -> int:
     """One meeting in the first weeks, nothing since."""
-    return await _meetings(p, held=[p.start + timedelta(days=9)], ahead=False)
+    return await _meetings(p, held=[_weekday(p.start + timedelta(days=9))], ahead=False)
 
 
 async def _ended_early(p: _Pair) -> int:
     w = p.w
-    steps = await _meetings(p, held=[p.start + timedelta(days=7)], ahead=False)
+    steps = await _meetings(p, held=[_weekday(p.start + timedelta(days=7))], ahead=False)
     if p.pair.state == "ended":
         return steps
     on = p.at(p.start + timedelta(days=45), 18)
@@ -578,7 +583,7 @@ def _held_days(p: _Pair, *, until: date) -> list[date]:
     every = _interval_months(p.w.scheme)
     days = []
     k = 0
-    while (day := add_months(p.start, every * k) + timedelta(days=7)) <= until:
+    while (day := _weekday(add_months(p.start, every * k) + timedelta(days=7))) <= until:
         days.append(day)
         k += 1
     return days
@@ -683,7 +688,7 @@ async def _plan(p: _Pair) -> int:
             p.mentee.id,
             p.id,
             texts={m.month: _PLAN.get(m.month, _AGREED) for m in months},
-            first_meeting_on=p.start + timedelta(days=7),
+            first_meeting_on=_weekday(p.start + timedelta(days=7)),
             last_meeting_on=cohort.ends_on - timedelta(days=14),
             lock_version=0,
             now=p.at(p.start + timedelta(days=8), 16),
@@ -713,7 +718,7 @@ async def _plan_row(p: _Pair) -> PairPlan | None:
 
 async def _logs(p: _Pair) -> int:
     w = p.w
-    first = p.start + timedelta(days=7)
+    first = _weekday(p.start + timedelta(days=7))
     async with w.db.tenant(w.tid, read_only=True) as session:
         have = {
             (e.author_id, e.title): e
@@ -783,8 +788,9 @@ async def _meetings(p: _Pair, *, held: Sequence[date], ahead: bool) -> int:
     plan: list[tuple[datetime, str]] = [(p.at(day, 14), "held") for day in held]
     if ahead:
         first = w.today + timedelta(days=10)
-        plan.append((p.at(first, 14), "scheduled"))
-        plan.append((p.at(add_months(first, _interval_months(w.scheme)), 14), "proposed"))
+        later = add_months(first, _interval_months(w.scheme))
+        plan.append((p.at(_weekday(first), 14), "scheduled"))
+        plan.append((p.at(_weekday(later), 14), "proposed"))
     steps = 0
     for k, (starts, state) in enumerate(plan):
         meeting = have.get(starts)
