@@ -164,7 +164,9 @@ def test_properties(case: tuple[str, PairFacts, list[Held], date]) -> None:
     assert s.held == len(counted)
     assert s.contact_minutes == sum(h.minutes for h in counted)
     assert s.as_of <= today and s.as_of <= s.span.end
-    assert s.lines and s.lines[0].startswith(f"{len(counted)} meeting")
+    assert s.lines and s.lines[0].startswith(
+        f"{len(counted)} meeting" if counted else "No meetings held yet"
+    )
     assert s.on_track == (not s.behind)
     if s.expected_total is not None:
         assert s.expected_so_far is not None

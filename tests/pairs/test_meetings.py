@@ -127,9 +127,7 @@ async def test_propose_accept_decline_move_and_cancel(
     assert page.status_code == 200
     words = text(page)
     assert "Meetings with Theo Mentee" in words
-    assert "0 meetings, no time of contact: the scheme asks for 9 to 12 hours in six months." in (
-        words
-    )
+    assert "No meetings held yet: the scheme asks for 9 to 12 hours in six months." in (words)
     assert 'aria-current="page">Meetings' in page.text
 
     proposed = await post(

@@ -288,7 +288,11 @@ def summarise(
 
     # Plain words.
     months_words = f"{_spelled(total_months)} month{'s' if total_months != 1 else ''}"
-    head = f"{_count(len(held), 'meeting')}, {hours_words(contact)} of contact"
+    head = (
+        f"{_count(len(held), 'meeting')}, {hours_words(contact)} of contact"
+        if held
+        else "No meetings held yet"
+    )
     lines: list[str] = []
     if hours is not None and (hours.min is not None or hours.max is not None):
         lines.append(
@@ -308,7 +312,8 @@ def summarise(
             else "its meetings"
         )
         lines.append(
-            f"At {rhythm}, the scheme expects {_count(expected_so_far or 0, 'meeting')} "
+            f"At {rhythm}, the scheme expects "
+            f"{_count(expected_so_far, 'meeting') if expected_so_far else 'no meetings'} "
             f"by now and {expected_total} in all."
         )
     if next_due is not None and next_due_by is not None:
