@@ -177,6 +177,16 @@ async def test_the_author_writes_changes_shares_withdraws_and_deletes(
     page = await client.get(pw.url(f"/log/{entry_id}"))
     assert page.status_code == 200
     assert body in page.text and "Change the entry" in text(page)
+    # A meeting cancelled after an entry named it is still named (and still chosen).
+    async with db.tenant(pw.id) as session:
+        await session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting)
+            .values(state="cancelled", held_minutes=None, recorded_by=None, recorded_at=None)
+        )
+    page = await client.get(pw.url(f"/log/{entry_id}"))
+    assert "(not held)" in text(page) and f'value="{meeting}" selected' in page.text
+    assert "(not held)" in text(await client.get(pw.url("/log")))
 
     changed = await post(
         client,

@@ -33,10 +33,11 @@ entry and the pair, never its words):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.applications.queue import tenant_zone
@@ -179,12 +180,19 @@ async def shared_entries(session: AsyncSession, space: Space) -> list[SharedEntr
     ]
 
 
-async def meeting_choices(session: AsyncSession, space: Space) -> list[MeetingChoice]:
-    """The pair's meetings an entry can reflect on (scheduled or held), newest first."""
+async def meeting_choices(
+    session: AsyncSession, space: Space, *, keep: Collection[uuid.UUID | None] = ()
+) -> list[MeetingChoice]:
+    """The pair's meetings an entry can reflect on (scheduled or held), newest first, and
+    those in `keep` (meetings entries already name, whatever became of them since)."""
     require_party(space)
+    wanted: ColumnElement[bool] = Meeting.state.in_(("scheduled", "held"))
+    kept = [k for k in keep if k is not None]
+    if kept:
+        wanted = or_(wanted, Meeting.id.in_(kept))
     rows = await session.execute(
         select(Meeting.id, Meeting.starts_at, Meeting.state)
-        .where(Meeting.pair_id == space.pair.id, Meeting.state.in_(("scheduled", "held")))
+        .where(Meeting.pair_id == space.pair.id, wanted)
         .order_by(Meeting.starts_at.desc())
     )
     return [MeetingChoice(r[0], r[1], r[2]) for r in rows.all()]

@@ -93,7 +93,7 @@ def _entry_id(value: str) -> uuid.UUID:
 
 def _meeting_words(zone: Any, m: logs.MeetingChoice) -> str:
     local = m.starts_at.astimezone(zone)
-    state = "held" if m.state == "held" else "scheduled"
+    state = {"held": "held", "scheduled": "scheduled"}.get(m.state, "not held")
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({state})"
 
 
@@ -106,7 +106,7 @@ async def _log_context(
         if not space.is_party:
             raise NotFound("pair")
         entries = await logs.my_entries(session, space)
-        meetings = await logs.meeting_choices(session, space)
+        meetings = await logs.meeting_choices(session, space, keep={e.meeting_id for e in entries})
     context = page_context(tenant, identity, space=space, current="log", privacy=PRIVACY)
     zone = context["zone"]
     context.update(
@@ -125,7 +125,7 @@ async def _entry_context(
     async with db.tenant(tenant.id) as session:
         space = await space_for(session, pair_id, _viewer(identity))
         entry = await logs.my_entry(session, space, entry_id)
-        meetings = await logs.meeting_choices(session, space)
+        meetings = await logs.meeting_choices(session, space, keep=[entry.meeting_id])
     context = page_context(tenant, identity, space=space, current="log", privacy=PRIVACY)
     zone = context["zone"]
     context.update(
