@@ -370,3 +370,35 @@ async def test_directory_storage_round_trip_and_refuses_other_keys(tmp_path: Pat
     for bad in ("../x", "a/b/c", key + "/..", "/etc/passwd", key.upper()):
         with pytest.raises(ValueError):
             await storage.put(bad, b"x", content_type="text/plain")
+
+
+def test_storage_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mentorhub.settings import SettingsError
+
+    for name in ("BUCKET", "ENDPOINT_URL", "REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(f"MENTORHUB_S3_{name}", raising=False)
+    monkeypatch.setenv("MENTORHUB_STORAGE_DIR", "/srv/mentorhub/documents")
+    read = Settings.from_env()
+    assert read.storage_dir == Path("/srv/mentorhub/documents") and read.s3_bucket is None
+    monkeypatch.setenv("MENTORHUB_S3_BUCKET", "docs")
+    monkeypatch.setenv("MENTORHUB_S3_ENDPOINT_URL", "https://s3.example.org")
+    monkeypatch.setenv("MENTORHUB_S3_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("MENTORHUB_S3_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("MENTORHUB_S3_PREFIX", "prod")
+    read = Settings.from_env()
+    assert (read.s3_bucket, read.s3_endpoint_url, read.s3_prefix) == (
+        "docs",
+        "https://s3.example.org",
+        "prod",
+    )
+    monkeypatch.delenv("MENTORHUB_S3_SECRET_ACCESS_KEY")
+    with pytest.raises(SettingsError, match="MENTORHUB_S3_SECRET_ACCESS_KEY is not set"):
+        Settings.from_env()
+    monkeypatch.setenv("MENTORHUB_S3_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("MENTORHUB_S3_ENDPOINT_URL", "ftp://s3.example.org")
+    with pytest.raises(SettingsError, match="MENTORHUB_S3_ENDPOINT_URL"):
+        Settings.from_env()
+    monkeypatch.delenv("MENTORHUB_S3_ENDPOINT_URL")
+    monkeypatch.delenv("MENTORHUB_S3_BUCKET")
+    with pytest.raises(SettingsError, match="MENTORHUB_S3_BUCKET is not set"):
+        Settings.from_env()
