@@ -589,3 +589,69 @@ async def test_read_only_after_the_end(
     )
     assert refused.status_code == 409
     assert await snapshot(db, pw) == before
+
+
+async def test_a_moved_meeting_declined_leaves_both_calendars_and_a_withdrawn_proposal_is_quiet(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    pw = await pair_world(db, MA)
+    csrf = await as_member(client, settings, pw, pw.mentor)
+    for day in (5, 6):
+        made = await post(
+            client,
+            pw.url("/meetings"),
+            csrf,
+            date1=ahead(day),
+            time1="10:00",
+            minutes1="60",
+            mode1="phone",
+        )
+        assert made.status_code == 303
+    first, second = await meetings(db, pw)
+    # The mentor withdraws the second proposal: the mentee is told, no calendar file.
+    withdrawn = await post(client, pw.url(f"/meetings/{second.id}/cancel"), csrf, lock_version="0")
+    assert withdrawn.status_code == 303
+    [told] = await mail_rows(db, pw, "meeting_cancelled")
+    assert told.member_id == pw.mentee.id and "_attachments" not in told.context
+    assert (await meetings(db, pw))[1].sequence == 0
+
+    csrf = await as_member(client, settings, pw, pw.mentee)
+    assert (
+        await post(client, pw.url(f"/meetings/{first.id}/accept"), csrf, lock_version="0")
+    ).status_code == 303
+    csrf = await as_member(client, settings, pw, pw.mentor)
+    moved = await post(
+        client,
+        pw.url(f"/meetings/{first.id}/reschedule"),
+        csrf,
+        lock_version="1",
+        date=ahead(8),
+        time="11:00",
+        minutes="60",
+        mode="phone",
+    )
+    assert moved.status_code == 303, problems(moved)
+    csrf = await as_member(client, settings, pw, pw.mentee)
+    page = text(await client.get(pw.url(f"/meetings/{first.id}")))
+    assert "waiting for your answer" in page and "Propose another time" in page
+    declined = await post(
+        client, pw.url(f"/meetings/{first.id}/decline"), csrf, lock_version="2", reason="No."
+    )
+    assert declined.status_code == 303
+    first = next(m for m in await meetings(db, pw) if m.id == first.id)
+    assert first.state == "declined" and first.sequence == 2
+    [to_mentor] = await mail_rows(db, pw, "meeting_declined")
+    assert to_mentor.member_id == pw.mentor.id
+    cal = attached(to_mentor)
+    assert cal["METHOD"] == "CANCEL" and int(one_event(cal)["SEQUENCE"]) == 2
+    to_mentee = [
+        m for m in await mail_rows(db, pw, "meeting_cancelled") if m.member_id == pw.mentee.id
+    ]
+    assert len(to_mentee) == 2  # the withdrawn proposal, and this one for their calendar
+    cal = attached(to_mentee[-1])
+    assert cal["METHOD"] == "CANCEL"
+    assert str(one_event(cal)["UID"]).startswith(str(first.id))
+    # Declined: nothing to download for a calendar.
+    assert (await client.get(pw.url(f"/meetings/{first.id}.ics"))).status_code == 404
