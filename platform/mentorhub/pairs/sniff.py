@@ -30,6 +30,7 @@ The content type served on download is the sniffed one, from this table.
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -156,7 +157,7 @@ _MARKUP = (
     b"<!--",
 )
 #: Control bytes that never occur in text (tab, LF, FF and CR do).
-_BINARY = frozenset(range(0, 9)) | {11} | frozenset(range(14, 32)) | {127}
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 class BadFile(ValueError):
@@ -281,7 +282,7 @@ def _ole2_has(data: bytes, *streams: str) -> bool:
 def _text_charset(data: bytes) -> str | None:
     """'utf-8' or 'windows-1252' for text without markup at its start; None otherwise."""
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if any(b in _BINARY for b in body):
+    if _BINARY.search(body):
         return None
     head = body[:4096].lstrip().lower()
     if head.startswith(b"<") or any(m in head for m in _MARKUP):

@@ -104,9 +104,10 @@ async def upload_document(
     now = now or datetime.now(UTC)
     async with db.tenant(tenant_id) as session:
         space = _writable_with_documents(await space_for(session, pair_id, actor_id))
-        name, content_type = check_upload(space, filename, data, size)
+    # Sniffing and hashing up to 100 MB take a while: off the event loop.
+    name, content_type = await asyncio.to_thread(check_upload, space, filename, data, size)
     key = new_key(tenant_id, space.pair.id)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
     await storage.put(key, data, content_type=content_type)
     try:
         async with db.tenant(tenant_id) as session:
