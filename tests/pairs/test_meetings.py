@@ -655,3 +655,19 @@ async def test_a_moved_meeting_declined_leaves_both_calendars_and_a_withdrawn_pr
     assert str(one_event(cal)["UID"]).startswith(str(first.id))
     # Declined: nothing to download for a calendar.
     assert (await client.get(pw.url(f"/meetings/{first.id}.ics"))).status_code == 404
+
+
+async def test_the_schemes_guidance_on_the_page(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    pw = await pair_world(db, "ahep")
+    await as_member(client, settings, pw, pw.mentee)
+    page = await client.get(pw.url("/meetings"))
+    assert page.status_code == 200
+    words = text(page)
+    assert "The scheme suggests 60 to 90 minutes." in words
+    assert "You agree together how often to meet; the scheme sets no number." in words
+    assert 'id="minutes1" name="minutes1" type="text" value="60"' in page.text
+    assert "Agree the agenda in advance" in words  # the scheme's note

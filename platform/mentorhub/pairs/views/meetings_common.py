@@ -209,6 +209,9 @@ def common(tenant: Tenant, identity: Identity, space: Any, **extra: Any) -> dict
         MODE_CHOICES=MODE_CHOICES,
         STATE_WORDS=STATE_WORDS,
         minutes_guidance=guidance,
+        default_minutes=str(
+            m.session_minutes.min if m.session_minutes and m.session_minutes.min else 60
+        ),
         scheme_note=m.note,
         minutes_min=svc.MINUTES_MIN,
         minutes_max=svc.MINUTES_MAX,
