@@ -17,20 +17,25 @@ import base64
 import hashlib
 import io
 import re
+import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 from pypdf import PdfReader
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from mentorhub.db import Database
+from mentorhub.identity.guards import PUBLIC
 from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import PLATFORM_COOKIE, TENANT_COOKIE, Identity, SessionStore
-from mentorhub.pairs.services import logs
+from mentorhub.pairs.models import Pair
+from mentorhub.pairs.services import agreement, calendar, chat, documents, logs, meetings
+from mentorhub.pairs.storage import Storage
 from mentorhub.settings import Settings
 from mentorhub.web.security import CSRF_COOKIE, CSRFProtection
 from tests.pairs.space_helpers import PairWorld, pair_world
@@ -144,8 +149,13 @@ async def fetch(
         client.cookies.set(name, value)
     if method == "GET":
         return await client.get(path)
-    form = {**(data or {}), "_csrf_token": viewer.csrf}
-    return await client.request(method, path, data=form, files=files)
+    if files:
+        # An upload carries the token in the header (the CSRF middleware then leaves the
+        # multipart body to the handler, which closes its temporary files).
+        return await client.request(
+            method, path, data=data, files=files, headers={"X-CSRFToken": viewer.csrf}
+        )
+    return await client.request(method, path, data={**(data or {}), "_csrf_token": viewer.csrf})
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -161,6 +171,8 @@ class SpaceRoute:
     template: str
     name: str | None
     module: str
+    #: Its access rule is PUBLIC (no session needed).
+    public: bool = False
 
 
 _SPACE_PREFIXES = ("/pairs/{pair_id", "/calendar", "/cpd")
@@ -192,6 +204,7 @@ def space_routes(app: Any) -> list[SpaceRoute]:
                         template=route.path,
                         name=handler.name,
                         module=module,
+                        public=handler.opt.get("rule") == PUBLIC,
                     )
                 )
     return sorted(found, key=lambda r: (r.path, r.method))
@@ -305,33 +318,177 @@ class Rich:
 
 
 async def _logs(db: Database, rich: Rich) -> None:
-    """Private entries of both people of both pairs; some shared with the coordinator."""
+    """Private entries of both people of both pairs (the marker in the title and the body:
+    lists show titles); some shared with the coordinator, one share withdrawn."""
     pw, tid = rich.pw, rich.pw.id
     p, o = pw.pair.id, pw.other_pair.id
-    entry = await logs.write_entry(db, tid, pw.mentor.id, p, body=rich.mark("LOG_MENTOR"))
-    rich.ids["entry_id"] = entry.id
-    shared = await logs.write_entry(
-        db, tid, pw.mentor.id, p, title="For review", body=rich.mark("LOG_MENTOR_SHARED")
-    )
-    await logs.share_entry(db, tid, pw.mentor.id, p, shared.id)
-    rich.ids["shared_entry_id"] = shared.id
-    await logs.write_entry(db, tid, pw.mentee.id, p, body=rich.mark("LOG_MENTEE"))
-    withdrawn = await logs.write_entry(
-        db, tid, pw.mentee.id, p, body=rich.mark("LOG_MENTEE_WITHDRAWN")
-    )
-    await logs.share_entry(db, tid, pw.mentee.id, p, withdrawn.id)
-    await logs.unshare_entry(db, tid, pw.mentee.id, p, withdrawn.id)
-    await logs.write_entry(db, tid, pw.other_mentor.id, o, body=rich.mark("O_LOG"))
-    other_shared = await logs.write_entry(
-        db, tid, pw.other_mentee.id, o, body=rich.mark("O_LOG_SHARED")
-    )
-    await logs.share_entry(db, tid, pw.other_mentee.id, o, other_shared.id)
+
+    async def write(author: Member, pair_id: uuid.UUID, name: str) -> uuid.UUID:
+        text = rich.mark(name)
+        entry = await logs.write_entry(
+            db, tid, author.id, pair_id, title=text, body=f"Reflection: {text}"
+        )
+        return entry.id
+
+    rich.ids["entry_id"] = await write(pw.mentor, p, "LOG_MENTOR")
+    rich.ids["shared_entry_id"] = await write(pw.mentor, p, "LOG_MENTOR_SHARED")
+    await logs.share_entry(db, tid, pw.mentor.id, p, rich.ids["shared_entry_id"])
+    await write(pw.mentee, p, "LOG_MENTEE")
+    withdrawn = await write(pw.mentee, p, "LOG_MENTEE_WITHDRAWN")
+    await logs.share_entry(db, tid, pw.mentee.id, p, withdrawn)
+    await logs.unshare_entry(db, tid, pw.mentee.id, p, withdrawn)
+    await write(pw.other_mentor, o, "O_LOG")
+    other_shared = await write(pw.other_mentee, o, "O_LOG_SHARED")
+    await logs.share_entry(db, tid, pw.other_mentee.id, o, other_shared)
 
 
-async def rich_world(db: Database, slug: str) -> Rich:
-    """`slug`'s pair world (tests.pairs.space_helpers) with content in the space of both
-    pairs, written through the space's actions, each piece with its own marker."""
-    rich = Rich(await pair_world(db, slug))
+async def _agreement_goals_plan(db: Database, rich: Rich) -> None:
+    """The agreement (where the scheme has one), a goal of each pair, and the plan (where
+    the scheme has one): this pair's submitted, the other pair's only saved."""
+    pw, tid = rich.pw, rich.pw.id
+    p, o = pw.pair.id, pw.other_pair.id
+    space = pw.world.scheme.space
+    if space.agreement:
+        texts = {section.key: "" for section in space.agreement}
+        first = space.agreement[0].key
+        view, _ = await agreement.save_agreement(
+            db,
+            tid,
+            pw.mentor.id,
+            p,
+            texts={**texts, first: rich.mark("AGREEMENT")},
+            lock_version=0,
+        )
+        assert view is not None
+        await agreement.agree(db, tid, pw.mentor.id, p, revision=view.revision)
+        await agreement.save_agreement(
+            db,
+            tid,
+            pw.other_mentor.id,
+            o,
+            texts={**texts, first: rich.mark("O_AGREEMENT")},
+            lock_version=0,
+        )
+    goal = await agreement.add_goal(db, tid, pw.mentee.id, p, title=rich.mark("GOAL"))
+    rich.ids["goal_id"] = goal.id
+    await agreement.add_goal(db, tid, pw.other_mentee.id, o, title=rich.mark("O_GOAL"))
+    if space.plan:
+        texts = {m.month: "" for m in space.plan}
+        month = space.plan[0].month
+        first, last = date.today() + timedelta(days=7), date.today() + timedelta(days=60)
+        plan, _ = await agreement.save_plan(
+            db,
+            tid,
+            pw.mentor.id,
+            p,
+            texts={**texts, month: rich.mark("PLAN")},
+            first_meeting_on=first,
+            last_meeting_on=last,
+            lock_version=0,
+        )
+        assert plan is not None
+        await agreement.submit_plan(db, tid, pw.mentee.id, p, lock_version=plan.lock_version)
+        await agreement.save_plan(
+            db,
+            tid,
+            pw.other_mentor.id,
+            o,
+            texts={**texts, month: rich.mark("O_PLAN")},
+            first_meeting_on=first,
+            last_meeting_on=last,
+            lock_version=0,
+        )
+
+
+async def _meetings(db: Database, rich: Rich) -> None:
+    """A scheduled meeting in person (its place a marker) and a held one (its record a
+    marker) in this pair; a scheduled one in the other pair; the mentor's calendar feed."""
+    pw, tid = rich.pw, rich.pw.id
+    p, o = pw.pair.id, pw.other_pair.id
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    (proposed,) = await meetings.propose(
+        db,
+        tid,
+        pw.mentor.id,
+        p,
+        [meetings.NewTime(soon, 60, "in_person", place=rich.mark("MEETING_PLACE"))],
+    )
+    await meetings.accept(db, tid, pw.mentee.id, p, proposed.id)
+    rich.ids["meeting_id"] = proposed.id
+    held = meetings.NewTime(soon - timedelta(days=14), 75, "phone", link="")
+    await meetings.record_held(
+        db,
+        tid,
+        pw.mentee.id,
+        p,
+        None,
+        held_minutes=75,
+        record=rich.mark("MEETING_RECORD"),
+        held=held,
+    )
+    (other,) = await meetings.propose(
+        db,
+        tid,
+        pw.other_mentor.id,
+        o,
+        [meetings.NewTime(soon, 60, "in_person", place=rich.mark("O_MEETING_PLACE"))],
+    )
+    await meetings.accept(db, tid, pw.other_mentee.id, o, other.id)
+    rich.ids["token"] = rich.markers["FEED_TOKEN"] = await calendar.create_feed(
+        db, tid, pw.mentor.id
+    )
+    rich.ids["unknown_token"] = secrets.token_urlsafe(32)
+
+
+async def _chat_documents(db: Database, rich: Rich, storage: Storage) -> None:
+    """Where the scheme shares them: a message and a document in each pair."""
+    pw, tid = rich.pw, rich.pw.id
+    p, o = pw.pair.id, pw.other_pair.id
+    shared = pw.world.scheme.relationship.shared_space
+    if "chat" in shared:
+        await chat.post_message(db, tid, pw.mentor.id, p, rich.mark("CHAT"))
+        await chat.post_message(db, tid, pw.other_mentee.id, o, rich.mark("O_CHAT"))
+    if "documents" in shared:
+        name = rich.mark("DOC_NAME")
+        document = await documents.upload_document(
+            db,
+            storage,
+            tid,
+            pw.mentee.id,
+            p,
+            filename=f"{name}.txt",
+            data=f"Notes: {rich.mark('DOC_BODY')}\n".encode(),
+        )
+        rich.ids["document_id"] = document.id
+        await documents.upload_document(
+            db,
+            storage,
+            tid,
+            pw.other_mentor.id,
+            o,
+            filename="theirs.txt",
+            data=f"Notes: {rich.mark('O_DOC_BODY')}\n".encode(),
+        )
+
+
+async def rich_world(db: Database, slug: str, storage: Storage) -> Rich:
+    """`slug`'s pair world (tests.pairs.space_helpers, matched a month ago) with content in
+    the space of both pairs, written through the space's actions, each piece with its own
+    marker."""
+    pw = await pair_world(db, slug)
+    # pair_world(matched_on=...) sets it on Pair objects create_pairs did not keep in the
+    # session (it inserts with Core): set it in the table.
+    async with db.tenant(pw.id) as session:
+        await session.execute(
+            update(Pair)
+            .where(Pair.id.in_((pw.pair.id, pw.other_pair.id)))
+            .values(matched_on=date.today() - timedelta(days=30))
+        )
+    rich = Rich(pw)
     rich.ids["pair_id"] = rich.pw.pair.id
+    rich.ids["other_pair_id"] = rich.pw.other_pair.id
+    await _agreement_goals_plan(db, rich)
+    await _meetings(db, rich)
     await _logs(db, rich)
+    await _chat_documents(db, rich, storage)
     return rich

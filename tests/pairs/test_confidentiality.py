@@ -26,8 +26,10 @@ one's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -35,6 +37,7 @@ import pytest
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.pairs.storage import DirectoryStorage
 from mentorhub.settings import Settings
 from tests.identity.conftest import csrf_from, settings  # noqa: F401  (fixture)
 from tests.pairs.confidentiality_helpers import (
@@ -66,15 +69,17 @@ BASE = "https://localhost"
 
 # --- the expectation table ------------------------------------------------------------------
 
-SIGN_IN = 303  # sent to the tenant's sign-in page
+SIGN_IN = 303  # sent elsewhere: to the tenant's sign-in page unless a row says where
 NOT_FOUND = 404
 
 
 @dataclass(frozen=True)
 class Seen:
     status: int
-    #: The markers (names, see `World.markers`) the body must carry — exactly these.
+    #: The markers (names, see `Rich.markers`) the body must carry — exactly these.
     markers: frozenset[str] = frozenset()
+    #: Where a 303 sends the viewer (a format string over the world's ids, under /t/<slug>).
+    to: str = "/login"
 
 
 def ok(*markers: str) -> Seen:
@@ -105,22 +110,144 @@ class Row:
 
     seen: dict[str, Seen]
     worlds: tuple[str, ...] = WORLDS
+    #: Path parameters filled otherwise than with the world's id of the same name: the
+    #: parameter → a format string over the world's ids ("{meeting_id}.ics").
+    fill: tuple[tuple[str, str], ...] = ()
     #: Query parameters: (name, the world's id name whose value it carries).
     query: tuple[tuple[str, str], ...] = ()
 
 
-#: GET routes: path (under /t/{tenant_slug}) → Row.
+def pair(*markers: str, coordinator: Seen = NF) -> dict[str, Seen]:
+    """A page of the pair's shared space: both people read `markers`; the coordinator gets
+    `coordinator` ("not found" unless said); everyone else is outside."""
+    return {MENTOR: ok(*markers), MENTEE: ok(*markers), COORDINATOR: coordinator, **OUTSIDERS}
+
+
+#: Each person's own private log entries (the coordinator reads only LOG_MENTOR_SHARED, and
+#: only on the shared entries' page; LOG_MENTEE_WITHDRAWN was shared, then withdrawn).
+MENTOR_LOG = ("LOG_MENTOR", "LOG_MENTOR_SHARED")
+MENTEE_LOG = ("LOG_MENTEE", "LOG_MENTEE_WITHDRAWN")
+
+#: GET routes: path (under /t/{tenant_slug}), with a label after a space when one route is
+#: read more than one way → Row.
 GET_TABLE: dict[str, Row] = {
-    # The pair's home: the pair reads the shared content at a glance, never a log entry; the
-    # coordinator's version has the people, dates and counts only.
-    "/pairs/{pair_id}": Row(
+    # The pair's home: the pair's overview; the coordinator's version has the people, the
+    # dates and the counts (meetings held, contact hours) only.
+    "/pairs/{pair_id}": Row(pair(coordinator=ok())),
+    # Agreement and goals: the pair only (DESIGN: "agreement, goals ...: the pair").
+    "/pairs/{pair_id}/agreement": Row(pair("AGREEMENT"), worlds=(AHEP, ASA)),
+    "/pairs/{pair_id}/goals": Row(pair("GOAL")),
+    # The plan (Alberta): the pair's; the coordinator's once submitted. The other pair's
+    # plan, saved but never submitted, is theirs alone.
+    "/pairs/{pair_id}/plan": Row(pair("PLAN", coordinator=ok("PLAN")), worlds=(ALBERTA,)),
+    "/pairs/{pair_id}/plan not submitted": Row(
+        {
+            MENTOR: NF,
+            MENTEE: NF,
+            OTHER_MENTOR: ok("O_PLAN"),
+            OTHER_MENTEE: ok("O_PLAN"),
+            COORDINATOR: NF,
+            TENANT_ADMIN: NF,
+            PLATFORM_ADMIN: OUT,
+            ANONYMOUS: OUT,
+        },
+        worlds=(ALBERTA,),
+        fill=(("pair_id", "{other_pair_id}"),),
+    ),
+    # Meetings: the place and the record of a held meeting are the pair's; the coordinator
+    # has the counts on the home page only.
+    "/pairs/{pair_id}/meetings": Row(pair("MEETING_PLACE", "MEETING_RECORD")),
+    "/pairs/{pair_id}/meetings/{meeting_id}": Row(pair("MEETING_PLACE")),
+    "/pairs/{pair_id}/meetings/{meeting_id} .ics": Row(
+        pair("MEETING_PLACE"), fill=(("meeting_id", "{meeting_id}.ics"),)
+    ),
+    # The member's own calendar page (the secret address is shown once, when made: its
+    # marker, FEED_TOKEN, must appear nowhere).
+    "/calendar": Row(
         {
             MENTOR: ok(),
             MENTEE: ok(),
+            OTHER_MENTOR: ok(),
+            OTHER_MENTEE: ok(),
             COORDINATOR: ok(),
+            TENANT_ADMIN: ok(),
+            PLATFORM_ADMIN: OUT,
+            ANONYMOUS: OUT,
+        }
+    ),
+    # The feed: a secret address (a capability, PUBLIC rule): whoever holds it reads the
+    # owner's meetings, as a calendar application does; nobody else learns it (above).
+    "/calendar/{token} feed": Row(
+        dict.fromkeys(VIEWERS, ok("MEETING_PLACE")),
+        fill=(("token", "{token}.ics"),),
+    ),
+    "/calendar/{token} unknown": Row(
+        dict.fromkeys(VIEWERS, NF), fill=(("token", "{unknown_token}.ics"),)
+    ),
+    # The member's CPD record: their own meetings, goals and log entries only.
+    "/cpd": Row(
+        {
+            MENTOR: ok("GOAL", *MENTOR_LOG),
+            MENTEE: ok("GOAL", *MENTEE_LOG),
+            OTHER_MENTOR: ok("O_GOAL", "O_LOG"),
+            OTHER_MENTEE: ok("O_GOAL", "O_LOG_SHARED"),
+            COORDINATOR: ok(),
+            TENANT_ADMIN: ok(),
+            PLATFORM_ADMIN: OUT,
+            ANONYMOUS: OUT,
+        }
+    ),
+    # The downloads with the mentor's two entries ticked: the mentor's record has them;
+    # anyone else asking for them is refused (400) and gets their own page without them.
+    **{
+        path: Row(
+            {
+                MENTOR: ok("GOAL", *MENTOR_LOG),
+                MENTEE: Seen(400, frozenset({"GOAL", *MENTEE_LOG})),
+                OTHER_MENTOR: Seen(400, frozenset({"O_GOAL", "O_LOG"})),
+                OTHER_MENTEE: Seen(400, frozenset({"O_GOAL", "O_LOG_SHARED"})),
+                COORDINATOR: Seen(400),
+                TENANT_ADMIN: Seen(400),
+                PLATFORM_ADMIN: OUT,
+                ANONYMOUS: OUT,
+            },
+            query=(("entry", "entry_id"), ("entry", "shared_entry_id")),
+        )
+        for path in ("/cpd.pdf", "/cpd.csv")
+    },
+    # The private log: each person reads only their own entries, the other person none.
+    "/pairs/{pair_id}/log": Row(
+        {MENTOR: ok(*MENTOR_LOG), MENTEE: ok(*MENTEE_LOG), COORDINATOR: NF, **OUTSIDERS}
+    ),
+    # The entries shared with the coordinator: theirs to read, only the shared one.
+    # (The pair's two people are sent to their own log.)
+    "/pairs/{pair_id}/log/shared": Row(
+        {
+            MENTOR: Seen(SIGN_IN, to="/pairs/{pair_id}/log"),
+            MENTEE: Seen(SIGN_IN, to="/pairs/{pair_id}/log"),
+            COORDINATOR: ok("LOG_MENTOR_SHARED"),
             **OUTSIDERS,
         }
     ),
+    # One entry (the mentor's private one; then the shared one): its author only.
+    "/pairs/{pair_id}/log/{entry_id}": Row(
+        {MENTOR: ok("LOG_MENTOR"), MENTEE: NF, COORDINATOR: NF, **OUTSIDERS}
+    ),
+    "/pairs/{pair_id}/log/{entry_id} shared": Row(
+        {MENTOR: ok("LOG_MENTOR_SHARED"), MENTEE: NF, COORDINATOR: NF, **OUTSIDERS},
+        fill=(("entry_id", "{shared_entry_id}"),),
+    ),
+    # Chat and documents (AHEP's shared space): the pair only; a download too.
+    "/pairs/{pair_id}/chat": Row(pair("CHAT"), worlds=(AHEP,)),
+    "/pairs/{pair_id}/documents": Row(pair("DOC_NAME"), worlds=(AHEP,)),
+    "/pairs/{pair_id}/documents/{document_id}": Row(pair("DOC_BODY"), worlds=(AHEP,)),
+    # Ending and extending: the pair's forms (the coordinator may end a pair too); removal:
+    # the coordinator's.
+    "/pairs/{pair_id}/end": Row(pair(coordinator=ok())),
+    "/pairs/{pair_id}/extension": Row(pair(), worlds=(AHEP,)),
+    # (The pair's two people are told that only the coordinator removes a pair: nothing of
+    # the space on it.)
+    "/pairs/{pair_id}/remove": Row(pair(coordinator=ok())),
 }
 
 
@@ -144,16 +271,61 @@ PAIR = frozenset({MENTOR, MENTEE})
 #: The entry routes are filled with the mentor's private entry: only its author may act.
 AUTHOR = frozenset({MENTOR})
 
-#: POST routes: path (under /t/{tenant_slug}) → Post.
-POST_TABLE: dict[str, Post] = {}
+#: POST routes: path (under /t/{tenant_slug}) → Post. Every change to the space is the
+#: pair's; an entry only its author's; a document's removal only its uploader's (the
+#: mentee's here); a pair's removal only the coordinator's.
+POST_TABLE: dict[str, Post] = {
+    # Each member creates or revokes their own feed: nothing of anyone else's to probe.
+    "/calendar": Post(frozenset(MEMBERS)),
+    "/pairs/{pair_id}/agreement": Post(PAIR, worlds=(AHEP, ASA)),
+    "/pairs/{pair_id}/agreement/agree": Post(PAIR, worlds=(AHEP, ASA)),
+    "/pairs/{pair_id}/goals": Post(PAIR),
+    "/pairs/{pair_id}/goals/{goal_id}": Post(PAIR),
+    "/pairs/{pair_id}/plan": Post(PAIR, worlds=(ALBERTA,)),
+    "/pairs/{pair_id}/plan/submit": Post(PAIR, worlds=(ALBERTA,)),
+    "/pairs/{pair_id}/meetings": Post(PAIR),
+    "/pairs/{pair_id}/meetings/held": Post(PAIR),
+    **{
+        f"/pairs/{{pair_id}}/meetings/{{meeting_id}}/{action}": Post(PAIR)
+        for action in ("accept", "decline", "cancel", "reschedule", "record")
+    },
+    "/pairs/{pair_id}/log": Post(PAIR),
+    **{
+        f"/pairs/{{pair_id}}/log/{{entry_id}}{action}": Post(AUTHOR)
+        for action in ("", "/share", "/unshare", "/delete")
+    },
+    "/pairs/{pair_id}/chat": Post(PAIR, worlds=(AHEP,)),
+    "/pairs/{pair_id}/documents": Post(PAIR, worlds=(AHEP,), files=True),
+    # (The other person of the pair is refused as such: 409 with the page's words.)
+    "/pairs/{pair_id}/documents/{document_id}/remove": Post(
+        frozenset({MENTEE}), refused={MENTOR: 409}, worlds=(AHEP,)
+    ),
+    "/pairs/{pair_id}/end": Post(PAIR | {COORDINATOR}),
+    **{
+        f"/pairs/{{pair_id}}/extension{action}": Post(PAIR, worlds=(AHEP,))
+        for action in ("", "/agree", "/decline", "/withdraw")
+    },
+    "/pairs/{pair_id}/remove": Post(frozenset({COORDINATOR})),
+}
 
 
 # --- fixtures -------------------------------------------------------------------------------
 
 
 @pytest.fixture
-async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    async with serving(create_app(settings, db=db), base_url=BASE) as c:
+def storage(tmp_path: Path) -> DirectoryStorage:
+    return DirectoryStorage(tmp_path / "documents")
+
+
+@pytest.fixture
+async def client(
+    db: Database,
+    settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app, its documents in the test's own directory (the world's too)."""
+    configured = dataclasses.replace(settings, storage_dir=storage.root)
+    async with serving(create_app(configured, db=db), base_url=BASE) as c:
         yield c
 
 
@@ -162,11 +334,11 @@ def test_every_space_route_is_in_the_table(settings: Settings) -> None:  # noqa:
     missing = []
     for route in routes:
         table = GET_TABLE if route.method == "GET" else POST_TABLE
-        if route.path not in table:
+        if route.path not in {key.split(" ")[0] for key in table}:
             missing.append(f"{route.method} {route.path} ({route.module})")
     assert not missing, "space routes without a row: add it to the table:\n" + "\n".join(missing)
     have = {(r.method == "GET", r.path) for r in routes}
-    stale = [p for p in GET_TABLE if (True, p) not in have]
+    stale = [p for p in GET_TABLE if (True, p.split(" ")[0]) not in have]
     stale += [p for p in POST_TABLE if (False, p) not in have]
     assert not stale, f"rows for routes the app does not have: {stale}"
 
@@ -209,19 +381,29 @@ def _check(
     if answer.status_code != expected.status:
         failures.append(f"{what}: status {answer.status_code}, expected {expected.status}")
     elif expected.status == SIGN_IN and not answer.headers.get("location", "").endswith(
-        f"/t/{rich.slug}/login"
+        f"/t/{rich.slug}" + expected.to.format(**rich.ids)
     ):
-        failures.append(f"{what}: sent to {answer.headers.get('location')}, not to sign in")
+        failures.append(f"{what}: sent to {answer.headers.get('location')}, not {expected.to}")
     if names != want:
         leaked, lost = sorted(names - want), sorted(want - names)
         failures.append(f"{what}: LEAKS {leaked}" if leaked else f"{what}: does not show {lost}")
 
 
 def _url(route: SpaceRoute, row: Row, rich: Rich) -> str:
-    path = concrete(route, rich.slug, rich.ids)
+    ids = {**rich.ids, **{name: form.format(**rich.ids) for name, form in row.fill}}
+    path = concrete(route, rich.slug, ids)
     if row.query:
         path += "?" + urlencode([(name, str(rich.ids[key])) for name, key in row.query])
     return path
+
+
+def _rows(route: SpaceRoute, slug: str) -> list[tuple[str, Row]]:
+    """The table's rows of a GET route read in `slug`'s world."""
+    return [
+        (key, row)
+        for key, row in GET_TABLE.items()
+        if key.split(" ")[0] == route.path and slug in row.worlds
+    ]
 
 
 #: Viewers outside the pair go first: their reads are checked to change nothing.
@@ -233,14 +415,15 @@ async def test_who_reads_what_on_every_space_page(
     db: Database,
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
     slug: str,
 ) -> None:
-    rich = await rich_world(db, slug)
+    rich = await rich_world(db, slug, storage)
     viewers = await viewers_of(settings, rich.pw)
     routes = [
         r
         for r in space_routes(create_app(settings).app)  # type: ignore[attr-defined]
-        if r.method == "GET" and slug in GET_TABLE[r.path].worlds
+        if r.method == "GET"
     ]
     failures: list[str] = []
     before = await snapshot(db, rich.pw.id)
@@ -248,9 +431,9 @@ async def test_who_reads_what_on_every_space_page(
         if viewer == MENTOR:  # the outsiders' reads changed nothing
             assert not before.differences(await snapshot(db, rich.pw.id))
         for route in routes:
-            row = GET_TABLE[route.path]
-            answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
-            _check(failures, f"{viewer} GET {route.path}", answer, row.seen[viewer], rich)
+            for key, row in _rows(route, slug):
+                answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
+                _check(failures, f"{viewer} GET {key}", answer, row.seen[viewer], rich)
     assert not failures, "\n".join(failures)
 
 
@@ -283,11 +466,12 @@ async def test_no_one_outside_changes_anything(
     db: Database,
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
     slug: str,
 ) -> None:
     """Every POST route, by every viewer who is not its actor: refused, and the space's rows,
     the audit log and the mails are exactly as before."""
-    rich = await rich_world(db, slug)
+    rich = await rich_world(db, slug, storage)
     viewers = await viewers_of(settings, rich.pw)
     form = _probe_form(rich)
     failures: list[str] = []
@@ -323,30 +507,44 @@ async def test_another_tenant_reads_and_changes_nothing(
     db: Database,
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
 ) -> None:
     """The mentor, the coordinator and the tenant admin of another association, with this
     association's ids: on their own association's URLs the ids are "not found" (routes
     without an id show their own things: none of these markers); on this association's
     URLs they are sent to sign in. Nothing of this association changes."""
-    rich = await rich_world(db, AHEP)
+    rich = await rich_world(db, AHEP, storage)
     away = await pair_world(db, AHEP)
     theirs = await viewers_of(settings, away)
     routes = space_routes(create_app(settings).app)  # type: ignore[attr-defined]
     form = _probe_form(rich)
     failures: list[str] = []
     before = await snapshot(db, rich.pw.id)
+    probes = [
+        (route, key, _url(route, row, rich))
+        for route in routes
+        if route.method == "GET"
+        for key, row in GET_TABLE.items()
+        if key.split(" ")[0] == route.path
+    ]
+    probes += [
+        (route, route.path, concrete(route, rich.slug, rich.ids))
+        for route in routes
+        if route.method != "GET"
+    ]
+    files = {"file": ("probe.txt", b"probe", "text/plain")}
     for viewer in (MENTOR, COORDINATOR, TENANT_ADMIN):
-        for route in routes:
-            what = f"{away.world.tenant.slug}'s {viewer} {route.method} {route.path}"
+        for route, key, here in probes:
+            what = f"{away.world.tenant.slug}'s {viewer} {route.method} {key}"
             with_ids = "{" in route.path
             for slug in (away.world.tenant.slug, rich.slug):
-                path = concrete(route, slug, rich.ids)
-                if route.method == "GET":
-                    path = _url(route, GET_TABLE[route.path], rich).replace(
-                        f"/t/{rich.slug}/", f"/t/{slug}/", 1
-                    )
-                files = {"file": ("probe.txt", b"probe", "text/plain")}
-                answer = await fetch(client, theirs[viewer], route.method, path, form, files)
+                if route.public and slug == rich.slug:
+                    continue  # the feed's secret address: anyone holding it (see the table)
+                path = here.replace(f"/t/{rich.slug}/", f"/t/{slug}/", 1)
+                upload = route.method != "GET" and POST_TABLE[route.path].files
+                answer = await fetch(
+                    client, theirs[viewer], route.method, path, form, files if upload else None
+                )
                 leaked = markers_in(answer, rich.markers.values())
                 if leaked:
                     failures.append(f"{what} at {slug}: LEAKS {sorted(leaked)}")
@@ -357,7 +555,7 @@ async def test_another_tenant_reads_and_changes_nothing(
                     )
                 else:
                     good = answer.status_code == NOT_FOUND or (
-                        not with_ids and answer.status_code in (200, 303)
+                        not with_ids and answer.status_code in (200, 303, 400)
                     )
                 if not good:
                     failures.append(f"{what} at {slug}: {answer.status_code}")
