@@ -293,6 +293,7 @@ async def test_coordinator_removal_with_a_reason(
     pw = await pair_world(db, "alberta-museums")
     # A party cannot remove.
     await as_(client, settings, pw, pw.mentor)
+    assert "Only the coordinator removes a pair" in words(await client.get(pw.url("/remove")))
     assert (await post(client, db, pw, "/remove", {"reason": "x"})).status_code == 409
 
     await as_(client, settings, pw, pw.world.coordinator)
