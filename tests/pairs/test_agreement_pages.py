@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mentorhub.db import Database
 from mentorhub.pairs.services import end_pair
 from tests.pairs.agreement_helpers import (  # noqa: F401  (fixtures)
@@ -21,6 +23,7 @@ from tests.pairs.agreement_helpers import (  # noqa: F401  (fixtures)
     snapshot,
     words,
 )
+from tests.schemes.conftest import tenant
 
 KEYS = (
     "confidentiality",
@@ -180,3 +183,44 @@ async def test_after_the_end_the_agreement_is_read_only(
     assert late.status_code == 409 and "read-only" in words(late)
     assert (await b.post("/agreement/agree", {"revision": "1"})).status_code == 409
     assert await snapshot(db, pw) == before
+
+
+@pytest.mark.parametrize(
+    ("slug", "heading"),
+    [
+        ("ahep", "Reviewing the relationship"),
+        ("museums-association", "How you will work together"),
+        ("advice-skills-academy", "Aims and objectives"),
+        ("arts-marketing", None),
+        ("alberta-museums", None),
+    ],
+)
+async def test_each_schemes_agreement_page(
+    db: Database, open_space: OpenSpace, slug: str, heading: str | None
+) -> None:
+    pw, b = await open_space(slug)
+    await b.as_(pw.mentee)
+    page = await b.get("/agreement")
+    if heading is None:
+        assert page.status_code == 404
+        return
+    assert page.status_code == 200 and heading in words(page)
+    if slug == "advice-skills-academy":  # the eight principles above the agreement
+        assert "The mentee accepts increasing responsibility" in words(page)
+    # Whatever is typed is shown as text, never as markup.
+    first = tenant(slug).scheme.space.agreement[0].key
+    typed = '<script>alert("x")</script> & <b>bold</b>'
+    assert (
+        await b.post(
+            "/agreement",
+            {
+                "lock_version": "0",
+                **{
+                    f"section_{s.key}": typed if s.key == first else ""
+                    for s in tenant(slug).scheme.space.agreement
+                },
+            },
+        )
+    ).status_code == 303
+    shown = await b.get("/agreement")
+    assert "<script>alert" not in shown.text and "&lt;script&gt;" in shown.text

@@ -10,7 +10,9 @@ Decisions where the issue is silent:
   page shows the scheme's template (headings and prompts, empty texts) meanwhile, so reading
   never writes. The first save that changes any text creates the row at revision 1; every
   later change of any text makes a new revision. Agreeing records the revision the person
-  read (the form carries it): agreeing to an older revision is refused as stale. A change
+  read (the form carries it, instead of the lock_version: the other person agreeing in
+  between does not make the text any different): agreeing to an older revision is refused
+  as stale. A change
   needs both people to agree again, the one who changed it included (saving is not
   agreeing: the page offers "I agree" beside the text), and the other person is told
   (`agreement_changed`). A save that changes nothing changes nothing (no revision, no mail).
@@ -38,7 +40,11 @@ Decisions where the issue is silent:
 * **The coordinator** reads the plan only once it has been submitted at least once
   (`plan_for`): the current plan, with the months changed since the last submission marked
   and the list of changes; before that the plan is "not found" to them, like the agreement
-  and goals always are.
+  and goals always are. (The space's navigation lists "Plan" for a coordinator whatever
+  the plan's state; before the submission the link answers 404.)
+* Scheme versions: the template is the pair's own scheme version's (a pair keeps the
+  version it started under); the row keeps each section's heading and prompt as written
+  then, so the page never changes under the pair.
 """
 
 from __future__ import annotations
