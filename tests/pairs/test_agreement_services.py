@@ -10,11 +10,15 @@ import asyncio
 from sqlalchemy import func, select
 
 from mentorhub.db import Database
+from mentorhub.identity.models import Member
+from mentorhub.messages.models import Message
 from mentorhub.pairs.rules import Refused
 from mentorhub.pairs.services import agreement as service
 from mentorhub.pairs.space_models import Agreement, Goal, Plan
 from tests.pairs.space_helpers import pair_world
 from tests.schemes.conftest import tenant
+
+MONTHS = (10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8)
 
 
 async def _count(db: Database, tenant_id: object, model: type) -> int:
@@ -76,7 +80,6 @@ async def test_adds_at_the_maximum_cannot_pass_it_together(live_db: Database) ->
 
 async def test_two_first_saves_of_the_plan_make_one(live_db: Database) -> None:
     pw = await pair_world(live_db, "alberta-museums")
-    months = (10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8)
 
     async def first_save(member_id: object, words: str) -> object:
         try:
@@ -85,7 +88,7 @@ async def test_two_first_saves_of_the_plan_make_one(live_db: Database) -> None:
                 pw.id,
                 member_id,
                 pw.pair.id,  # type: ignore[arg-type]
-                texts={m: words for m in months},
+                texts={m: words for m in MONTHS},
                 first_meeting_on=None,
                 last_meeting_on=None,
                 lock_version=0,
@@ -96,3 +99,30 @@ async def test_two_first_saves_of_the_plan_make_one(live_db: Database) -> None:
     results = await asyncio.gather(first_save(pw.mentor.id, "A"), first_save(pw.mentee.id, "B"))
     assert sum(isinstance(r, service.Stale) for r in results) == 1
     assert await _count(live_db, pw.id, Plan) == 1
+
+
+async def test_a_coordinator_in_the_pair_is_a_party_and_not_told_of_their_own_plan(
+    db: Database,
+) -> None:
+    pw = await pair_world(db, "alberta-museums")
+    async with db.tenant(pw.id) as s:
+        mentor = (await s.execute(select(Member).where(Member.id == pw.mentor.id))).scalar_one()
+        mentor.roles = [*mentor.roles, "coordinator"]
+    first = pw.pair.matched_on
+    view, _ = await service.save_plan(
+        db,
+        pw.id,
+        pw.mentor.id,
+        pw.pair.id,
+        texts={m: "x" for m in MONTHS},
+        first_meeting_on=first,
+        last_meeting_on=first,
+        lock_version=0,
+    )
+    assert view is not None
+    await service.submit_plan(db, pw.id, pw.mentor.id, pw.pair.id, lock_version=view.lock_version)
+    async with db.tenant(pw.id) as s:
+        told = (
+            await s.execute(select(Message.member_id).where(Message.kind == "plan_submitted"))
+        ).scalars()
+        assert list(told) == [pw.world.coordinator.id]
