@@ -158,6 +158,7 @@ async def test_my_mentoring_links_each_pair_to_its_space(
     assert f'href="{pw.url()}"' in page.text
     assert "Open your mentoring space with Maya Mentor" in words(page)
     assert str(pw.other_pair.id) not in page.text
+    assert f'href="/t/{pw.world.tenant.slug}/calendar"' in page.text  # the navigation
 
 
 # --- what is in the space shows on the home ----------------------------------------------------
