@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select, update
+
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
 from mentorhub.pairs.models import Pair
@@ -55,6 +57,18 @@ async def pair_world(
             actor_id=world.coordinator.id,
         )
         if matched_on is not None:
-            for p in pairs:
-                p.matched_on = matched_on
+            # create_pairs writes with one INSERT (its rows are not tracked by the session).
+            await session.execute(
+                update(Pair).where(Pair.id.in_([p.id for p in pairs])).values(matched_on=matched_on)
+            )
+            pairs = list(
+                (
+                    await session.execute(
+                        select(Pair)
+                        .where(Pair.id.in_([p.id for p in pairs]))
+                        .execution_options(populate_existing=True)
+                    )
+                ).scalars()
+            )
+            pairs.sort(key=lambda p: p.mentor_id != mentor.id)
     return PairWorld(world, pairs[0], mentor, mentee, pairs[1], other_mentor, other_mentee)
