@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
@@ -122,6 +123,9 @@ def pair(*markers: str, coordinator: Seen = NF) -> dict[str, Seen]:
     `coordinator` ("not found" unless said); everyone else is outside."""
     return {MENTOR: ok(*markers), MENTEE: ok(*markers), COORDINATOR: coordinator, **OUTSIDERS}
 
+
+#: A page the scheme does not have.
+NOT_HERE = {MENTOR: NF, MENTEE: NF, COORDINATOR: NF, **OUTSIDERS}
 
 #: Each person's own private log entries (the coordinator reads only LOG_MENTOR_SHARED, and
 #: only on the shared entries' page; LOG_MENTEE_WITHDRAWN was shared, then withdrawn).
@@ -241,6 +245,11 @@ GET_TABLE: dict[str, Row] = {
     "/pairs/{pair_id}/chat": Row(pair("CHAT"), worlds=(AHEP,)),
     "/pairs/{pair_id}/documents": Row(pair("DOC_NAME"), worlds=(AHEP,)),
     "/pairs/{pair_id}/documents/{document_id}": Row(pair("DOC_BODY"), worlds=(AHEP,)),
+    # A page the scheme does not have is "not found" to everyone, the pair too.
+    "/pairs/{pair_id}/agreement not in the scheme": Row(NOT_HERE, worlds=(ALBERTA,)),
+    "/pairs/{pair_id}/plan not in the scheme": Row(NOT_HERE, worlds=(AHEP, ASA)),
+    "/pairs/{pair_id}/chat not in the scheme": Row(NOT_HERE, worlds=(ALBERTA, ASA)),
+    "/pairs/{pair_id}/documents not in the scheme": Row(NOT_HERE, worlds=(ALBERTA, ASA)),
     # Ending and extending: the pair's forms (the coordinator may end a pair too); removal:
     # the coordinator's.
     "/pairs/{pair_id}/end": Row(pair(coordinator=ok())),
@@ -561,3 +570,44 @@ async def test_another_tenant_reads_and_changes_nothing(
                     failures.append(f"{what} at {slug}: {answer.status_code}")
     assert not before.differences(await snapshot(db, rich.pw.id))
     assert not failures, "\n".join(failures)
+
+
+#: What a mail may carry, by recipient: the pair's meeting invitations name the place; the
+#: coordinator's mails (a shared entry, a submitted plan) only link to the page.
+MAIL_MAY_CARRY = {
+    MENTOR: {"MEETING_PLACE"},
+    MENTEE: {"MEETING_PLACE"},
+    OTHER_MENTOR: {"O_MEETING_PLACE"},
+    OTHER_MENTEE: {"O_MEETING_PLACE"},
+    COORDINATOR: set(),
+    TENANT_ADMIN: set(),
+}
+
+
+@pytest.mark.parametrize("slug", WORLDS)
+async def test_mail_carries_nothing_the_recipient_may_not_read(
+    db: Database, storage: DirectoryStorage, slug: str
+) -> None:
+    """Every mail the world's actions wrote (its stored context and attachments: what the
+    mail is rendered from) carries only what its recipient may read."""
+    rich = await rich_world(db, slug, storage)
+    who = {member_of(rich.pw, v).id: v for v in MEMBERS}  # type: ignore[union-attr]
+    async with db.tenant(rich.pw.id) as session:
+        rows = (
+            await session.execute(
+                text("SELECT member_id, kind, row_to_json(m)::text FROM messages m")
+            )
+        ).all()
+    assert rows  # invitations, shares and submissions were mailed
+    failures = []
+    carried: set[tuple[str, str]] = set()
+    for member_id, kind, stored in rows:
+        unfolded = stored.replace("\\r\\n ", "").replace("\\n ", "")
+        found = {name for name, value in rich.markers.items() if value in unfolded}
+        carried |= {(who[member_id], name) for name in found}
+        extra = found - MAIL_MAY_CARRY[who[member_id]]
+        if extra:
+            failures.append(f"{kind} to the {who[member_id]}: LEAKS {sorted(extra)}")
+    assert not failures, "\n".join(failures)
+    # The search sees what is there: the invitations name the place.
+    assert (MENTOR, "MEETING_PLACE") in carried and (MENTEE, "MEETING_PLACE") in carried
