@@ -38,6 +38,7 @@ from sqlalchemy import text
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.pairs.services import ending
 from mentorhub.pairs.storage import DirectoryStorage
 from mentorhub.settings import Settings
 from tests.identity.conftest import csrf_from, settings  # noqa: F401  (fixture)
@@ -116,6 +117,8 @@ class Row:
     fill: tuple[tuple[str, str], ...] = ()
     #: Query parameters: (name, the world's id name whose value it carries).
     query: tuple[tuple[str, str], ...] = ()
+    #: After the pair's end, where it differs.
+    ended: dict[str, Seen] | None = None
 
 
 def pair(*markers: str, coordinator: Seen = NF) -> dict[str, Seen]:
@@ -181,9 +184,11 @@ GET_TABLE: dict[str, Row] = {
     ),
     # The feed: a secret address (a capability, PUBLIC rule): whoever holds it reads the
     # owner's meetings, as a calendar application does; nobody else learns it (above).
+    # An ended pair's meetings leave the feed.
     "/calendar/{token} feed": Row(
         dict.fromkeys(VIEWERS, ok("MEETING_PLACE")),
         fill=(("token", "{token}.ics"),),
+        ended=dict.fromkeys(VIEWERS, ok()),
     ),
     "/calendar/{token} unknown": Row(
         dict.fromkeys(VIEWERS, NF), fill=(("token", "{unknown_token}.ics"),)
@@ -419,15 +424,22 @@ def _rows(route: SpaceRoute, slug: str) -> list[tuple[str, Row]]:
 ORDER = (OTHER_MENTOR, OTHER_MENTEE, COORDINATOR, TENANT_ADMIN, PLATFORM_ADMIN, ANONYMOUS)
 
 
-@pytest.mark.parametrize("slug", WORLDS)
+@pytest.mark.parametrize(
+    ("slug", "ended"), [(AHEP, False), (ALBERTA, False), (ASA, False), (AHEP, True)]
+)
 async def test_who_reads_what_on_every_space_page(
     db: Database,
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
     slug: str,
+    ended: bool,
 ) -> None:
+    """The table, in each world; and in AHEP's after the mentee ended the relationship (the
+    space is read-only and kept: the same people read the same things)."""
     rich = await rich_world(db, slug, storage)
+    if ended:
+        await ending.end_by_party(db, rich.pw.id, rich.pw.mentee.id, rich.pw.pair.id)
     viewers = await viewers_of(settings, rich.pw)
     routes = [
         r
@@ -442,7 +454,8 @@ async def test_who_reads_what_on_every_space_page(
         for route in routes:
             for key, row in _rows(route, slug):
                 answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
-                _check(failures, f"{viewer} GET {key}", answer, row.seen[viewer], rich)
+                seen = (row.ended if ended and row.ended else row.seen)[viewer]
+                _check(failures, f"{viewer} GET {key}", answer, seen, rich)
     assert not failures, "\n".join(failures)
 
 
