@@ -23,8 +23,12 @@ calendar feed's. After loading, VACUUM ANALYZE.
 
 The app runs as `mentorhub serve --workers N` (a real server process, like
 `benchmarks.pages`), with real sessions stored in Redis the way sign-in stores them
-(`SessionStore.create`), and the load comes from wrk on loopback (`benchmarks.pages.wrk`:
-one thread, a Lua hook printing p50/p95/p99 and errors; any answer but 2xx fails the run).
+(`SessionStore.create`), and the load comes from wrk on loopback (as `benchmarks.pages.wrk`:
+one thread, its Lua hook printing p50/p95/p99 and errors, any answer but 2xx fails the run;
+here with a 30 s request timeout instead of wrk's 2 s, so a slow answer on a loaded machine
+is a figure, not a socket error). Beside wrk's figures, the server's own CPU per request
+(`mentorhub serve`'s processes, user + system time over the run ÷ requests): what a request
+costs before waiting for the CPU or PostgreSQL, the part a loaded machine does not inflate.
 The latency wrk measures is from the request written to the response read on loopback: the
 server's time plus a loopback round trip (tens of microseconds). Each figure is the median
 over `--rounds` rounds of one wrk run of `--seconds`; every round prints its figures and the
@@ -41,6 +45,8 @@ import asyncio
 import json
 import os
 import secrets
+import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -57,13 +63,13 @@ from benchmarks.applications import MEMBERS_SQL, _owner_sql, _timed, _vacuum, pe
 from benchmarks.pages import (
     LUA,
     MENTORHUB,
+    WRK,
     Figure,
     base_env,
     free_port,
     listen,
     median_figure,
     running,
-    wrk,
 )
 from mentorhub.db import Database
 from mentorhub.db.session import Timeouts
@@ -291,7 +297,7 @@ async def _measured_pair(owner: Database, tenant_id: uuid.UUID, today: date) -> 
         for pid, count in zip([pair_id, *others], per_pair, strict=True):
             for j in range(count):
                 at = now + timedelta(days=14 * (j - count + 3), hours=j % 5)
-                state = "held" if at < now else ("scheduled" if j < count - 1 else "proposed")
+                state = "held" if at < now else "scheduled"  # what a feed lists
                 meetings.append(
                     {
                         "t": tenant_id,
@@ -304,7 +310,7 @@ async def _measured_pair(owner: Database, tenant_id: uuid.UUID, today: date) -> 
                         "link": f"https://meet.example.org/{pid.hex[:8]}{j}" if j % 3 == 0 else "",
                         "state": state,
                         "by": mentees[pid] if j % 2 else mentor_id,
-                        "answered": None if state == "proposed" else mentor_id,
+                        "answered": mentor_id,
                         "held": 80 if state == "held" else None,
                         "record": "Agreed actions: read the report; draft the plan."
                         if state == "held"
@@ -318,9 +324,10 @@ async def _measured_pair(owner: Database, tenant_id: uuid.UUID, today: date) -> 
                 " link, state, proposed_by, answered_by, answered_at, sequence, held_minutes,"
                 " record, recorded_by, recorded_at)"
                 " VALUES (:t, :id, :p, :at, :minutes, :mode, :place, :link, :state, :by,"
-                " :answered, CASE WHEN :answered IS NULL THEN NULL ELSE :at - interval '7 days'"
-                " END, 0, :held, :record, :recorded_by,"
-                " CASE WHEN :held IS NULL THEN NULL ELSE :at + interval '2 hours' END)"
+                " :answered, CAST(:at AS timestamptz) - interval '7 days', 0, :held, :record,"
+                " :recorded_by,"
+                " CASE WHEN CAST(:held AS int) IS NULL THEN NULL"
+                " ELSE CAST(:at AS timestamptz) + interval '2 hours' END)"
             ),
             meetings,
         )
@@ -464,44 +471,127 @@ class Target:
     goal_at: int  # the connection count the goal is about
 
 
+def wrk(
+    url: str,
+    connections: int,
+    seconds: float,
+    script: Path,
+    cookie: str | None,
+    *,
+    warm_up: bool = False,
+) -> Figure:
+    """`benchmarks.pages.wrk` with wrk's request timeout at 30 s instead of 2 s: on a loaded
+    machine a slow answer is a figure to print, not a socket error that ends the run."""
+    command = [WRK, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s"]
+    command += ["-s", str(script), url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    requests, duration, p50, p95, p99, bad_status, socket_errors = map(int, line.split()[1:])
+    if bad_status or (not warm_up and (socket_errors or requests == 0)):
+        raise RuntimeError(
+            f"{url}: {bad_status} non-2xx answers, {socket_errors} socket errors,"
+            f" {requests} requests"
+        )
+    return Figure(requests / (duration / 1e6), p50 / 1000, p95 / 1000, p99 / 1000)
+
+
+def _server_pids(port: int) -> list[int]:
+    """`mentorhub serve --port <port>` and its worker processes (children, recursively)."""
+    parents: dict[int, int] = {}
+    root = None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if b"serve" in cmdline and str(port).encode() in cmdline:
+            root = int(entry.name)
+    found = [root] if root is not None else []
+    for pid in found:
+        found += [child for child, parent in parents.items() if parent == pid]
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    base: str, targets: list[Target], rounds: int, seconds: float, script: Path
-) -> dict[tuple[str, int], list[Figure]]:
-    for t in targets:  # warm the pools, templates and plans
-        wrk(base + t.path, 20, 1, script, t.cookie, warm_up=True)
+    base: str, port: int, targets: list[Target], rounds: int, seconds: float, script: Path
+) -> tuple[dict[tuple[str, int], list[Figure]], dict[tuple[str, int], list[float]]]:
+    """Each round: every target at each client count. Beside wrk's figures, the server's own
+    CPU per request (its processes' user + system time over the run ÷ requests): what a
+    request costs with the machine to itself, before waiting for PostgreSQL or the CPU."""
+    pids = _server_pids(port)
+    for t in targets:  # warm the templates and plans one client at a time, then the pools
+        wrk(base + t.path, 1, 2, script, t.cookie, warm_up=True)
+        wrk(base + t.path, 20, 2, script, t.cookie, warm_up=True)
     samples: dict[tuple[str, int], list[Figure]] = {}
+    cpu: dict[tuple[str, int], list[float]] = {}
     for number in range(1, rounds + 1):
         before = os.getloadavg()[0]
         line = []
         for t in targets:
             for c in t.connections:
+                used = _cpu_seconds(pids)
                 f = wrk(base + t.path, c, seconds, script, t.cookie)
+                per = (_cpu_seconds(pids) - used) * 1000 / max(1.0, f.rps * seconds)
                 samples.setdefault((t.name, c), []).append(f)
-                line.append(f"{t.name} @{c}: p50 {f.p50:.1f} p95 {f.p95:.1f} ms, {f.rps:,.0f}/s")
+                cpu.setdefault((t.name, c), []).append(per)
+                line.append(
+                    f"{t.name} @{c}: p50 {f.p50:.1f} p95 {f.p95:.1f} ms, {f.rps:,.0f}/s,"
+                    f" server CPU {per:.1f} ms/request"
+                )
         print(
             f"  round {number}: "
             + "; ".join(line)
             + f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
             flush=True,
         )
-    return samples
+    return samples, cpu
 
 
 def report(
-    targets: list[Target], samples: dict[tuple[str, int], list[Figure]], rounds: int, n: Sizes
+    targets: list[Target],
+    samples: dict[tuple[str, int], list[Figure]],
+    cpu: dict[tuple[str, int], list[float]],
+    rounds: int,
+    n: Sizes,
 ) -> None:
     print()
     print(
         f"the pair's space, {n.tenants:,} tenants, {n.members:,} members, {n.pairs:,} pairs"
-        f" (medians of {rounds} round(s); wrk on loopback)"
+        f" (medians of {rounds} round(s); wrk on loopback; server CPU: mentorhub serve's"
+        " processes per request)"
     )
-    header = f"{'page':<34} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+    header = (
+        f"{'page':<34} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+        f" {'CPU ms':>7}"
+    )
     print(header)
     print("-" * len(header))
     for t in targets:
         for c in t.connections:
             f = median_figure(samples[(t.name, c)])
-            print(f"{t.name:<34} {c:>7} {f.p50:>8.2f} {f.p95:>8.2f} {f.p99:>8.2f} {f.rps:>8.0f}")
+            per = statistics.median(cpu[(t.name, c)])
+            print(
+                f"{t.name:<34} {c:>7} {f.p50:>8.2f} {f.p95:>8.2f} {f.p99:>8.2f} {f.rps:>8.0f}"
+                f" {per:>7.1f}"
+            )
     for t in targets:
         f = median_figure(samples[(t.name, t.goal_at)])
         verdict = "meets" if f.p95 <= t.goal_ms else "MISSES"
@@ -534,9 +624,14 @@ def main() -> None:
         script.write_text(LUA)
         home = f"/t/{SLUG}/pairs/{measured.pair_id}"
         targets = [
-            Target("pair home (mentor)", home, cookie, (20,), PAGE_GOAL_MS, 20),
+            Target("pair home (mentor)", home, cookie, (1, 20), PAGE_GOAL_MS, 20),
             Target(
-                f"chat ({CHAT_MESSAGES} messages)", f"{home}/chat", cookie, (20,), PAGE_GOAL_MS, 20
+                f"chat ({CHAT_MESSAGES} messages)",
+                f"{home}/chat",
+                cookie,
+                (1, 20),
+                PAGE_GOAL_MS,
+                20,
             ),
         ]
         if measured.feed_token is not None:
@@ -568,10 +663,10 @@ def main() -> None:
             f"http://127.0.0.1:{port}/healthz",
         ):
             print(f"mentorhub serve --workers {args.workers} on :{port}", flush=True)
-            samples = measure(
-                f"http://127.0.0.1:{port}", targets, args.rounds, args.seconds, script
+            samples, cpu = measure(
+                f"http://127.0.0.1:{port}", port, targets, args.rounds, args.seconds, script
             )
-    report(targets, samples, args.rounds, n)
+    report(targets, samples, cpu, args.rounds, n)
 
 
 async def _set_up(owner_url: str, redis_url: str, n: Sizes) -> tuple[Measured, str]:
