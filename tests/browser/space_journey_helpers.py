@@ -7,8 +7,9 @@
 * `keyboard_press`: a button reached with the Tab key from the top of the page and pressed
   with Enter (so every button the journey uses is keyboard-reachable), waiting for the page
   it leads to.
-* `invitations`: the calendar invitations (`invite.ics` parts, parsed with icalendar) in
-  the mail of one kind a person got, after the outbox is delivered to the SMTP sink.
+* `mails_of_kind`: the mail of one kind a person got, after the outbox is delivered to the
+  SMTP sink; `invitation_of`: its calendar invitation (the `invite.ics` attachment, the same
+  bytes as its inline text/calendar part), parsed with icalendar.
 * `Looker` (tests.browser.test_matching_flows_in_chromium): each page at 375 px and on a
   desktop, no overflow, axe-core without serious or critical violations, a screenshot.
 """
@@ -25,10 +26,8 @@ from typing import Any
 import icalendar
 import pytest
 from playwright.async_api import Browser, Locator, Page
-from sqlalchemy import update
 
 from mentorhub.db import Database
-from mentorhub.pairs.models import Pair
 from mentorhub.settings import Settings
 from tests.browser.journey_helpers import Association, Site, site_for
 from tests.messages.sink import Sink
@@ -57,15 +56,7 @@ async def space_site(
     *,
     matched_on: date | None = None,
 ) -> AsyncIterator[SpaceSite]:
-    pw = await pair_world(db, slug)
-    if matched_on is not None:
-        # Set here: pair_world's own matched_on does not reach the stored pair.
-        async with db.tenant(pw.id) as session:
-            await session.execute(
-                update(Pair)
-                .where(Pair.id.in_([pw.pair.id, pw.other_pair.id]))
-                .values(matched_on=matched_on)
-            )
+    pw = await pair_world(db, slug, matched_on=matched_on)
     w = pw.world
     a = Association(w.tenant, w.scheme, w.cohort, w.coordinator, w.admin)
     async with site_for(db, settings, browser, monkeypatch, [a]) as site:
@@ -129,9 +120,3 @@ def invitation_of(mail: Any) -> icalendar.Calendar:
     assert [p.get_payload(decode=True) for p in inline] == [data]
     assert file.get_param("method") == inline[0].get_param("method")
     return icalendar.Calendar.from_ical(data)
-
-
-async def invitations(
-    db: Database, a: Association, sink: Sink, to: str, kind: str
-) -> list[icalendar.Calendar]:
-    return [invitation_of(m) for m in await mails_of_kind(db, a, sink, to, kind)]

@@ -36,7 +36,7 @@ from mentorhub.settings import Settings
 from tests.browser.journey_helpers import sign_in
 from tests.browser.space_journey_helpers import (
     SpaceSite,
-    invitations,
+    invitation_of,
     keyboard_press,
     mails_of_kind,
     press_button,
@@ -199,7 +199,13 @@ async def alberta(
     assert "Not yet" not in await words(mentee)
     await looks(mentee, "alberta-plan-submitted")
     [mail] = await mails_of_kind(db, s.a, caught, s.pw.world.coordinator.email, "plan_submitted")
-    assert "/plan" in str(mail.get_body(("plain",)).get_content())
+    link = next(w for w in str(mail.get_body(("plain",)).get_content()).split() if "/plan" in w)
+    coordinator = await sign_in(s.site, s.a, s.pw.world.coordinator)
+    await coordinator.goto(link)
+    seen = await words(coordinator)
+    assert "Visit two collections and plan an exhibition together." in seen
+    await looks(coordinator, "alberta-plan-coordinator")
+    await coordinator.context.close()
 
 
 async def arts_marketing(
@@ -266,8 +272,10 @@ async def test_a_pairs_main_path_in_its_space(
         await look(mentee, f"{slug}-overview-mentee")
         await accept_meeting(mentee)
         await look(mentee, f"{slug}-meetings-accepted")
-        for person in (s.pw.mentor, s.pw.mentee):
-            [calendar] = await invitations(db, s.a, inbox, person.email, "meeting_scheduled")
+        for person, other in ((s.pw.mentor, s.pw.mentee), (s.pw.mentee, s.pw.mentor)):
+            [mail] = await mails_of_kind(db, s.a, inbox, person.email, "meeting_scheduled")
+            assert str(mail["Subject"]).startswith(f"Meeting with {other.display_name} confirmed")
+            calendar = invitation_of(mail)
             assert str(calendar["method"]) == "REQUEST"
             [event] = calendar.walk("VEVENT")
             assert str(event["uid"]) == ics.uid(meeting_id, s.a.slug)
