@@ -373,17 +373,17 @@ async def _agreement_goals_plan(db: Database, rich: Rich) -> None:
     rich.ids["goal_id"] = goal.id
     await agreement.add_goal(db, tid, pw.other_mentee.id, o, title=rich.mark("O_GOAL"))
     if space.plan:
-        texts = {m.month: "" for m in space.plan}
+        months: dict[int, str] = {m.month: "" for m in space.plan}
         month = space.plan[0].month
-        first, last = date.today() + timedelta(days=7), date.today() + timedelta(days=60)
+        first_on, last_on = date.today() + timedelta(days=7), date.today() + timedelta(days=60)
         plan, _ = await agreement.save_plan(
             db,
             tid,
             pw.mentor.id,
             p,
-            texts={**texts, month: rich.mark("PLAN")},
-            first_meeting_on=first,
-            last_meeting_on=last,
+            texts={**months, month: rich.mark("PLAN")},
+            first_meeting_on=first_on,
+            last_meeting_on=last_on,
             lock_version=0,
         )
         assert plan is not None
@@ -393,9 +393,9 @@ async def _agreement_goals_plan(db: Database, rich: Rich) -> None:
             tid,
             pw.other_mentor.id,
             o,
-            texts={**texts, month: rich.mark("O_PLAN")},
-            first_meeting_on=first,
-            last_meeting_on=last,
+            texts={**months, month: rich.mark("O_PLAN")},
+            first_meeting_on=first_on,
+            last_meeting_on=last_on,
             lock_version=0,
         )
 

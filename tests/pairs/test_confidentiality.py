@@ -1,27 +1,46 @@
 """Who reads what in a pair's space (issue 15, DESIGN.md "Who reads what"), route by route and
 viewer by viewer, through the real app over HTTP.
 
-One rich world per tenant whose scheme has the content (AHEP: agreement, chat, documents;
-Alberta: the plan submitted to the coordinator; the Advice Skills Academy: log entries shared
-with the coordinator for review), every piece written through the space's actions and
-carrying its own marker string. Then every route of the space — enumerated from the
-application, so a route added later fails `test_every_space_route_is_in_the_table` until it
-is given a row — is fetched by each viewer, and the answer's status and the exact set of
-markers in its body (page, .ics, CSV, PDF, download) are compared with the table below.
+One rich world per tenant (tests.pairs.confidentiality_helpers.rich_world; AHEP: agreement,
+chat, documents; Alberta: the plan, one pair's submitted and the other's not; the Advice
+Skills Academy: an agreement without chat), each with two live pairs whose content is
+written through the space's actions (agreement, goals, plan, meetings, calendar feed, log
+entries shared and withdrawn, chat, a document), every piece carrying its own marker string.
+Every route of the space — enumerated from the application (paths under /pairs/{pair_id},
+/calendar, /cpd, and anything a pairs view module serves), so a route added later fails
+`test_every_space_route_is_in_the_table` until it is given a row — is fetched by each
+viewer, and the answer's status and the exact set of markers in its body (page, .ics, CSV,
+PDF, a downloaded document) are compared with GET_TABLE.
 
 The table, in DESIGN.md's words:
 
-* private log entry: its author only; the coordinator only the entries the author shares;
-* agreement, goals, plan, meetings, chat, documents: the pair; the coordinator only the plan
-  once submitted (and the shared entries); counts (meetings held, contact hours) the pair and
-  the coordinator;
+* private log entry: its author only; the coordinator only the entries the author shares,
+  and a withdrawn share no longer;
+* agreement, goals, plan, meetings, chat, documents: the pair; the coordinator the plan once
+  submitted (and the shared entries); counts (meetings held, contact hours) the pair and
+  the coordinator (the home page's coordinator version, checked to carry no content);
 * the other pair's people, a tenant admin without the coordinator role: "not found";
   a platform admin and an anonymous visitor have no session in the tenant: sent to sign in.
 
-POST routes: every viewer who is not the route's actor is refused (404/403/sign-in) and the
-space's rows, the audit log and the mails are unchanged. A member of another tenant using
-this tenant's ids gets "not found" on their own tenant's URLs and is sent to sign in on this
-one's.
+Decisions where the issue is silent:
+
+* The platform admin's session is made as the platform's sign-in callback makes it (no
+  OIDC round: tests/identity/test_platform.py covers that) and is sent as the tenant cookie
+  as well — the worst case; it must count for nothing on a tenant's pages.
+* The calendar feed is a capability: whoever holds its secret address reads the owner's
+  meetings (that is what a calendar application does), so its row is the same for every
+  viewer; the secret itself (marker FEED_TOKEN) must appear on no page, feed or mail.
+* The CPD downloads are probed with the mentor's entry ids in the query: anyone else is
+  refused (400) and gets their own page, never the mentor's words.
+* A table row counts a marker the world does not have as not expected (Alberta has no
+  chat); rows name their worlds.
+
+POST routes: every viewer who is not the route's actor is refused (404 for members outside,
+sign-in for those without a session, a route's own refusal where a row says so) and the
+space's rows, the audit log and the mails are exactly as before. A member of another tenant
+using this tenant's ids gets "not found" on their own tenant's URLs and is sent to sign in
+(GET) or refused (POST) on this one's. Mails carry only what their recipient may read. The
+table holds after the pair has ended too (AHEP).
 """
 
 from __future__ import annotations
@@ -319,7 +338,8 @@ POST_TABLE: dict[str, Post] = {
         f"/pairs/{{pair_id}}/extension{action}": Post(PAIR, worlds=(AHEP,))
         for action in ("", "/agree", "/decline", "/withdraw")
     },
-    "/pairs/{pair_id}/remove": Post(frozenset({COORDINATOR})),
+    # (The pair's two people are told only the coordinator does this: 409.)
+    "/pairs/{pair_id}/remove": Post(frozenset({COORDINATOR}), refused={MENTOR: 409, MENTEE: 409}),
 }
 
 
