@@ -23,7 +23,22 @@ The stages, and who to sign in as (the demo identity provider lists every member
   length has passed): every meeting held, goals achieved, ended as completed by the
   coordinator on the official end.
 
-The coordinator (Cora Coordinator) sees them all, with what is submitted to her.
+The coordinator (Cora Coordinator) reads each pair's coordinator view (dates, counts, the
+plan once submitted, the shared log entries) at the pair's address; the mails in the catcher
+that name a pair (plan submitted, a log entry shared, a pair ended) link to it.
+
+Decisions where the issue is silent:
+
+* Meetings fall on workdays at 14:00 in the association's zone, a week after the start and
+  then one cadence interval apart (AHEP, whose pairs agree their own: monthly); each lasts
+  two hours within the scheme's session length — except the Advice Skills Academy's, whose
+  two hours a month (preparation and reflection included, which the product does not see)
+  exceed its 60–90 minute sessions: the pair records two hours, so it reads as on track.
+* The mid-way pair's "ahead" meetings are dated from today (ten days on, then one interval):
+  a start months later still shows them (they were made then); they are never remade.
+* Log entries are shared with the coordinator where the scheme has a review checkpoint for
+  the coordinator (the Advice Skills Academy's pilot reviews use the logs).
+* Nothing is written around the actions: every past time is the actions' own `now`.
 
 Everything is made through the actions, as people would make it, at past times: the actions
 take `now`, so the pairs are matched months ago (`create_pairs(now=…)`), meetings proposed,
