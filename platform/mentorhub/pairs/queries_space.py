@@ -209,14 +209,14 @@ def next_step(home: Home) -> NextStep | None:
     if a is not None and not a.agreed and not a.i_agreed:
         if not a.exists:
             return NextStep(
-                "Start with your mentoring agreement: write it together, then both agree it.",
+                "Start with your mentoring agreement: write it together, then both agree to it.",
                 "/agreement",
                 "Write the agreement",
             )
         return NextStep(
-            f"{other} has agreed the mentoring agreement: read it and agree it too."
+            f"{other} has agreed the mentoring agreement: read it and agree to it too."
             if a.other_agreed
-            else "Read your mentoring agreement and agree it (or change it together).",
+            else "Read your mentoring agreement and agree to it (or change it together).",
             "/agreement",
             "Agree the agreement",
         )
