@@ -337,7 +337,7 @@ async def _logs(db: Database, rich: Rich) -> None:
     withdrawn = await write(pw.mentee, p, "LOG_MENTEE_WITHDRAWN")
     await logs.share_entry(db, tid, pw.mentee.id, p, withdrawn)
     await logs.unshare_entry(db, tid, pw.mentee.id, p, withdrawn)
-    await write(pw.other_mentor, o, "O_LOG")
+    rich.ids["other_entry_id"] = await write(pw.other_mentor, o, "O_LOG")
     other_shared = await write(pw.other_mentee, o, "O_LOG_SHARED")
     await logs.share_entry(db, tid, pw.other_mentee.id, o, other_shared)
 
@@ -371,7 +371,8 @@ async def _agreement_goals_plan(db: Database, rich: Rich) -> None:
         )
     goal = await agreement.add_goal(db, tid, pw.mentee.id, p, title=rich.mark("GOAL"))
     rich.ids["goal_id"] = goal.id
-    await agreement.add_goal(db, tid, pw.other_mentee.id, o, title=rich.mark("O_GOAL"))
+    other_goal = await agreement.add_goal(db, tid, pw.other_mentee.id, o, title=rich.mark("O_GOAL"))
+    rich.ids["other_goal_id"] = other_goal.id
     if space.plan:
         months: dict[int, str] = {m.month: "" for m in space.plan}
         month = space.plan[0].month
@@ -434,6 +435,7 @@ async def _meetings(db: Database, rich: Rich) -> None:
         [meetings.NewTime(soon, 60, "in_person", place=rich.mark("O_MEETING_PLACE"))],
     )
     await meetings.accept(db, tid, pw.other_mentee.id, o, other.id)
+    rich.ids["other_meeting_id"] = other.id
     rich.ids["token"] = rich.markers["FEED_TOKEN"] = await calendar.create_feed(
         db, tid, pw.mentor.id
     )
@@ -447,7 +449,8 @@ async def _chat_documents(db: Database, rich: Rich, storage: Storage) -> None:
     shared = pw.world.scheme.relationship.shared_space
     if "chat" in shared:
         await chat.post_message(db, tid, pw.mentor.id, p, rich.mark("CHAT"))
-        await chat.post_message(db, tid, pw.other_mentee.id, o, rich.mark("O_CHAT"))
+        message = await chat.post_message(db, tid, pw.other_mentee.id, o, rich.mark("O_CHAT"))
+        rich.ids["other_message_id"] = message.id
     if "documents" in shared:
         name = rich.mark("DOC_NAME")
         document = await documents.upload_document(
@@ -460,7 +463,7 @@ async def _chat_documents(db: Database, rich: Rich, storage: Storage) -> None:
             data=f"Notes: {rich.mark('DOC_BODY')}\n".encode(),
         )
         rich.ids["document_id"] = document.id
-        await documents.upload_document(
+        theirs = await documents.upload_document(
             db,
             storage,
             tid,
@@ -469,6 +472,7 @@ async def _chat_documents(db: Database, rich: Rich, storage: Storage) -> None:
             filename="theirs.txt",
             data=f"Notes: {rich.mark('O_DOC_BODY')}\n".encode(),
         )
+        rich.ids["other_document_id"] = theirs.id
 
 
 async def rich_world(db: Database, slug: str, storage: Storage) -> Rich:

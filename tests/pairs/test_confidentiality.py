@@ -269,6 +269,23 @@ GET_TABLE: dict[str, Row] = {
     "/pairs/{pair_id}/chat": Row(pair("CHAT"), worlds=(AHEP,)),
     "/pairs/{pair_id}/documents": Row(pair("DOC_NAME"), worlds=(AHEP,)),
     "/pairs/{pair_id}/documents/{document_id}": Row(pair("DOC_BODY"), worlds=(AHEP,)),
+    # This pair's address with the other pair's things: "not found" to everyone, this
+    # pair too (a page reads its object within the pair named in the address).
+    "/pairs/{pair_id}/meetings/{meeting_id} of the other pair": Row(
+        NOT_HERE, fill=(("meeting_id", "{other_meeting_id}"),)
+    ),
+    "/pairs/{pair_id}/meetings/{meeting_id} .ics of the other pair": Row(
+        NOT_HERE, fill=(("meeting_id", "{other_meeting_id}.ics"),)
+    ),
+    "/pairs/{pair_id}/log/{entry_id} of the other pair": Row(
+        NOT_HERE, fill=(("entry_id", "{other_entry_id}"),)
+    ),
+    "/pairs/{pair_id}/documents/{document_id} of the other pair": Row(
+        NOT_HERE, worlds=(AHEP,), fill=(("document_id", "{other_document_id}"),)
+    ),
+    "/pairs/{pair_id}/chat before the other pair's message": Row(
+        NOT_HERE, worlds=(AHEP,), query=(("before", "other_message_id"),)
+    ),
     # A page the scheme does not have is "not found" to everyone, the pair too.
     "/pairs/{pair_id}/agreement not in the scheme": Row(NOT_HERE, worlds=(ALBERTA,)),
     "/pairs/{pair_id}/plan not in the scheme": Row(NOT_HERE, worlds=(AHEP, ASA)),
@@ -500,6 +517,7 @@ def _probe_form(rich: Rich) -> dict[str, str]:
     }
     form |= {"months": "3", "minutes": "60", "held_minutes": "60", "mode": "video"}
     form |= {"date": "2027-02-01", "time": "10:00", "status": "achieved", "lock_version": "0"}
+    form |= {"action": "save"}
     return form
 
 
@@ -517,10 +535,12 @@ async def test_no_one_outside_changes_anything(
     viewers = await viewers_of(settings, rich.pw)
     form = _probe_form(rich)
     failures: list[str] = []
+    probed = 0
     for route in space_routes(create_app(settings).app):  # type: ignore[attr-defined]
         if route.method == "GET" or slug not in POST_TABLE[route.path].worlds:
             continue
         post = POST_TABLE[route.path]
+        probed += 1
         path = concrete(route, rich.slug, rich.ids)
         before = await snapshot(db, rich.pw.id)
         for viewer in VIEWERS:
@@ -542,6 +562,7 @@ async def test_no_one_outside_changes_anything(
         changed = before.differences(await snapshot(db, rich.pw.id))
         if changed:
             failures.append(f"{route.method} {route.path} CHANGED {changed}")
+    assert probed > 15
     assert not failures, "\n".join(failures)
 
 
@@ -644,3 +665,48 @@ async def test_mail_carries_nothing_the_recipient_may_not_read(
     assert not failures, "\n".join(failures)
     # The search sees what is there: the invitations name the place.
     assert (MENTOR, "MEETING_PLACE") in carried and (MENTEE, "MEETING_PLACE") in carried
+
+
+#: Object parameters → the other pair's object of that kind.
+OTHER_PAIRS = {
+    "goal_id": "other_goal_id",
+    "meeting_id": "other_meeting_id",
+    "entry_id": "other_entry_id",
+    "document_id": "other_document_id",
+}
+
+
+@pytest.mark.parametrize("slug", WORLDS)
+async def test_the_pair_cannot_reach_the_other_pairs_things(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
+    slug: str,
+) -> None:
+    """Every POST route on one object (a goal, a meeting, an entry, a document), by each
+    of this pair's people at this pair's address with the other pair's object: "not found",
+    nothing changes."""
+    rich = await rich_world(db, slug, storage)
+    viewers = await viewers_of(settings, rich.pw)
+    form = _probe_form(rich)
+    failures: list[str] = []
+    probed = 0
+    for route in space_routes(create_app(settings).app):  # type: ignore[attr-defined]
+        if route.method == "GET" or slug not in POST_TABLE[route.path].worlds:
+            continue
+        swapped = {k: rich.ids[v] for k, v in OTHER_PAIRS.items() if f"{{{k}}}" in route.path}
+        if not swapped:
+            continue
+        path = concrete(route, rich.slug, {**rich.ids, **swapped})
+        before = await snapshot(db, rich.pw.id)
+        for viewer in (MENTOR, MENTEE):
+            answer = await fetch(client, viewers[viewer], route.method, path, form)
+            probed += 1
+            if answer.status_code != NOT_FOUND:
+                failures.append(f"{viewer} {route.method} {route.path}: {answer.status_code}")
+        changed = before.differences(await snapshot(db, rich.pw.id))
+        if changed:
+            failures.append(f"{route.method} {route.path} CHANGED {changed}")
+    assert probed
+    assert not failures, "\n".join(failures)
