@@ -4,7 +4,7 @@ every tenant has pairs at every stage — new (the demo matching's, nothing done
 where the scheme has one, Alberta's plan submitted, the Advice Skills Academy's shared log
 entry, AHEP's chat and document), overdue (behind the scheme's cadence) and ended (completed
 and ended early) — made through the actions (their mails: the meeting invitations with
-their .ics), and a second run changes nothing."""
+their .ics), and a second run changes nothing, even weeks later."""
 
 from __future__ import annotations
 
@@ -90,6 +90,10 @@ async def test_every_stage_in_every_tenant_then_a_second_run_changes_nothing(
     before = await snapshot(db, tenants)
     files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert await seed_demo_pairs(db, tenants, now=now, storage=storage) == 0
+    assert await snapshot(db, tenants) == before
+    # A start weeks later computes the same stories (dated from the day each pair was made).
+    later = now + timedelta(days=40)
+    assert await seed_demo_pairs(db, tenants, now=later, storage=storage) == 0
     assert await snapshot(db, tenants) == before
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()) == files
 

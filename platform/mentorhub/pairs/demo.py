@@ -34,8 +34,11 @@ Decisions where the issue is silent:
   two hours within the scheme's session length — except the Advice Skills Academy's, whose
   two hours a month (preparation and reflection included, which the product does not see)
   exceed its 60–90 minute sessions: the pair records two hours, so it reads as on track.
-* The mid-way pair's "ahead" meetings are dated from today (ten days on, then one interval):
-  a start months later still shows them (they were made then); they are never remade.
+* A story's "today" is the day its pair was made (the pair row's `created_at`, the first
+  start's day): the mid-way pair's meetings are held up to it, the next one is scheduled ten
+  days after it and the one after proposed; its latest chat messages are from the days
+  before it. So a start on a later day computes the same dates and makes nothing again
+  (a meeting still to be proposed whose time has passed by then is left out).
 * Log entries are shared with the coordinator where the scheme has a review checkpoint for
   the coordinator (the Advice Skills Academy's pilot reviews use the logs).
 * Nothing is written around the actions: every past time is the actions' own `now`.
@@ -433,6 +436,11 @@ class _Pair:
         """The relationship's first day: the cohort's start (the pair was matched before)."""
         return max(self.pair.matched_on, self.w.cohorts[self.story.cohort].starts_on)
 
+    @property
+    def today(self) -> date:
+        """The story's today: the day the pair was made (see the module's docstring)."""
+        return self.pair.created_at.astimezone(self.w.zone).date()
+
     def at(self, day: date, hour: int = 10) -> datetime:
         return _at(day, hour, self.w.zone)
 
@@ -441,11 +449,10 @@ class _Pair:
 
 
 async def _mid_way(p: _Pair) -> int:
-    w = p.w
     steps = await _agreement(p)
     steps += await _goals(p, _MID_WAY_GOALS)
     steps += await _plan(p)
-    steps += await _meetings(p, held=_held_days(p, until=w.today - timedelta(days=3)), ahead=True)
+    steps += await _meetings(p, held=_held_days(p, until=p.today - timedelta(days=3)), ahead=True)
     steps += await _logs(p)
     steps += await _chat(p)
     steps += await _documents(p)
@@ -745,7 +752,7 @@ async def _logs(p: _Pair) -> int:
     share = _shares_logs(w.scheme)
     for who, after, title, body, shared in _LOGS:
         author = p.mentor if who == "mentor" else p.mentee
-        day = min(first + timedelta(days=after), w.today - timedelta(days=1))
+        day = min(first + timedelta(days=after), p.today - timedelta(days=1))
         entry = have.get((author.id, title))
         if entry is None:
             entry = await logs.write_entry(
@@ -779,7 +786,7 @@ async def _chat(p: _Pair) -> int:
     for who, days, hour, body in _CHAT:
         if body in have:
             continue
-        day = p.start + timedelta(days=days) if days >= 0 else w.today + timedelta(days=days)
+        day = p.start + timedelta(days=days) if days >= 0 else p.today + timedelta(days=days)
         author = p.mentor if who == "mentor" else p.mentee
         await chat.post_message(w.db, w.tid, author.id, p.id, body, now=p.at(day, hour))
         steps += 1
@@ -802,22 +809,23 @@ async def _meetings(p: _Pair, *, held: Sequence[date], ahead: bool) -> int:
         }
     plan: list[tuple[datetime, str]] = [(p.at(day, 14), "held") for day in held]
     if ahead:
-        first = w.today + timedelta(days=10)
+        first = p.today + timedelta(days=10)
         later = add_months(first, _interval_months(w.scheme))
         plan.append((p.at(_weekday(first), 14), "scheduled"))
         plan.append((p.at(_weekday(later), 14), "proposed"))
     steps = 0
     for k, (starts, state) in enumerate(plan):
         meeting = have.get(starts)
-        proposer, other = (
-            (p.mentee, p.mentor)
-            if k % 2 == 0 or state == "proposed"
-            else (
-                p.mentor,
-                p.mentee,
-            )
-        )
-        asked = min(starts - timedelta(days=7), w.now - timedelta(minutes=5))
+        # The mentee proposes every other meeting and the one waiting for the mentor.
+        mentee_asks = k % 2 == 0 or state == "proposed"
+        proposer, other = (p.mentee, p.mentor) if mentee_asks else (p.mentor, p.mentee)
+        # Asked a week before and accepted the next day; never later than now.
+        asked = min(starts - timedelta(days=7), w.now - timedelta(minutes=10))
+        accepted = min(asked + timedelta(hours=20), w.now - timedelta(minutes=5))
+        if meeting is None and state != "held" and starts <= w.now:
+            continue  # its time passed before it was made (a later start): not remade
+        if meeting is not None and meeting.state in ("declined", "cancelled"):
+            continue  # someone changed it since: theirs
         if meeting is None:
             mode = "video" if k % 2 else "in_person"
             [meeting] = await meetings.propose(
@@ -840,9 +848,7 @@ async def _meetings(p: _Pair, *, held: Sequence[date], ahead: bool) -> int:
         if state == "proposed":
             continue
         if meeting.state == "proposed":
-            meeting = await meetings.accept(
-                w.db, w.tid, other.id, p.id, meeting.id, now=asked + timedelta(hours=20)
-            )
+            meeting = await meetings.accept(w.db, w.tid, other.id, p.id, meeting.id, now=accepted)
             steps += 1
         if state == "held" and meeting.state != "held":
             await meetings.record_held(
