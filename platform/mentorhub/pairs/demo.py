@@ -39,6 +39,11 @@ Decisions where the issue is silent:
   days after it and the one after proposed; its latest chat messages are from the days
   before it. So a start on a later day computes the same dates and makes nothing again
   (a meeting still to be proposed whose time has passed by then is left out).
+* Alberta's running cohort is the programme year that started last (October): in October
+  and November its pairs are only weeks in, and in September (between programme years)
+  they are past their official end. The other schemes' running cohort started on the
+  first of the month four months back, the previous one its relationship length (plus
+  three months) before that.
 * Log entries are shared with the coordinator where the scheme has a review checkpoint for
   the coordinator (the Advice Skills Academy's pilot reviews use the logs).
 * Nothing is written around the actions: every past time is the actions' own `now`.
