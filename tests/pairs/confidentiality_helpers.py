@@ -440,6 +440,10 @@ async def _meetings(db: Database, rich: Rich) -> None:
         db, tid, pw.mentor.id
     )
     rich.ids["unknown_token"] = secrets.token_urlsafe(32)
+    rich.ids["revoked_token"] = rich.markers["REVOKED_TOKEN"] = await calendar.create_feed(
+        db, tid, pw.mentee.id
+    )
+    assert await calendar.revoke_feed(db, tid, pw.mentee.id)
 
 
 async def _chat_documents(db: Database, rich: Rich, storage: Storage) -> None:

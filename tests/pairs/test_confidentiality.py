@@ -212,6 +212,9 @@ GET_TABLE: dict[str, Row] = {
     "/calendar/{token} unknown": Row(
         dict.fromkeys(VIEWERS, NF), fill=(("token", "{unknown_token}.ics"),)
     ),
+    "/calendar/{token} revoked": Row(
+        dict.fromkeys(VIEWERS, NF), fill=(("token", "{revoked_token}.ics"),)
+    ),
     # The member's CPD record: their own meetings, goals and log entries only.
     "/cpd": Row(
         {
