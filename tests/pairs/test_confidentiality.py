@@ -427,6 +427,9 @@ def _check(
     answer: httpx.Response,
     expected: Seen,
     rich: Rich,
+    viewer_name: str = "",
+    *,
+    outsider_ok: bool = True,
 ) -> None:
     """Compare one answer with its row; a difference is added to `failures`."""
     found = markers_in(answer, rich.markers.values())
@@ -441,6 +444,13 @@ def _check(
     if names != want:
         leaked, lost = sorted(names - want), sorted(want - names)
         failures.append(f"{what}: LEAKS {leaked}" if leaked else f"{what}: does not show {lost}")
+    if answer.status_code != 200 or not outsider_ok:
+        # A refusal, or a page of someone outside the pair and its coordinator, does not
+        # even say who is in the pair (but the viewer's own name, in the navigation).
+        people = {rich.pw.mentor.display_name, rich.pw.mentee.display_name} - {viewer_name}
+        named = sorted(p for p in people if p in answer.text)
+        if named:
+            failures.append(f"{what}: {answer.status_code} names {named}")
 
 
 def _url(route: SpaceRoute, row: Row, rich: Rich) -> str:
@@ -495,7 +505,18 @@ async def test_who_reads_what_on_every_space_page(
             for key, row in _rows(route, slug):
                 answer = await fetch(client, viewers[viewer], "GET", _url(route, row, rich))
                 seen = (row.ended if ended and row.ended else row.seen)[viewer]
-                _check(failures, f"{viewer} GET {key}", answer, seen, rich)
+                member = member_of(rich.pw, viewer)
+                own = member.display_name if member else ""
+                _check(
+                    failures,
+                    f"{viewer} GET {key}",
+                    answer,
+                    seen,
+                    rich,
+                    own,
+                    # (The feed's holder reads what the owner's calendar shows.)
+                    outsider_ok=route.public or viewer in (MENTOR, MENTEE, COORDINATOR),
+                )
     assert not failures, "\n".join(failures)
 
 
