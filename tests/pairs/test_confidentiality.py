@@ -46,6 +46,7 @@ table holds after the pair has ended too (AHEP).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ from sqlalchemy import text
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
+from mentorhub.pairs.cadence import hours_words
 from mentorhub.pairs.services import ending
 from mentorhub.pairs.storage import DirectoryStorage
 from mentorhub.settings import Settings
@@ -734,3 +736,22 @@ async def test_the_pair_cannot_reach_the_other_pairs_things(
             failures.append(f"{route.method} {route.path} CHANGED {changed}")
     assert probed
     assert not failures, "\n".join(failures)
+
+
+async def test_the_counts_reach_the_pair_and_the_coordinator(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
+) -> None:
+    """DESIGN: counts (meetings, contact hours) are the pair's and the coordinator's: both
+    homes carry the held meeting's 75 minutes, with none of the meeting's words."""
+    rich = await rich_world(db, AHEP, storage)
+    viewers = await viewers_of(settings, rich.pw)
+    for viewer in (MENTOR, MENTEE, COORDINATOR):
+        page = await fetch(
+            client, viewers[viewer], "GET", f"/t/{rich.slug}/pairs/{rich.pw.pair.id}"
+        )
+        words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+        assert page.status_code == 200 and hours_words(75) in words, viewer
+        assert rich.markers["MEETING_RECORD"] not in page.text
