@@ -92,7 +92,8 @@ BASE = "https://localhost"
 
 # --- the expectation table ------------------------------------------------------------------
 
-SIGN_IN = 303  # sent elsewhere: to the tenant's sign-in page unless a row says where
+SEE_OTHER = 303  # sent elsewhere: Seen.to says where
+SIGN_IN = SEE_OTHER  # to the tenant's sign-in page
 NOT_FOUND = 404
 
 
@@ -256,8 +257,8 @@ GET_TABLE: dict[str, Row] = {
     # (The pair's two people are sent to their own log.)
     "/pairs/{pair_id}/log/shared": Row(
         {
-            MENTOR: Seen(SIGN_IN, to="/pairs/{pair_id}/log"),
-            MENTEE: Seen(SIGN_IN, to="/pairs/{pair_id}/log"),
+            MENTOR: Seen(SEE_OTHER, to="/pairs/{pair_id}/log"),
+            MENTEE: Seen(SEE_OTHER, to="/pairs/{pair_id}/log"),
             COORDINATOR: ok("LOG_MENTOR_SHARED"),
             **OUTSIDERS,
         }
@@ -439,7 +440,7 @@ def _check(
     want = {m for m in expected.markers if m in rich.markers}
     if answer.status_code != expected.status:
         failures.append(f"{what}: status {answer.status_code}, expected {expected.status}")
-    elif expected.status == SIGN_IN and not answer.headers.get("location", "").endswith(
+    elif expected.status == SEE_OTHER and not answer.headers.get("location", "").endswith(
         f"/t/{rich.slug}" + expected.to.format(**rich.ids)
     ):
         failures.append(f"{what}: sent to {answer.headers.get('location')}, not {expected.to}")
