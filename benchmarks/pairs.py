@@ -26,9 +26,11 @@ The app runs as `mentorhub serve --workers N` (a real server process, like
 (`SessionStore.create`), and the load comes from wrk on loopback (as `benchmarks.pages.wrk`:
 one thread, its Lua hook printing p50/p95/p99 and errors, any answer but 2xx fails the run;
 here with a 30 s request timeout instead of wrk's 2 s, so a slow answer on a loaded machine
-is a figure, not a socket error). Beside wrk's figures, the server's own CPU per request
-(`mentorhub serve`'s processes, user + system time over the run ÷ requests): what a request
-costs before waiting for the CPU or PostgreSQL, the part a loaded machine does not inflate.
+is a figure, not a socket error). Beside wrk's figures, the CPU a request costs in
+`mentorhub serve`'s processes and in PostgreSQL's (user + system time over the run ÷
+requests): what a loaded shared machine does not inflate. With 20 clients always waiting on
+2 cores, latency ≈ 20 × (that CPU) ÷ 2 (Little's law): the 50 ms goal at 20 clients asks for
+about 5 ms of CPU a request, app and database together.
 The latency wrk measures is from the request written to the response read on loopback: the
 server's time plus a loopback round trip (tens of microseconds). Each figure is the median
 over `--rounds` rounds of one wrk run of `--seconds`; every round prints its figures and the
@@ -50,6 +52,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -497,64 +500,90 @@ def wrk(
     return Figure(requests / (duration / 1e6), p50 / 1000, p95 / 1000, p99 / 1000)
 
 
-def _server_pids(port: int) -> list[int]:
-    """`mentorhub serve --port <port>` and its worker processes (children, recursively)."""
-    parents: dict[int, int] = {}
-    root = None
+def _processes() -> dict[int, tuple[list[bytes], list[str]]]:
+    """Every process: its command line and the fields of /proc/<pid>/stat after the name."""
+    out = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            stat = (entry / "stat").read_text()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-        if b"serve" in cmdline and str(port).encode() in cmdline:
-            root = int(entry.name)
-    found = [root] if root is not None else []
-    for pid in found:
-        found += [child for child, parent in parents.items() if parent == pid]
-    return found
+        out[int(entry.name)] = (cmdline, stat)
+    return out
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU the processes have used so far."""
+def _cpu_seconds(match: Callable[[list[bytes]], bool]) -> float:
+    """User + system CPU used so far by the processes whose command line `match`es and by
+    all their descendants, those still running and those that have exited (the CPU of
+    exited children is in their parent's cutime/cstime): a difference of two readings is
+    the CPU the tree used in between, whatever started or ended meanwhile."""
+    processes = _processes()
+    roots = [pid for pid, (cmdline, _) in processes.items() if match(cmdline)]
+    tree = list(roots)
+    for pid in tree:
+        tree += [child for child, (_, stat) in processes.items() if int(stat[1]) == pid]
     ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    for pid in tree:
+        stat = processes[pid][1]
+        ticks += int(stat[11]) + int(stat[12])  # utime, stime
+    for pid in roots:
+        stat = processes[pid][1]
+        ticks += int(stat[13]) + int(stat[14])  # cutime, cstime: its exited children
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _server(port: int) -> Callable[[list[bytes]], bool]:
+    """`mentorhub serve --port <port>` (its workers are its children)."""
+    return lambda cmd: b"serve" in cmd and str(port).encode() in cmd
+
+
+def _database(data_dir: Path) -> Callable[[list[bytes]], bool]:
+    """The benchmark's PostgreSQL: the postmaster started on `data_dir` (backends are its
+    children)."""
+    where = str(data_dir).encode()
+    return lambda cmd: bool(cmd) and cmd[0].endswith(b"postgres") and any(where in a for a in cmd)
+
+
+CPU = dict[tuple[str, int], list[tuple[float, float]]]
+
+
 def measure(
-    base: str, port: int, targets: list[Target], rounds: int, seconds: float, script: Path
-) -> tuple[dict[tuple[str, int], list[Figure]], dict[tuple[str, int], list[float]]]:
-    """Each round: every target at each client count. Beside wrk's figures, the server's own
-    CPU per request (its processes' user + system time over the run ÷ requests): what a
-    request costs with the machine to itself, before waiting for PostgreSQL or the CPU."""
-    pids = _server_pids(port)
+    base: str,
+    port: int,
+    data_dir: Path,
+    targets: list[Target],
+    rounds: int,
+    seconds: float,
+    script: Path,
+) -> tuple[dict[tuple[str, int], list[Figure]], CPU]:
+    """Each round: every target at each client count. Beside wrk's figures, the CPU a request
+    costs (user + system time over the run ÷ requests) in the server's processes and in
+    PostgreSQL's: what it costs with the machine to itself, which a loaded machine does not
+    inflate (2 cores at 20 clients: latency ≈ 20 × that CPU ÷ 2, by Little's law)."""
+    server, database = _server(port), _database(data_dir)
     for t in targets:  # warm the templates and plans one client at a time, then the pools
         wrk(base + t.path, 1, 2, script, t.cookie, warm_up=True)
         wrk(base + t.path, 20, 2, script, t.cookie, warm_up=True)
     samples: dict[tuple[str, int], list[Figure]] = {}
-    cpu: dict[tuple[str, int], list[float]] = {}
+    cpu: CPU = {}
     for number in range(1, rounds + 1):
         before = os.getloadavg()[0]
         line = []
         for t in targets:
             for c in t.connections:
-                used = _cpu_seconds(pids)
+                used, used_db = _cpu_seconds(server), _cpu_seconds(database)
                 f = wrk(base + t.path, c, seconds, script, t.cookie)
-                per = (_cpu_seconds(pids) - used) * 1000 / max(1.0, f.rps * seconds)
+                requests = max(1.0, f.rps * seconds)
+                per = (_cpu_seconds(server) - used) * 1000 / requests
+                per_db = (_cpu_seconds(database) - used_db) * 1000 / requests
                 samples.setdefault((t.name, c), []).append(f)
-                cpu.setdefault((t.name, c), []).append(per)
+                cpu.setdefault((t.name, c), []).append((per, per_db))
                 line.append(
                     f"{t.name} @{c}: p50 {f.p50:.1f} p95 {f.p95:.1f} ms, {f.rps:,.0f}/s,"
-                    f" server CPU {per:.1f} ms/request"
+                    f" CPU per request: server {per:.1f} ms, PostgreSQL {per_db:.1f} ms"
                 )
         print(
             f"  round {number}: "
@@ -568,29 +597,30 @@ def measure(
 def report(
     targets: list[Target],
     samples: dict[tuple[str, int], list[Figure]],
-    cpu: dict[tuple[str, int], list[float]],
+    cpu: CPU,
     rounds: int,
     n: Sizes,
 ) -> None:
     print()
     print(
         f"the pair's space, {n.tenants:,} tenants, {n.members:,} members, {n.pairs:,} pairs"
-        f" (medians of {rounds} round(s); wrk on loopback; server CPU: mentorhub serve's"
-        " processes per request)"
+        f" (medians of {rounds} round(s); wrk on loopback; CPU ms per request in mentorhub"
+        " serve's processes and in PostgreSQL's)"
     )
     header = (
         f"{'page':<34} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
-        f" {'CPU ms':>7}"
+        f" {'CPU app':>8} {'CPU db':>7}"
     )
     print(header)
     print("-" * len(header))
     for t in targets:
         for c in t.connections:
             f = median_figure(samples[(t.name, c)])
-            per = statistics.median(cpu[(t.name, c)])
+            per = statistics.median(a for a, _ in cpu[(t.name, c)])
+            per_db = statistics.median(b for _, b in cpu[(t.name, c)])
             print(
                 f"{t.name:<34} {c:>7} {f.p50:>8.2f} {f.p95:>8.2f} {f.p99:>8.2f} {f.rps:>8.0f}"
-                f" {per:>7.1f}"
+                f" {per:>8.1f} {per_db:>7.1f}"
             )
     for t in targets:
         f = median_figure(samples[(t.name, t.goal_at)])
@@ -664,7 +694,13 @@ def main() -> None:
         ):
             print(f"mentorhub serve --workers {args.workers} on :{port}", flush=True)
             samples, cpu = measure(
-                f"http://127.0.0.1:{port}", port, targets, args.rounds, args.seconds, script
+                f"http://127.0.0.1:{port}",
+                port,
+                bench.data_dir,
+                targets,
+                args.rounds,
+                args.seconds,
+                script,
             )
     report(targets, samples, cpu, args.rounds, n)
 
