@@ -387,6 +387,7 @@ def main() -> None:
                     "REDIS_URL": redis_url,
                     "MENTORHUB_SECRET_KEY": secret,
                     "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",  # no mail is sent here
+                    "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),  # documents (none uploaded)
                     "MENTORHUB_PATH_PREFIX_TENANTS": "true",
                 }
                 port, ref_port = free_port(), free_port()

@@ -683,6 +683,7 @@ def main() -> None:
             "REDIS_URL": bench.redis_url,
             "MENTORHUB_SECRET_KEY": secret,
             "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",  # no mail is sent here
+            "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),  # documents (none uploaded)
             "MENTORHUB_PATH_PREFIX_TENANTS": "true",
             "MENTORHUB_DATA_DIR": str(bench.tmp / "data"),
         }

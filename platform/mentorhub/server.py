@@ -25,7 +25,7 @@ from mentorhub.identity import demo_idp
 from mentorhub.messages.catcher import MailCatcher
 from mentorhub.messages.delivery import require_smtp
 from mentorhub.messages.demo import send_demo_mail
-from mentorhub.pairs.storage import storage_from
+from mentorhub.pairs.storage import require_storage, storage_from
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
@@ -152,6 +152,7 @@ def serve(*, host: str, port: int, workers: int = 1) -> None:
     except PreflightError as exc:
         print(f"mentorhub: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+    require_storage(settings)  # documents: S3 or a shared directory, said now
     if workers == 1:
         uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
         return

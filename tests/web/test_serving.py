@@ -9,6 +9,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def test_serve_runs_the_given_number_of_worker_processes(servers: Servers) -> No
         "REDIS_URL": servers.redis_url,
         "MENTORHUB_SECRET_KEY": secrets.token_urlsafe(40),
         "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",
+        "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),  # documents (none uploaded)
     }
     command = [sys.executable, "-m", "mentorhub.cli", "serve", "--workers", "2"]
     process = subprocess.Popen(
@@ -115,3 +117,27 @@ def test_serve_runs_the_given_number_of_worker_processes(servers: Servers) -> No
         process.terminate()
         _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
+
+
+def test_serve_refuses_to_start_without_storage_for_documents(servers: Servers) -> None:
+    """Production without MENTORHUB_S3_BUCKET or MENTORHUB_STORAGE_DIR: one line naming
+    both, exit 1 — not documents left on one web machine's disk."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTORHUB_")}
+    env |= {
+        "DATABASE_URL": servers.owner_url,
+        "MENTORHUB_APP_DATABASE_URL": servers.app_url,
+        "REDIS_URL": servers.redis_url,
+        "MENTORHUB_SECRET_KEY": secrets.token_urlsafe(40),
+        "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "mentorhub.cli", "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "MENTORHUB_S3_BUCKET" in done.stderr and "MENTORHUB_STORAGE_DIR" in done.stderr
+    assert "Traceback" not in done.stderr

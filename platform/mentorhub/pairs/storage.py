@@ -26,6 +26,7 @@ import contextlib
 import os
 import re
 import secrets
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -254,3 +255,19 @@ def storage_from(settings: Settings) -> DirectoryStorage | S3Storage:
     import platformdirs
 
     return DirectoryStorage(platformdirs.user_data_path("mentorhub") / "documents")
+
+
+def require_storage(settings: Settings) -> None:
+    """Production start-up: one clear line when no storage for documents is named. Without
+    it documents would land on the local disk of whichever web machine took the upload, and
+    the other machines would not find them."""
+    if os.environ.get("MENTORHUB_EMBEDDED") == "1":
+        return
+    if settings.s3_bucket is None and settings.storage_dir is None:
+        print(
+            "mentorhub: neither MENTORHUB_S3_BUCKET nor MENTORHUB_STORAGE_DIR is set "
+            "(production mode keeps the pairs' documents in S3-compatible storage, or in a "
+            "directory every web and worker process shares)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
