@@ -28,10 +28,11 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from mentorhub.applications.models import Cohort
 from mentorhub.applications.services import scheme_of
-from mentorhub.db.access import NotFound, get_in_tenant
+from mentorhub.db.access import NotFound
 from mentorhub.identity.models import Member, Role
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.rules import Refused
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 SpaceRole = Literal["mentor", "mentee", "coordinator"]
+
+_Viewer = aliased(Member, name="viewer")
+_Mentor = aliased(Member, name="mentor")
+_Mentee = aliased(Member, name="mentee")
 
 
 class ReadOnly(Refused):
@@ -96,18 +101,32 @@ async def space_for(
     lock: bool = False,
 ) -> Space:
     """The pair `pair_id` as `viewer_id` may see it; NotFound("pair") for anyone who may
-    not see it at all (and for a malformed id). `lock`: FOR SHARE on the pair (actions)."""
-    viewer = await get_in_tenant(session, Member, viewer_id, what="pair")
+    not see it at all (and for a malformed id). `lock`: FOR SHARE on the pair (actions).
+
+    One statement: the pair joined to its two people, its cohort and the viewer (each a
+    primary-key lookup in the tenant); no row when the pair or the viewer is not in the
+    tenant. The scheme version is cached per process (`scheme_of`)."""
     try:
         key = uuid.UUID(str(pair_id))
+        viewer_key = uuid.UUID(str(viewer_id))
     except ValueError:
         raise NotFound("pair") from None
-    query = select(Pair).where(Pair.id == key)
+    query = (
+        select(Pair, _Viewer, _Mentor, _Mentee, Cohort)
+        .join(_Mentor, _Mentor.id == Pair.mentor_id)
+        .join(_Mentee, _Mentee.id == Pair.mentee_id)
+        .join(Cohort, Cohort.id == Pair.cohort_id)
+        .join(_Viewer, _Viewer.id == viewer_key)
+        .where(Pair.id == key)
+    )
     if lock:
-        query = query.with_for_update(read=True).execution_options(populate_existing=True)
-    pair = (await session.execute(query)).scalar_one_or_none()
-    if pair is None:
+        query = query.with_for_update(read=True, of=Pair.__table__).execution_options(
+            populate_existing=True
+        )
+    found = (await session.execute(query)).one_or_none()
+    if found is None:
         raise NotFound("pair")
+    pair, viewer, mentor, mentee, cohort = found
     role: SpaceRole
     if viewer.id == pair.mentor_id:
         role = "mentor"
@@ -117,17 +136,7 @@ async def space_for(
         role = "coordinator"
     else:
         raise NotFound("pair")
-    people = {
-        m.id: m
-        for m in (
-            await session.execute(
-                select(Member).where(Member.id.in_((pair.mentor_id, pair.mentee_id)))
-            )
-        ).scalars()
-    }
-    mentor, mentee = people[pair.mentor_id], people[pair.mentee_id]
     other = mentee if role == "mentor" else mentor if role == "mentee" else None
-    cohort = await get_in_tenant(session, Cohort, pair.cohort_id, what="pair")
     scheme = await scheme_of(session, pair.scheme_version)
     return Space(
         pair=pair,

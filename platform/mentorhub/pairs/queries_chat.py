@@ -5,7 +5,8 @@ Only the pair's two people read them (DESIGN.md, "Who reads what"): `open_chat` 
 and a scheme whose `relationship.shared_space` does not list the feature: "not found").
 Every query names the pair in its WHERE clause; the session adds the tenant.
 
-* `chat_page`: 50 messages a page, newest last; "older" pages by keyset (the messages
+* `chat_page`: 50 messages a page, newest last, read in one statement with when the viewer
+  last read the chat; "older" pages by keyset (the messages
   before a given one), so a long chat costs the same as a short one.
 * `unread_chat(session, pair_id, member_id)`: the other person's messages since the member
   last opened the chat (their `PairMemberState.chat_read_at`) — the pair's home shows it.
@@ -18,8 +19,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.access import NotFound
@@ -38,6 +40,7 @@ __all__ = [
     "open_documents",
     "read_at",
     "unread_chat",
+    "unread_chat_count",
 ]
 
 #: Messages on one chat page.
@@ -113,7 +116,11 @@ async def chat_page(
     """One page of the pair's chat, oldest first: the newest `size` messages, or the `size`
     before message `before` (NotFound for a message not in this pair)."""
     pair_id, viewer_id = space.pair.id, space.viewer.id
-    query = select(ChatMessage).where(ChatMessage.pair_id == pair_id)
+    # One statement: the page's messages as plain rows, each with when the viewer last
+    # read the chat (a scalar subquery; a LEFT JOIN from it keeps that time when the page
+    # is empty).
+    seen = _read_at(pair_id, viewer_id).label("seen")
+    on = [ChatMessage.pair_id == pair_id]
     if before is not None:
         cursor = (
             await session.execute(
@@ -124,56 +131,78 @@ async def chat_page(
         ).one_or_none()
         if cursor is None:
             raise NotFound("message")
-        query = query.where(
+        on.append(
             or_(
                 ChatMessage.created_at < cursor.created_at,
                 and_(ChatMessage.created_at == cursor.created_at, ChatMessage.id < cursor.id),
             )
         )
-    rows = list(
-        (
-            await session.execute(
-                query.order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc()).limit(size + 1)
-            )
-        ).scalars()
+    page = (
+        select(ChatMessage.id, ChatMessage.author_id, ChatMessage.body, ChatMessage.created_at)
+        .where(*on)
+        .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
+        .limit(size + 1)
+        .subquery("page")
     )
+    result = list(
+        await session.execute(
+            select(seen, page.c.id, page.c.author_id, page.c.body, page.c.created_at)
+            .select_from(select(seen).subquery("s").outerjoin(page, true()))
+            .order_by(page.c.created_at.desc(), page.c.id.desc())
+        )
+    )
+    seen_at = result[0][0] if result else None
+    rows = [r[1:] for r in result if r[1] is not None]
     more = len(rows) > size
     rows = rows[:size][::-1]
-    seen = await read_at(session, pair_id, viewer_id)
     names = {space.mentor.id: space.mentor.display_name, space.mentee.id: space.mentee.display_name}
     lines = [
         ChatLine(
-            id=m.id,
-            author_id=m.author_id,
-            author_name=names.get(m.author_id, "Someone"),
-            body=m.body,
-            at=m.created_at,
-            mine=m.author_id == viewer_id,
-            new=m.author_id != viewer_id and (seen is None or m.created_at > seen),
+            id=id_,
+            author_id=author_id,
+            author_name=names.get(author_id, "Someone"),
+            body=body,
+            at=at,
+            mine=author_id == viewer_id,
+            new=author_id != viewer_id and (seen_at is None or at > seen_at),
         )
-        for m in rows
+        for id_, author_id, body, at in rows
     ]
     return ChatPage(
         lines=lines,
-        older_than=rows[0].id if more and rows else None,
+        older_than=rows[0][0] if more and rows else None,
         latest=before is None,
-        newest_at=rows[-1].created_at if rows else None,
+        newest_at=rows[-1][3] if rows else None,
+    )
+
+
+def _read_at(pair_id: Any, member_id: Any) -> Any:
+    """When the member last read the pair's chat, as a scalar subquery."""
+    return (
+        select(PairMemberState.chat_read_at)
+        .where(PairMemberState.pair_id == pair_id, PairMemberState.member_id == member_id)
+        .scalar_subquery()
+    )
+
+
+def unread_chat_count(pair_id: Any, member_id: Any) -> Any:
+    """`unread_chat` as a scalar subquery, for a statement reading more (the pair's home)."""
+    seen = _read_at(pair_id, member_id)
+    return (
+        select(func.count())
+        .select_from(ChatMessage)
+        .where(
+            ChatMessage.pair_id == pair_id,
+            ChatMessage.author_id != member_id,
+            or_(seen.is_(None), ChatMessage.created_at > seen),
+        )
+        .scalar_subquery()
     )
 
 
 async def unread_chat(session: AsyncSession, pair_id: uuid.UUID, member_id: uuid.UUID) -> int:
     """How many of the other person's messages the member has not read (one query)."""
-    seen = (
-        select(PairMemberState.chat_read_at)
-        .where(PairMemberState.pair_id == pair_id, PairMemberState.member_id == member_id)
-        .scalar_subquery()
-    )
-    query = select(func.count()).where(
-        ChatMessage.pair_id == pair_id,
-        ChatMessage.author_id != member_id,
-        or_(seen.is_(None), ChatMessage.created_at > seen),
-    )
-    return int((await session.execute(query)).scalar_one())
+    return int((await session.execute(select(unread_chat_count(pair_id, member_id)))).scalar_one())
 
 
 # --- documents ----------------------------------------------------------------------------

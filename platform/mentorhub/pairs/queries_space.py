@@ -1,10 +1,12 @@
-"""The pair's home (`GET /pairs/{pair_id}`): everything the overview shows, read in few
-statements — `pairs.access.space_for` (the viewer, the pair, its two people, the cohort; the
-scheme version is cached per process), then the pair's meetings (one indexed range on
-`meetings_by_pair`), then one statement of scalar subqueries, each an index lookup by
-(tenant_id, pair_id): the agreement's revisions, the goals by status, the plan's state,
-the log entries shared with the coordinator (coordinator only); and, where the scheme has
-chat, the viewer's unread count (`pairs.queries_chat.unread_chat`, one more statement).
+"""The pair's home (`GET /pairs/{pair_id}`): everything the overview shows, read in two
+statements — `pairs.access.space_for` (the viewer, the pair, its two people and the cohort in
+one; the scheme version is cached per process), then one statement: a row of scalar
+subqueries, each an index lookup by (tenant_id, pair_id) — the agreement's revisions, the
+goals by status, the plan's state, the log entries shared with the coordinator (coordinator
+only), and, where the scheme has chat, the viewer's unread count
+(`pairs.queries_chat.unread_chat_count`) — LEFT JOINed to the pair's live meetings (one
+indexed range on `meetings_by_pair`). Each round trip costs about half a millisecond of
+CPU in SQLAlchemy and asyncpg, more than the index lookups themselves (benchmarks/pairs.py).
 
 What a coordinator's read may touch (DESIGN.md, "Who reads what"): the meetings' dates,
 states and lengths (counts and contact hours — never a meeting's notes, place or link), the
@@ -39,12 +41,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.pairs.access import Space, space_for
 from mentorhub.pairs.cadence import CadenceSummary, Held, summarise
-from mentorhub.pairs.queries_chat import unread_chat
+from mentorhub.pairs.queries_chat import unread_chat_count
 from mentorhub.pairs.services.lifecycle import facts_of
 from mentorhub.pairs.space_models import Agreement, Goal, LogEntry, Meeting, Plan
 from mentorhub.schemes.errors import FactsError
@@ -279,22 +281,6 @@ async def home_of(
     today = now.astimezone(zone).date()
     party = space.is_party
 
-    meetings = [
-        MeetingRow(*row)
-        for row in await session.execute(
-            select(
-                Meeting.id,
-                Meeting.starts_at,
-                Meeting.minutes,
-                Meeting.state,
-                Meeting.proposed_by,
-                Meeting.held_minutes,
-            )
-            .where(Meeting.pair_id == pair.id, Meeting.state.in_(LIVE_MEETINGS))
-            .order_by(Meeting.starts_at)
-        )
-    ]
-
     columns: list[Any] = []
     names: list[str] = []
 
@@ -341,13 +327,36 @@ async def home_of(
                 .where(LogEntry.pair_id == pair.id, LogEntry.shared_at.is_not(None))
             ),
         )
-    values: dict[str, Any] = {}
-    if columns:
-        row = (await session.execute(select(*columns))).one()
-        values = dict(zip(names, row, strict=True))
-    unread = (
-        await unread_chat(session, pair.id, space.viewer.id) if party and space.has_chat else None
+    if party and space.has_chat:
+        add("unread", unread_chat_count(pair.id, space.viewer.id))
+    # One statement for the rest: the counts above as one row (`columns` is never empty: a
+    # party reads the goals, a coordinator the shared entries), LEFT JOINed to the pair's
+    # live meetings (one indexed range on `meetings_by_pair`), so there is a row even with
+    # no meeting.
+    counts = select(*columns).subquery("counts")
+    rows = list(
+        await session.execute(
+            select(
+                *(counts.c[name] for name in names),
+                Meeting.id,
+                Meeting.starts_at,
+                Meeting.minutes,
+                Meeting.state,
+                Meeting.proposed_by,
+                Meeting.held_minutes,
+            )
+            .select_from(counts)
+            .outerjoin(
+                Meeting,
+                and_(Meeting.pair_id == pair.id, Meeting.state.in_(LIVE_MEETINGS)),
+            )
+            .order_by(Meeting.starts_at)
+        )
     )
+    width = len(names)
+    values: dict[str, Any] = dict(zip(names, rows[0][:width], strict=True))
+    meetings = [MeetingRow(*row[width:]) for row in rows if row[width] is not None]
+    unread = int(values["unread"]) if "unread" in values else None
 
     agreement = None
     if party and scheme.space.agreement:
