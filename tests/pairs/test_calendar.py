@@ -12,16 +12,17 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
-from mentorhub.pairs.services import NewPair, create_pairs
+from mentorhub.pairs.services import NewPair, create_pairs, end_pair
 from mentorhub.pairs.space_models import CalendarFeed, Meeting
 from mentorhub.settings import Settings
 from tests.applications.conftest import add_member
@@ -191,3 +192,63 @@ async def test_another_associations_address_does_not_open_this_feed(
     # The management page needs a signed-in member.
     page = await client.get(f"/t/{pw.world.tenant.slug}/calendar", follow_redirects=False)
     assert page.status_code in (302, 303, 401)
+
+
+async def test_the_feed_answers_304_while_nothing_changed_and_any_change_shows(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    pw = await pair_world(db, "ahep")
+    first = await add_meeting(db, pw, pw.pair.id, pw.mentor.id, "scheduled", 5)
+    csrf = await as_member(client, settings, pw, pw.mentor)
+    made = await client.post(
+        f"/t/{pw.world.tenant.slug}/calendar", data={"action": "create", "_csrf_token": csrf}
+    )
+    path = new_address(made).removeprefix(BASE)
+    client.cookies.clear()
+
+    feed = await client.get(path)
+    assert feed.status_code == 200
+    # One charset, once.
+    assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
+    etag = feed.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    # The same feed asked again: the same bytes (DTSTAMP is each meeting's last change).
+    again = await client.get(path)
+    assert again.text == feed.text and again.headers["etag"] == etag
+
+    unchanged = await client.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    assert unchanged.headers["cache-control"].startswith("private")
+    weak = await client.get(path, headers={"If-None-Match": f'"nope", W/{etag}'})
+    assert weak.status_code == 304
+    assert (await client.get(path, headers={"If-None-Match": '"nope"'})).status_code == 200
+
+    async def changed(what: str) -> None:
+        nonlocal etag
+        now = await client.get(path, headers={"If-None-Match": etag})
+        assert now.status_code == 200, what
+        assert now.headers["etag"] != etag, what
+        etag = now.headers["etag"]
+
+    # A new meeting, a moved one, a renamed person, a recorded length, an ended pair: each
+    # gives a new tag.
+    second = await add_meeting(db, pw, pw.pair.id, pw.mentee.id, "held", -2)
+    await changed("a new meeting")
+
+    async def change(model: Any, row_id: uuid.UUID, **values: object) -> None:
+        async with db.tenant(pw.id) as session:
+            await session.execute(update(model).where(model.id == row_id).values(**values))
+
+    await change(Meeting, first, place="Room 101, upstairs")
+    await changed("a new place, even without updated_at")
+    await change(Member, pw.mentee.id, display_name="Theo Renamed")
+    await changed("a renamed person")
+    assert "Theo Renamed" in (await client.get(path)).text
+    await change(Meeting, second, held_minutes=45)
+    await changed("a held meeting's recorded length")
+    await end_pair(db, pw.id, pw.world.coordinator.id, pw.pair.id, kind="completed")
+    await changed("the pair ended: its scheduled meeting is not coming")
+    assert str(first) not in (await client.get(path)).text

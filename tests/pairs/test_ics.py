@@ -5,6 +5,7 @@ the member's feed (no METHOD, its name, only scheduled and held meetings)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,16 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from mentorhub.applications.queue import tenant_zone
-from mentorhub.pairs.ics import CalendarMeeting, Person, feed, invitation, uid
+from mentorhub.pairs.ics import (
+    CalendarMeeting,
+    Person,
+    escape_text,
+    feed,
+    feed_with_icalendar,
+    fold,
+    invitation,
+    uid,
+)
 
 MAYA = Person("Maya Mentor", "maya@example.org")
 THEO = Person("Théo, Mentee", "theo@example.org")
@@ -162,3 +172,153 @@ def test_any_meeting_parses_back_to_the_same_moment(
     assert ev["DTEND"].dt - ev["DTSTART"].dt == timedelta(minutes=minutes)
     assert int(ev["SEQUENCE"]) == sequence
     assert ev["DTSTART"].params["TZID"] == zone.key
+
+
+# --- the feed written directly (pairs.ics.feed) against icalendar's ---------------------
+
+#: Text as people type it: any printable character, tabs and newlines (no other controls,
+#: which TEXT cannot carry: the direct writer drops them, see below).
+TYPED = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from('\t\n\r,;\\:"é—😀'),
+    max_size=120,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(line=st.text(max_size=400))
+def test_fold_keeps_every_physical_line_within_75_octets_and_unfolds_back(line: str) -> None:
+    clean = line.replace("\r", "").replace("\n", "")
+    folded = fold(clean)
+    assert folded.endswith("\r\n")
+    physical = folded.encode("utf-8").split(b"\r\n")[:-1]
+    for i, part in enumerate(physical):
+        assert len(part) <= 75
+        part.decode("utf-8")  # never a split character
+        if i:
+            assert part.startswith(b" ") and len(part) > 1
+    assert folded[:-2].replace("\r\n ", "") == clean
+
+
+def test_fold_edges() -> None:
+    assert fold("A" * 75) == "A" * 75 + "\r\n"
+    assert fold("A" * 76) == "A" * 75 + "\r\n A\r\n"
+    assert fold("A" * 74 + "é") == "A" * 74 + "\r\n é\r\n"  # é is 2 octets: not split
+    assert fold("A" * 73 + "é") == "A" * 73 + "é\r\n"
+    assert fold("A" * 74 + "😀B") == "A" * 74 + "\r\n 😀B\r\n"
+
+
+def test_escape_text() -> None:
+    assert escape_text("plain words") == "plain words"
+    assert escape_text("a,b;c\\d") == "a\\,b\\;c\\\\d"
+    assert escape_text("one\r\ntwo\rthree\nfour") == "one\\ntwo\\nthree\\nfour"
+    assert escape_text("bell\x07 tab\t del\x7f") == "bell tab\t del"
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=TYPED)
+def test_escaped_text_reads_back_as_written(value: str) -> None:
+    escaped = escape_text(value)
+    assert "\n" not in escaped and "\r" not in escaped
+    line = fold(f"SUMMARY:{escaped}")
+    cal = Calendar.from_ical(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" + line + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    [ev] = cal.walk("VEVENT")
+    expected = value.replace("\r\n", "\n").replace("\r", "\n")
+    assert str(ev.get("SUMMARY", "")) == expected
+
+
+NOT_TEXT = {c: None for c in [*range(0x20), 0x7F] if c != 0x09}
+FIELDS = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "URL")
+FIELDS += ("DESCRIPTION", "STATUS", "TRANSP", "ORGANIZER", "ATTENDEE")
+
+
+def _fields(component: object) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key in FIELDS:
+        value = component.get(key)  # type: ignore[attr-defined]
+        if value is None:
+            out[key] = None
+        elif hasattr(value, "dt"):
+            out[key] = (value.dt, value.dt.tzinfo and str(value.dt.tzinfo), dict(value.params))
+        else:
+            out[key] = (str(value), dict(getattr(value, "params", {})))
+    return out
+
+
+def assert_same_calendar(direct: str, reference: str) -> None:
+    a, b = Calendar.from_ical(direct), Calendar.from_ical(reference)
+    for key in ("VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-TIMEZONE"):
+        assert str(a.get(key)) == str(b.get(key)), key
+    assert a["REFRESH-INTERVAL"].dt == b["REFRESH-INTERVAL"].dt
+    assert a["REFRESH-INTERVAL"].params == b["REFRESH-INTERVAL"].params
+    assert str(a["X-PUBLISHED-TTL"]) == str(b["X-PUBLISHED-TTL"])
+    assert [tz.to_ical() for tz in a.walk("VTIMEZONE")] == [
+        tz.to_ical() for tz in b.walk("VTIMEZONE")
+    ]
+    mine, theirs = a.walk("VEVENT"), b.walk("VEVENT")
+    assert [_fields(e) for e in mine] == [_fields(e) for e in theirs]
+    # Nothing more or less in an event than the reference has.
+    assert [sorted(e.keys()) for e in mine] == [sorted(e.keys()) for e in theirs]
+
+
+MEETINGS = st.lists(
+    st.builds(
+        lambda n, start, minutes, mode, place, link, seq, state, who, revised: meeting(
+            id=uuid.UUID(int=n),
+            starts_at=start.replace(tzinfo=UTC),
+            minutes=minutes,
+            mode=mode,
+            place=place,
+            link=link,
+            sequence=seq,
+            state=state,
+            summary=f"Mentoring: {who} and Théo",
+            revised_at=revised and revised.replace(tzinfo=UTC),
+        ),
+        st.integers(1, 2**64),
+        st.datetimes(datetime(2025, 1, 1), datetime(2031, 12, 31)),
+        st.integers(15, 480),
+        st.sampled_from(["in_person", "video", "phone"]),
+        TYPED,
+        st.sampled_from(["", "https://meet.example.org/a,b;c?x=1&y=é", "https://v.example/z"]),
+        st.integers(0, 40),
+        st.sampled_from(["scheduled", "held", "proposed", "cancelled", "declined"]),
+        TYPED,
+        st.none() | st.datetimes(datetime(2025, 1, 1), datetime(2030, 1, 1)),
+    ),
+    max_size=8,
+    unique_by=lambda m: m.id,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    meetings=MEETINGS,
+    name=TYPED.map(lambda s: s.replace("\r", " ").replace("\n", " ")),  # one line
+    jurisdiction=st.sampled_from(["GB-ENG", "CA-AB"]),
+)
+def test_the_direct_feed_is_the_icalendar_feed_field_by_field(
+    meetings: list[CalendarMeeting], name: str, jurisdiction: str
+) -> None:
+    zone = tenant_zone(jurisdiction)
+    kw = {"name": name, "zone": zone, "tenant_slug": "ma", "stamp": STAMP}
+    direct = feed(meetings, **kw)  # type: ignore[arg-type]
+    assert_same_calendar(direct, feed_with_icalendar(meetings, **kw))  # type: ignore[arg-type]
+    # icalendar writes an X- property as it is given; the direct feed escapes the name as
+    # TEXT (what calendar programs read: a tenant's name may have a comma).
+    [raw] = re.findall(r"^X-WR-CALNAME:(.*)$", direct.replace("\r\n ", ""), re.MULTILINE)
+    assert re.sub(r"\\([\\;,])", r"\1", raw.rstrip("\r")) == name.translate(NOT_TEXT)
+    assert all(len(line) <= 75 for line in direct.encode("utf-8").split(b"\r\n"))
+
+
+def test_the_feed_depends_on_the_meetings_only() -> None:
+    """DTSTAMP is the meeting's last change, so the same meetings give the same bytes."""
+    zone = tenant_zone("GB-ENG")
+    revised = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+    ms = [meeting(revised_at=revised)]
+    one = feed(ms, name="x", zone=zone, tenant_slug="ma", stamp=STAMP)
+    two = feed(ms, name="x", zone=zone, tenant_slug="ma", stamp=STAMP + timedelta(hours=5))
+    assert one == two
+    [ev] = Calendar.from_ical(one).walk("VEVENT")
+    assert ev["DTSTAMP"].dt == revised

@@ -21,11 +21,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from mentorhub.applications.queue import tenant_zone
 from mentorhub.core import audit
@@ -33,12 +36,20 @@ from mentorhub.db import Database
 from mentorhub.db.access import get_in_tenant
 from mentorhub.identity.models import Member
 from mentorhub.pairs import ics
-from mentorhub.pairs.models import Pair
-from mentorhub.pairs.services.meetings import calendar_meeting
+from mentorhub.pairs.models import LIVE_STATES, Pair
+from mentorhub.pairs.services.lifecycle import pair_link
 from mentorhub.pairs.space_models import CalendarFeed, Meeting
 from mentorhub.tenancy.models import Tenant
 
-__all__ = ["FeedState", "create_feed", "feed_for_token", "feed_state", "revoke_feed", "token_hash"]
+__all__ = [
+    "FeedBody",
+    "FeedState",
+    "create_feed",
+    "feed_for_token",
+    "feed_state",
+    "revoke_feed",
+    "token_hash",
+]
 
 #: The longest secret accepted in an address (token_urlsafe(32) is 43 characters).
 TOKEN_MAX = 64
@@ -119,61 +130,139 @@ async def revoke_feed(
     return bool(revoked)
 
 
+@dataclass(frozen=True)
+class FeedBody:
+    """The feed's text and its entity tag (a digest of everything the text is made of)."""
+
+    etag: str
+    text: str
+
+
+#: Feeds lately made, by their entity tag (per process; an entry is right for as long as
+#: its key is asked for: the key is a digest of all the feed's inputs).
+_BODIES: OrderedDict[str, str] = OrderedDict()
+_BODIES_MAX = 256
+#: Changes with the way the text is written, so a new release does not answer 304 to text
+#: it would now write differently.
+_FORMAT = b"feed-v1"
+
+
+def _feed_statement(token: str) -> Select[*tuple[Any, ...]]:
+    """The member's feed in one statement: the live feed by its secret's hash (unique
+    index), the member's pairs by `pairs_by_mentor`/`pairs_by_mentee`, both people of each,
+    and each pair's scheduled or held meetings by `meetings_by_pair` — one row per meeting
+    (a pair without one, or a member without pairs, still gives a row: the outer joins)."""
+    feed_row = aliased(CalendarFeed, name="feed")
+    mentor = aliased(Member, name="mentor")
+    mentee = aliased(Member, name="mentee")
+    return (
+        select(
+            feed_row.member_id,
+            Pair.id,
+            Pair.state,
+            mentor.id,
+            mentor.display_name,
+            mentor.email,
+            mentee.id,
+            mentee.display_name,
+            mentee.email,
+            Meeting.id,
+            Meeting.starts_at,
+            Meeting.minutes,
+            Meeting.held_minutes,
+            Meeting.mode,
+            Meeting.place,
+            Meeting.link,
+            Meeting.sequence,
+            Meeting.state,
+            Meeting.proposed_by,
+            func.coalesce(Meeting.updated_at, Meeting.created_at),
+        )
+        .select_from(feed_row)
+        .outerjoin(
+            Pair,
+            and_(
+                Pair.tenant_id == feed_row.tenant_id,
+                or_(Pair.mentor_id == feed_row.member_id, Pair.mentee_id == feed_row.member_id),
+            ),
+        )
+        .outerjoin(mentor, and_(mentor.tenant_id == Pair.tenant_id, mentor.id == Pair.mentor_id))
+        .outerjoin(mentee, and_(mentee.tenant_id == Pair.tenant_id, mentee.id == Pair.mentee_id))
+        .outerjoin(
+            Meeting,
+            and_(
+                Meeting.tenant_id == Pair.tenant_id,
+                Meeting.pair_id == Pair.id,
+                or_(
+                    Meeting.state == "held",
+                    and_(Meeting.state == "scheduled", Pair.state.in_(LIVE_STATES)),
+                ),
+            ),
+        )
+        .where(feed_row.token_hash == token_hash(token), feed_row.revoked_at.is_(None))
+    )
+
+
 async def feed_for_token(
     session: AsyncSession, tenant: Tenant, token: str, *, now: datetime | None = None
-) -> str | None:
-    """The feed's iCalendar text for a live secret; None for any other (unknown, revoked,
-    malformed)."""
+) -> FeedBody | None:
+    """The feed for a live secret; None for any other (unknown, revoked, malformed).
+
+    One statement reads everything (:func:`_feed_statement`). The entity tag is a digest
+    of every value the text is made of — the tenant's name, slug and zone, the pairs'
+    addresses, each meeting's fields, its people and when it was last changed — so any
+    change to any of them gives another tag; the text is then made only when this process
+    has not made it for that tag lately (see `pairs.ics` for why the text depends on
+    nothing else: DTSTAMP is the meeting's last change, not the time of the request)."""
     if not token or len(token) > TOKEN_MAX:
         return None
-    member_id = (
-        await session.execute(
-            select(CalendarFeed.member_id).where(
-                CalendarFeed.token_hash == token_hash(token), CalendarFeed.revoked_at.is_(None)
-            )
-        )
-    ).scalar_one_or_none()
-    if member_id is None:
+    rows = (await session.execute(_feed_statement(token))).all()
+    if not rows:
         return None
-    pairs = list(
-        (
-            await session.execute(
-                select(Pair).where(or_(Pair.mentor_id == member_id, Pair.mentee_id == member_id))
-            )
-        ).scalars()
-    )
-    people_ids = {p.mentor_id for p in pairs} | {p.mentee_id for p in pairs} | {member_id}
-    people = {
-        m.id: m
-        for m in (await session.execute(select(Member).where(Member.id.in_(people_ids)))).scalars()
-    }
-    by_pair = {p.id: p for p in pairs}
-    rows: list[Meeting] = []
-    if by_pair:
-        rows = list(
-            (
-                await session.execute(
-                    select(Meeting)
-                    .where(
-                        Meeting.pair_id.in_(list(by_pair)),
-                        Meeting.state.in_(("scheduled", "held")),
-                    )
-                    .order_by(Meeting.starts_at, Meeting.id)
-                )
-            ).scalars()
-        )
-    meetings = []
-    for m in rows:
-        pair = by_pair[m.pair_id]
-        if m.state == "scheduled" and not pair.live:
+    zone = tenant_zone(tenant.jurisdiction)
+    name = f"Mentoring meetings — {tenant.name}"
+    links: dict[uuid.UUID, str] = {}
+    meetings: list[ics.CalendarMeeting] = []
+    for row in rows:
+        (_, pair_id, _, _, mentor_name, mentor_email, mentee_id, mentee_name) = row[:8]
+        (mentee_email, m_id, starts_at, minutes, held_minutes, mode, place, link) = row[8:16]
+        (sequence, state, by, revised_at) = row[16:]
+        if m_id is None:
             continue
+        page = links.get(pair_id)
+        if page is None:
+            page = links[pair_id] = f"{pair_link(tenant, pair_id)}/meetings"
+        mentor = ics.Person(mentor_name, mentor_email)
+        mentee = ics.Person(mentee_name, mentee_email)
+        organizer = mentee if by == mentee_id else mentor
         meetings.append(
-            calendar_meeting(tenant, m, people[pair.mentor_id], people[pair.mentee_id], None)
+            ics.CalendarMeeting(
+                id=m_id,
+                starts_at=starts_at,
+                minutes=held_minutes if state == "held" and held_minutes else minutes,
+                mode=mode,
+                place=place,
+                link=link,
+                sequence=sequence,
+                state=state,
+                organizer=organizer,
+                attendees=(mentor, mentee),
+                summary=f"Mentoring: {mentor_name} and {mentee_name}",
+                page_url=page,
+                revised_at=revised_at,
+            )
         )
-    return ics.feed(
-        meetings,
-        name=f"Mentoring meetings — {tenant.name}",
-        zone=tenant_zone(tenant.jurisdiction),
-        tenant_slug=tenant.slug,
-        stamp=now or datetime.now(UTC),
-    )
+    meetings.sort(key=lambda m: (m.starts_at, str(m.id)))
+    stamp = now or datetime.now(UTC)
+    digest = hashlib.blake2b(_FORMAT, digest_size=16)
+    digest.update(repr((tenant.slug, name, zone.key, meetings)).encode("utf-8"))
+    etag = f'"{digest.hexdigest()}"'
+    text = _BODIES.get(etag)
+    if text is None:
+        text = ics.feed(meetings, name=name, zone=zone, tenant_slug=tenant.slug, stamp=stamp)
+        _BODIES[etag] = text
+        if len(_BODIES) > _BODIES_MAX:
+            _BODIES.popitem(last=False)
+    else:
+        _BODIES.move_to_end(etag)
+    return FeedBody(etag=etag, text=text)

@@ -4,7 +4,8 @@ POST answers with: only its hash is kept), make a new one (the old stops working
 it off — and the feed itself, `GET /calendar/{secret}.ics` [calendar_feed], public by rule
 (calendar programs carry no session): the secret is the permission. An unknown, revoked or
 malformed secret answers 404, the same for each. The feed answers `Cache-Control: private`
-(a shared cache must not keep one person's meetings) with a short max-age.
+(a shared cache must not keep one person's meetings) with a short max-age, and an ETag: a
+calendar program asking again with `If-None-Match` gets 304 while nothing changed.
 """
 
 from __future__ import annotations
@@ -86,24 +87,35 @@ async def my_calendar_change(
 
 @get("/calendar/{token:str}", name="calendar_feed", opt=rule(PUBLIC))
 async def calendar_feed(
-    tenant: CurrentTenant, reads: TenantReads, token: FromPath[str]
+    tenant: CurrentTenant, reads: TenantReads, token: FromPath[str], request: AnyRequest
 ) -> Response[str]:
-    """The feed for a live secret (`<secret>.ics`); 404 for anything else."""
+    """The feed for a live secret (`<secret>.ics`); 404 for anything else; 304 when the
+    calendar program already has this version (`If-None-Match`)."""
     if not token.endswith(".ics"):
         raise NotFound("calendar")
     async with reads.tenant(tenant.id) as session:
-        text = await feeds.feed_for_token(session, tenant, token.removesuffix(".ics"))
-    if text is None:
+        body = await feeds.feed_for_token(session, tenant, token.removesuffix(".ics"))
+    if body is None:
         raise NotFound("calendar")
-    return Response(
-        text,
-        media_type="text/calendar; charset=utf-8",
-        headers={
-            "Cache-Control": "private, max-age=300",
-            "Content-Disposition": 'inline; filename="meetings.ics"',
-            "X-Robots-Tag": "noindex",
-        },
-    )
+    headers = {
+        "Cache-Control": "private, max-age=300",
+        "ETag": body.etag,
+        "X-Robots-Tag": "noindex",
+    }
+    if _matches(request.headers.get("if-none-match", ""), body.etag):
+        return Response("", status_code=304, headers=headers)
+    headers["Content-Disposition"] = 'inline; filename="meetings.ics"'
+    # The media type without a charset: Litestar adds "; charset=utf-8" to text/* itself.
+    return Response(body.text, media_type="text/calendar", headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match header names this tag (weak comparison, RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(t.strip().removeprefix("W/") == etag for t in if_none_match.split(","))
 
 
 ROUTES: list[HTTPRouteHandler] = [my_calendar, my_calendar_change, calendar_feed]
