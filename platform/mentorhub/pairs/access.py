@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -52,6 +52,21 @@ SpaceRole = Literal["mentor", "mentee", "coordinator"]
 _Viewer = aliased(Member, name="viewer")
 _Mentor = aliased(Member, name="mentor")
 _Mentee = aliased(Member, name="mentee")
+
+#: `space_for`'s one statement, built once (the session's scoping adds the tenant to each
+#: table; each join is a primary-key lookup).
+_SPACE = (
+    select(Pair, _Viewer, _Mentor, _Mentee, Cohort)
+    .join(_Mentor, _Mentor.id == Pair.mentor_id)
+    .join(_Mentee, _Mentee.id == Pair.mentee_id)
+    .join(Cohort, Cohort.id == Pair.cohort_id)
+    .join(_Viewer, _Viewer.id == bindparam("viewer", type_=Uuid))
+    .where(Pair.id == bindparam("pair", type_=Uuid))
+)
+#: The same for an action: FOR SHARE on the pair's row only, read afresh.
+_SPACE_LOCKED = _SPACE.with_for_update(read=True, of=Pair.__table__).execution_options(
+    populate_existing=True
+)
 
 
 class ReadOnly(Refused):
@@ -111,19 +126,8 @@ async def space_for(
         viewer_key = uuid.UUID(str(viewer_id))
     except ValueError:
         raise NotFound("pair") from None
-    query = (
-        select(Pair, _Viewer, _Mentor, _Mentee, Cohort)
-        .join(_Mentor, _Mentor.id == Pair.mentor_id)
-        .join(_Mentee, _Mentee.id == Pair.mentee_id)
-        .join(Cohort, Cohort.id == Pair.cohort_id)
-        .join(_Viewer, _Viewer.id == viewer_key)
-        .where(Pair.id == key)
-    )
-    if lock:
-        query = query.with_for_update(read=True, of=Pair.__table__).execution_options(
-            populate_existing=True
-        )
-    found = (await session.execute(query)).one_or_none()
+    query = _SPACE_LOCKED if lock else _SPACE
+    found = (await session.execute(query, {"pair": key, "viewer": viewer_key})).one_or_none()
     if found is None:
         raise NotFound("pair")
     pair, viewer, mentor, mentee, cohort = found

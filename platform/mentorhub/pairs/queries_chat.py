@@ -16,15 +16,17 @@ Every query names the pair in its WHERE clause; the session adds the tenant.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Select, Uuid, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db.access import NotFound
+from mentorhub.db.session import current_tenant
 from mentorhub.pairs.access import Space, require_party, space_for
 from mentorhub.pairs.space_models import ChatMessage, Document, PairMemberState
 
@@ -106,6 +108,48 @@ async def read_at(
     ).scalar_one_or_none()
 
 
+@functools.lru_cache(maxsize=8)
+def _page_statement(older: bool, size: int) -> Select[Any]:
+    """A chat page's one statement, built once per shape (a Core statement: its SQL and
+    cache key are computed once per process): when the viewer last read the chat (a scalar
+    subquery), LEFT JOINed to the page's `size + 1` messages as plain rows, newest first —
+    so the read time comes back even when the page is empty. `older`: the messages before
+    the cursor (`:cursor_at`, `:cursor_id`). Every table is named with the tenant
+    (`:tenant`, the session's) and the pair, as the ORM sessions' scoping would add it;
+    row-level security holds below."""
+    tenant = bindparam("tenant", type_=Uuid)
+    pair_key = bindparam("pair", type_=Uuid)
+    viewer = bindparam("viewer", type_=Uuid)
+    states, messages = PairMemberState.__table__.c, ChatMessage.__table__.c
+    seen = (
+        select(states.chat_read_at)
+        .where(states.tenant_id == tenant, states.pair_id == pair_key, states.member_id == viewer)
+        .scalar_subquery()
+        .label("seen")
+    )
+    where = [messages.tenant_id == tenant, messages.pair_id == pair_key]
+    if older:
+        at = bindparam("cursor_at", type_=messages.created_at.type)
+        where.append(
+            or_(
+                messages.created_at < at,
+                and_(messages.created_at == at, messages.id < bindparam("cursor_id", type_=Uuid)),
+            )
+        )
+    page = (
+        select(messages.id, messages.author_id, messages.body, messages.created_at)
+        .where(*where)
+        .order_by(messages.created_at.desc(), messages.id.desc())
+        .limit(size + 1)
+        .subquery("page")
+    )
+    return (
+        select(seen, page.c.id, page.c.author_id, page.c.body, page.c.created_at)
+        .select_from(select(seen).subquery("s").outerjoin(page, true()))
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
+
+
 async def chat_page(
     session: AsyncSession,
     space: Space,
@@ -116,11 +160,11 @@ async def chat_page(
     """One page of the pair's chat, oldest first: the newest `size` messages, or the `size`
     before message `before` (NotFound for a message not in this pair)."""
     pair_id, viewer_id = space.pair.id, space.viewer.id
-    # One statement: the page's messages as plain rows, each with when the viewer last
-    # read the chat (a scalar subquery; a LEFT JOIN from it keeps that time when the page
-    # is empty).
-    seen = _read_at(pair_id, viewer_id).label("seen")
-    on = [ChatMessage.pair_id == pair_id]
+    params: dict[str, Any] = {
+        "tenant": current_tenant(session),
+        "pair": pair_id,
+        "viewer": viewer_id,
+    }
     if before is not None:
         cursor = (
             await session.execute(
@@ -131,26 +175,8 @@ async def chat_page(
         ).one_or_none()
         if cursor is None:
             raise NotFound("message")
-        on.append(
-            or_(
-                ChatMessage.created_at < cursor.created_at,
-                and_(ChatMessage.created_at == cursor.created_at, ChatMessage.id < cursor.id),
-            )
-        )
-    page = (
-        select(ChatMessage.id, ChatMessage.author_id, ChatMessage.body, ChatMessage.created_at)
-        .where(*on)
-        .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
-        .limit(size + 1)
-        .subquery("page")
-    )
-    result = list(
-        await session.execute(
-            select(seen, page.c.id, page.c.author_id, page.c.body, page.c.created_at)
-            .select_from(select(seen).subquery("s").outerjoin(page, true()))
-            .order_by(page.c.created_at.desc(), page.c.id.desc())
-        )
-    )
+        params |= {"cursor_at": cursor.created_at, "cursor_id": cursor.id}
+    result = list(await session.execute(_page_statement(before is not None, size), params))
     seen_at = result[0][0] if result else None
     rows = [r[1:] for r in result if r[1] is not None]
     more = len(rows) > size

@@ -33,6 +33,7 @@ for; propose the next meeting; else say when the next meeting is.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,14 +42,22 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, Text, Uuid, and_, bindparam, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mentorhub.db.session import current_tenant
 from mentorhub.pairs.access import Space, space_for
 from mentorhub.pairs.cadence import CadenceSummary, Held, summarise
-from mentorhub.pairs.queries_chat import unread_chat_count
 from mentorhub.pairs.services.lifecycle import facts_of
-from mentorhub.pairs.space_models import Agreement, Goal, LogEntry, Meeting, Plan
+from mentorhub.pairs.space_models import (
+    Agreement,
+    ChatMessage,
+    Goal,
+    LogEntry,
+    Meeting,
+    PairMemberState,
+    Plan,
+)
 from mentorhub.schemes.errors import FactsError
 from mentorhub.schemes.timeline import Event, Span, relationship_span, timeline
 
@@ -266,6 +275,126 @@ def _count(query: Any) -> Any:
     return query.scalar_subquery()
 
 
+@functools.lru_cache(maxsize=16)
+def _home_statement(
+    *, party: bool, agreement: bool, plan: bool, chat: bool
+) -> tuple[Select[Any], tuple[str, ...]]:
+    """The home's one statement after `space_for`, built once per shape and reused (a Core
+    statement: its SQL and cache key are computed once per process). The counts as one row
+    of scalar subqueries, each an index lookup by (tenant_id, pair_id) — never empty: a
+    party reads the goals, a coordinator the shared entries — LEFT JOINed to the pair's live
+    meetings (one indexed range on `meetings_by_pair`), so there is a row even with no
+    meeting. Every table is named with the tenant (`:tenant`, the session's) and the pair
+    (`:pair`), as the ORM sessions' scoping would add it; row-level security holds below."""
+    tenant = bindparam("tenant", type_=Uuid)
+    pair_key = bindparam("pair", type_=Uuid)
+    viewer = bindparam("viewer", type_=Uuid)
+    agreements, goals, plans = Agreement.__table__.c, Goal.__table__.c, Plan.__table__.c
+    logs, meetings = LogEntry.__table__.c, Meeting.__table__.c
+    states, messages = PairMemberState.__table__.c, ChatMessage.__table__.c
+    columns: list[Any] = []
+    names: list[str] = []
+
+    def add(name: str, column: Any) -> None:
+        names.append(name)
+        columns.append(column.label(name))
+
+    if party and agreement:
+        for name, col in (
+            ("a_revision", agreements.revision),
+            ("a_mentor", agreements.mentor_agreed_revision),
+            ("a_mentee", agreements.mentee_agreed_revision),
+        ):
+            add(
+                name,
+                _count(
+                    select(col).where(
+                        agreements.tenant_id == tenant, agreements.pair_id == pair_key
+                    )
+                ),
+            )
+    if party:
+        by_status = (
+            select(goals.status, func.count().label("n"))
+            .where(goals.tenant_id == tenant, goals.pair_id == pair_key)
+            .group_by(goals.status)
+            .subquery()
+        )
+        add(
+            "goals",
+            _count(select(func.jsonb_object_agg(by_status.c.status, by_status.c.n))),
+        )
+    if plan:
+        plan_where = [plans.tenant_id == tenant, plans.pair_id == pair_key]
+        if not party:
+            plan_where.append(plans.submitted_at.is_not(None))
+        for name, col in (
+            ("p_revision", plans.revision),
+            ("p_submitted", plans.submitted_revision),
+            ("p_at", plans.submitted_at),
+        ):
+            add(name, _count(select(col).where(*plan_where)))
+    if not party:
+        add(
+            "shared",
+            _count(
+                select(func.count())
+                .select_from(LogEntry.__table__)
+                .where(
+                    logs.tenant_id == tenant,
+                    logs.pair_id == pair_key,
+                    logs.shared_at.is_not(None),
+                )
+            ),
+        )
+    if party and chat:
+        seen = _count(
+            select(states.chat_read_at).where(
+                states.tenant_id == tenant,
+                states.pair_id == pair_key,
+                states.member_id == viewer,
+            )
+        )
+        add(
+            "unread",
+            _count(
+                select(func.count())
+                .select_from(ChatMessage.__table__)
+                .where(
+                    messages.tenant_id == tenant,
+                    messages.pair_id == pair_key,
+                    messages.author_id != viewer,
+                    or_(seen.is_(None), messages.created_at > seen),
+                )
+            ),
+        )
+    counts = select(*columns).subquery("counts")
+    statement = (
+        select(
+            *(counts.c[name] for name in names),
+            meetings.id,
+            meetings.starts_at,
+            meetings.minutes,
+            meetings.state,
+            meetings.proposed_by,
+            meetings.held_minutes,
+        )
+        .select_from(
+            counts.outerjoin(
+                Meeting.__table__,
+                and_(
+                    meetings.tenant_id == tenant,
+                    meetings.pair_id == pair_key,
+                    # literals, not an expanding parameter: no per-request rewrite
+                    meetings.state.in_([literal(state, Text) for state in LIVE_MEETINGS]),
+                ),
+            )
+        )
+        .order_by(meetings.starts_at)
+    )
+    return statement, tuple(names)
+
+
 async def home_of(
     session: AsyncSession,
     pair_id: uuid.UUID | str,
@@ -281,76 +410,17 @@ async def home_of(
     today = now.astimezone(zone).date()
     party = space.is_party
 
-    columns: list[Any] = []
-    names: list[str] = []
-
-    def add(name: str, column: Any) -> None:
-        names.append(name)
-        columns.append(column.label(name))
-
     scheme = space.scheme
-    if party and scheme.space.agreement:
-        for name, col in (
-            ("a_revision", Agreement.revision),
-            ("a_mentor", Agreement.mentor_agreed_revision),
-            ("a_mentee", Agreement.mentee_agreed_revision),
-        ):
-            add(name, _count(select(col).where(Agreement.pair_id == pair.id)))
-    if party:
-        by_status = (
-            select(Goal.status, func.count().label("n"))
-            .where(Goal.pair_id == pair.id)
-            .group_by(Goal.status)
-            .subquery()
-        )
-        add(
-            "goals",
-            _count(select(func.jsonb_object_agg(by_status.c.status, by_status.c.n))),
-        )
-    if scheme.space.plan:
-        plan_where = [Plan.pair_id == pair.id]
-        if not party:
-            plan_where.append(Plan.submitted_at.is_not(None))
-        plan_columns: tuple[tuple[str, Any], ...] = (
-            ("p_revision", Plan.revision),
-            ("p_submitted", Plan.submitted_revision),
-            ("p_at", Plan.submitted_at),
-        )
-        for name, col in plan_columns:
-            add(name, _count(select(col).where(*plan_where)))
-    if not party:
-        add(
-            "shared",
-            _count(
-                select(func.count())
-                .select_from(LogEntry)
-                .where(LogEntry.pair_id == pair.id, LogEntry.shared_at.is_not(None))
-            ),
-        )
-    if party and space.has_chat:
-        add("unread", unread_chat_count(pair.id, space.viewer.id))
-    # One statement for the rest: the counts above as one row (`columns` is never empty: a
-    # party reads the goals, a coordinator the shared entries), LEFT JOINed to the pair's
-    # live meetings (one indexed range on `meetings_by_pair`), so there is a row even with
-    # no meeting.
-    counts = select(*columns).subquery("counts")
+    statement, names = _home_statement(
+        party=party,
+        agreement=bool(scheme.space.agreement),
+        plan=bool(scheme.space.plan),
+        chat=space.has_chat,
+    )
     rows = list(
         await session.execute(
-            select(
-                *(counts.c[name] for name in names),
-                Meeting.id,
-                Meeting.starts_at,
-                Meeting.minutes,
-                Meeting.state,
-                Meeting.proposed_by,
-                Meeting.held_minutes,
-            )
-            .select_from(counts)
-            .outerjoin(
-                Meeting,
-                and_(Meeting.pair_id == pair.id, Meeting.state.in_(LIVE_MEETINGS)),
-            )
-            .order_by(Meeting.starts_at)
+            statement,
+            {"tenant": current_tenant(session), "pair": pair.id, "viewer": space.viewer.id},
         )
     )
     width = len(names)
