@@ -14,10 +14,21 @@ Decisions:
   scheduled ones of the pairs still running (an ended pair's future meetings are not
   coming). Proposed, declined and cancelled meetings are not in it.
 * Making and revoking are audited (never the secret or its hash).
+* Performance (calendar programs poll): the feed is read in ONE statement — the live feed
+  by its secret's hash, the member's pairs by `pairs_by_mentor`/`pairs_by_mentee`, both
+  people, and the meetings by `meetings_by_pair` (tests/pairs/test_calendar_plan.py checks
+  the plan) — as plain rows, not ORM objects. Its entity tag is a digest of every value
+  the text is made of (not a count or a newest `updated_at`: an edit that forgot to touch
+  `updated_at`, a renamed person or an ended pair changes it too), so `If-None-Match`
+  answers 304 exactly while nothing the feed shows changed, and the text is kept per
+  process by that tag (an LRU of 256: a body is reused only for the very same inputs, so
+  nothing needs invalidating when a meeting changes). The text is written by
+  `pairs.ics.feed` (see there why not with icalendar).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -26,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, String, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -147,11 +158,14 @@ _BODIES_MAX = 256
 _FORMAT = b"feed-v1"
 
 
-def _feed_statement(token: str) -> Select[*tuple[Any, ...]]:
+@functools.cache
+def _feed_statement() -> Select[*tuple[Any, ...]]:
     """The member's feed in one statement: the live feed by its secret's hash (unique
     index), the member's pairs by `pairs_by_mentor`/`pairs_by_mentee`, both people of each,
     and each pair's scheduled or held meetings by `meetings_by_pair` — one row per meeting
-    (a pair without one, or a member without pairs, still gives a row: the outer joins)."""
+    (a pair without one, or a member without pairs, still gives a row: the outer joins).
+    Built once (building it cost more than running it); the hash is the bind parameter
+    `token_hash`."""
     feed_row = aliased(CalendarFeed, name="feed")
     mentor = aliased(Member, name="mentor")
     mentee = aliased(Member, name="mentee")
@@ -199,7 +213,10 @@ def _feed_statement(token: str) -> Select[*tuple[Any, ...]]:
                 ),
             ),
         )
-        .where(feed_row.token_hash == token_hash(token), feed_row.revoked_at.is_(None))
+        .where(
+            feed_row.token_hash == bindparam("token_hash", type_=String),
+            feed_row.revoked_at.is_(None),
+        )
     )
 
 
@@ -216,7 +233,7 @@ async def feed_for_token(
     nothing else: DTSTAMP is the meeting's last change, not the time of the request)."""
     if not token or len(token) > TOKEN_MAX:
         return None
-    rows = (await session.execute(_feed_statement(token))).all()
+    rows = (await session.execute(_feed_statement(), {"token_hash": token_hash(token)})).all()
     if not rows:
         return None
     zone = tenant_zone(tenant.jurisdiction)
