@@ -41,7 +41,7 @@ async def test_the_feeds_statement_uses_the_indexes(
     await _sizes(owner_engine, clear=False)
     try:
         async with db.tenant(pw.id) as session:
-            statement = _feed_statement().params(token_hash="0" * 64)
+            statement = _feed_statement().params(tenant_id=pw.id, token_hash="0" * 64)
             compiled = statement.compile(
                 dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
             )
