@@ -43,7 +43,7 @@ async def test_the_feeds_statement_uses_the_indexes(
         async with db.tenant(pw.id) as session:
             statement = _feed_statement().params(tenant_id=pw.id, token_hash="0" * 64)
             compiled = statement.compile(
-                dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
+                dialect=(await session.connection()).dialect, compile_kwargs={"literal_binds": True}
             )
             plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars())
     finally:

@@ -229,8 +229,10 @@ def test_escaped_text_reads_back_as_written(value: str) -> None:
 
 
 NOT_TEXT = {c: None for c in [*range(0x20), 0x7F] if c != 0x09}
-FIELDS = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "URL")
-FIELDS += ("DESCRIPTION", "STATUS", "TRANSP", "ORGANIZER", "ATTENDEE")
+FIELDS = (
+    *("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "URL"),
+    *("DESCRIPTION", "STATUS", "TRANSP", "ORGANIZER", "ATTENDEE"),
+)
 
 
 def _fields(component: object) -> dict[str, object]:

@@ -46,7 +46,10 @@ the zone's transitions). So:
   RFC 5545 §3.8.7.2 asks of an object without METHOD; so the feed's text depends on
   the meetings only, and the same meetings give the same bytes (an ETag, a cache).
 - Text values drop control characters other than tab (RFC 5545 TEXT excludes them);
-  CR, LF and CRLF become an escaped newline, as icalendar does.
+  CR, LF and CRLF become an escaped newline, as icalendar does. X-WR-CALNAME is escaped
+  as TEXT too (calendar programs read it so; icalendar writes an X- property as given,
+  so a comma in an association's name would differ — the one intended difference).
+- Measured (50 meetings, in-process CPU): icalendar ~27 ms; written directly ~1.4 ms.
 """
 
 from __future__ import annotations
