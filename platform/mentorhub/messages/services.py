@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 from jinja2 import TemplateError
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -308,16 +308,25 @@ async def notification(
     return Notification(i, k, s, c, r is not None, st)
 
 
-async def unread_count(session: AsyncSession, member_id: uuid.UUID) -> int:
-    return int(
-        (
-            await session.execute(
-                select(func.count())
-                .select_from(Message)
-                .where(Message.member_id == member_id, Message.read_at.is_(None))
-            )
-        ).scalar_one()
+#: The navigation's unread count, on every member page: a Core statement on the table, built
+#: once, with the tenant named in its WHERE (row-level security filters it again). Built as an
+#: ORM query it was re-compiled around the session's tenant criteria on every request
+#: (~1 ms of a page's CPU, more than running it).
+_messages = Message.__table__
+_UNREAD = (
+    select(func.count())
+    .select_from(_messages)
+    .where(
+        _messages.c.tenant_id == bindparam("tenant_id"),
+        _messages.c.member_id == bindparam("member_id"),
+        _messages.c.read_at.is_(None),
     )
+)
+
+
+async def unread_count(session: AsyncSession, member_id: uuid.UUID) -> int:
+    params = {"tenant_id": current_tenant(session), "member_id": member_id}
+    return int((await session.execute(_UNREAD, params)).scalar_one())
 
 
 async def mark_read(
