@@ -77,6 +77,29 @@ def ahead(days: int) -> str:
     return (datetime.now(tenant_zone("GB-ENG")).date() + timedelta(days=days)).isoformat()
 
 
+def phone_call(days: int = 5) -> dict[str, str]:
+    """The propose form's first row: a one-hour phone call at 10:00 in `days` days."""
+    return {"date1": ahead(days), "time1": "10:00", "minutes1": "60", "mode1": "phone"}
+
+
+async def mentor_in(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> tuple[PairWorld, str]:
+    """A fresh pair's world with its mentor signed in; the CSRF token."""
+    pw = await pair_world(db, MA)
+    return pw, await as_member(client, settings, pw, pw.mentor)
+
+
+async def propose_one(db: Database, client: httpx.AsyncClient, pw: PairWorld, csrf: str) -> Meeting:
+    """Propose `phone_call()` as the signed-in person; it is the pair's one meeting."""
+    ok = await post(client, pw.url("/meetings"), csrf, **phone_call())
+    assert ok.status_code == 303
+    [m] = await meetings(db, pw)
+    return m
+
+
 async def meetings(db: Database, pw: PairWorld) -> list[Meeting]:
     async with db.tenant(pw.id) as session:
         found = await session.execute(select(Meeting).order_by(Meeting.starts_at, Meeting.id))
@@ -121,8 +144,7 @@ async def test_propose_accept_decline_move_and_cancel(
     settings: Settings,  # noqa: F811
     inbox: Sink,  # noqa: F811
 ) -> None:
-    pw = await pair_world(db, MA)
-    csrf = await as_member(client, settings, pw, pw.mentor)
+    pw, csrf = await mentor_in(db, client, settings)
     page = await client.get(pw.url("/meetings"))
     assert page.status_code == 200
     words = text(page)
@@ -375,8 +397,7 @@ async def test_bad_input_and_stale_pages_change_nothing(
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
 ) -> None:
-    pw = await pair_world(db, MA)
-    csrf = await as_member(client, settings, pw, pw.mentor)
+    pw, csrf = await mentor_in(db, client, settings)
     past = (datetime.now(tenant_zone("GB-ENG")).date() - timedelta(days=1)).isoformat()
     cases: list[tuple[dict[str, str], list[str]]] = [
         (
@@ -439,25 +460,12 @@ async def test_bad_input_and_stale_pages_change_nothing(
         pw.url("/meetings"),
         csrf,
         lock_version=str(pw.pair.lock_version + 5),
-        date1=ahead(5),
-        time1="10:00",
-        minutes1="60",
-        mode1="phone",
+        **phone_call(),
     )
     assert stale.status_code == 409 and "changed since the page was shown" in text(stale)
     assert await meetings(db, pw) == []
 
-    ok = await post(
-        client,
-        pw.url("/meetings"),
-        csrf,
-        date1=ahead(5),
-        time1="10:00",
-        minutes1="60",
-        mode1="phone",
-    )
-    assert ok.status_code == 303
-    [m] = await meetings(db, pw)
+    m = await propose_one(db, client, pw, csrf)
     csrf = await as_member(client, settings, pw, pw.mentee)
     before = await snapshot(db, pw)
     stale = await post(client, pw.url(f"/meetings/{m.id}/accept"), csrf, lock_version="7")
@@ -493,19 +501,8 @@ async def test_only_the_pair_reads_or_acts(
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
 ) -> None:
-    pw = await pair_world(db, MA)
-    csrf = await as_member(client, settings, pw, pw.mentor)
-    ok = await post(
-        client,
-        pw.url("/meetings"),
-        csrf,
-        date1=ahead(5),
-        time1="10:00",
-        minutes1="60",
-        mode1="phone",
-    )
-    assert ok.status_code == 303
-    [m] = await meetings(db, pw)
+    pw, csrf = await mentor_in(db, client, settings)
+    m = await propose_one(db, client, pw, csrf)
     csrf = await as_member(client, settings, pw, pw.mentee)
     assert (
         await post(client, pw.url(f"/meetings/{m.id}/accept"), csrf, lock_version="0")
@@ -534,10 +531,7 @@ async def test_only_the_pair_reads_or_acts(
             client,
             pw.url("/meetings"),
             csrf,
-            date1=ahead(5),
-            time1="10:00",
-            minutes1="60",
-            mode1="phone",
+            **phone_call(),
         )
         assert answer.status_code == 404
     assert await snapshot(db, pw) == before
@@ -555,19 +549,8 @@ async def test_read_only_after_the_end(
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
 ) -> None:
-    pw = await pair_world(db, MA)
-    csrf = await as_member(client, settings, pw, pw.mentor)
-    ok = await post(
-        client,
-        pw.url("/meetings"),
-        csrf,
-        date1=ahead(5),
-        time1="10:00",
-        minutes1="60",
-        mode1="phone",
-    )
-    assert ok.status_code == 303
-    [m] = await meetings(db, pw)
+    pw, csrf = await mentor_in(db, client, settings)
+    m = await propose_one(db, client, pw, csrf)
     await end_pair(db, pw.id, pw.world.coordinator.id, pw.pair.id, kind="completed")
     page = await client.get(pw.url("/meetings"))
     assert page.status_code == 200
@@ -582,10 +565,7 @@ async def test_read_only_after_the_end(
         client,
         pw.url("/meetings"),
         csrf,
-        date1=ahead(5),
-        time1="10:00",
-        minutes1="60",
-        mode1="phone",
+        **phone_call(),
     )
     assert refused.status_code == 409
     assert await snapshot(db, pw) == before
@@ -596,8 +576,7 @@ async def test_a_moved_meeting_declined_leaves_both_calendars_and_a_withdrawn_pr
     client: httpx.AsyncClient,
     settings: Settings,  # noqa: F811
 ) -> None:
-    pw = await pair_world(db, MA)
-    csrf = await as_member(client, settings, pw, pw.mentor)
+    pw, csrf = await mentor_in(db, client, settings)
     for day in (5, 6):
         made = await post(
             client,
