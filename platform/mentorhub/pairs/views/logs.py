@@ -313,43 +313,27 @@ async def _one_button(
     return await _done(request, aredis, what, back if what == "deleted" else f"{back}/{key}")
 
 
-@post(ENTRY + "/share", name="pair_log_share", opt=rule(MEMBER))
-async def pair_log_share(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    entry_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    return await _one_button(request, tenant, db, identity, aredis, pair_id, entry_id, "shared")
+def _button(action: str, what: str) -> HTTPRouteHandler:
+    """`POST ENTRY/<action>` [pair_log_<action>]: one of the entry's buttons (`_one_button`)."""
+
+    async def handler(
+        tenant: CurrentTenant,
+        db: DB,
+        identity: CurrentIdentity,
+        pair_id: FromPath[uuid.UUID],
+        entry_id: FromPath[str],
+        request: AnyRequest,
+        aredis: AsyncRedis,
+    ) -> Response[Any] | Template:
+        return await _one_button(request, tenant, db, identity, aredis, pair_id, entry_id, what)
+
+    name = handler.__name__ = handler.__qualname__ = "pair_log_" + action
+    return post(ENTRY + "/" + action, name=name, opt=rule(MEMBER))(handler)
 
 
-@post(ENTRY + "/unshare", name="pair_log_unshare", opt=rule(MEMBER))
-async def pair_log_unshare(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    entry_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    return await _one_button(request, tenant, db, identity, aredis, pair_id, entry_id, "unshared")
-
-
-@post(ENTRY + "/delete", name="pair_log_delete", opt=rule(MEMBER))
-async def pair_log_delete(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    entry_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    return await _one_button(request, tenant, db, identity, aredis, pair_id, entry_id, "deleted")
+pair_log_share = _button("share", "shared")
+pair_log_unshare = _button("unshare", "unshared")
+pair_log_delete = _button("delete", "deleted")
 
 
 # --- the coordinator's read ----------------------------------------------------------------
