@@ -4,6 +4,7 @@ and changes nothing. Real application, real PostgreSQL and Redis, real OIDC prov
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 
@@ -39,6 +40,29 @@ from tests.identity.test_approvals import new_request, status_of
 from tests.support import serving
 
 REFUSED = "This form had expired or did not come from this site"
+
+
+async def test_a_refused_multipart_upload_leaves_no_open_file(
+    client: httpx.AsyncClient,  # noqa: F811
+    db: Database,
+    tenant_a: Tenant,  # noqa: F811
+) -> None:
+    """A multipart post with a forged token is refused before any handler; the files the
+    check spooled to read the token are closed (an unclosed one is a ResourceWarning, an
+    error in this suite), and nothing changes."""
+    await sign_in(client, SLUG_A, "admin")
+    url, token = await roles_form(client, db, tenant_a)
+    big = b"%PDF-1.7\n" + b"x" * 2_000_000  # past the in-memory spool: a real temporary file
+    for _ in range(3):
+        refused = await client.post(
+            url,
+            data={"_csrf_token": token[:-2] + "AA", "roles": "coordinator"},
+            files={"file": ("report.pdf", big, "application/pdf")},
+        )
+        assert refused.status_code == 403
+
+    gc.collect()  # an unclosed spooled file warns here
+    assert await roles_of(db, tenant_a, "mentor") == ["mentor"]
 
 
 @pytest.fixture

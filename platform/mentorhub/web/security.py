@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from litestar import Request
+from litestar.datastructures import UploadFile
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.utils.scope.state import ScopeState
@@ -193,8 +194,10 @@ class SecurityHeaders:
         identity = state.get("identity")
         area = _area(path)
         secret_in_path = area in ("approvals", "login") or "/unsubscribe/" in path
-        no_store = secret_in_path or area in PRIVATE_AREAS or (
-            area != "static" and (identity is not None or _carries_session(scope))
+        no_store = (
+            secret_in_path
+            or area in PRIVATE_AREAS
+            or (area != "static" and (identity is not None or _carries_session(scope)))
         )
         headers = [
             (name, value)
@@ -296,13 +299,20 @@ class CSRFProtection:
         expected = self.token(where, binding)
         if not safe:
             submitted = request.headers.get(CSRF_HEADER)
+            form = None
             if not submitted and request.content_type[0] in (
                 "application/x-www-form-urlencoded",
                 "multipart/form-data",
             ):
-                value = (await request.form()).get(CSRF_FIELD)
+                form = await request.form()
+                value = form.get(CSRF_FIELD)
                 submitted = value if isinstance(value, str) else None
             if not submitted or not hmac.compare_digest(submitted.encode(), expected.encode()):
+                if form is not None:
+                    # A refused upload never reaches a handler: close its spooled files here.
+                    for _, item in form.multi_items():
+                        if isinstance(item, UploadFile):
+                            await item.close()
                 raise PermissionDeniedException(CSRF_REFUSED)
         ScopeState.from_scope(scope).csrf_token = expected
         if new_cookie is not None:
