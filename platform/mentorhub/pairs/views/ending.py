@@ -317,58 +317,32 @@ async def _answer(
     return Redirect(_home(request, pair_id), status_code=303)
 
 
-@post(
-    "/pairs/{pair_id:uuid}/extension/agree",
-    name="pair_extension_agree",
-    opt=rule(MEMBER),
-    status_code=303,
-)
-async def extension_agree(
-    tenant: CurrentTenant,
-    db: DB,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Template | Response[Any]:
-    return await _answer("agree", tenant, db, reads, identity, pair_id, request, aredis)
+def _answer_route(action: Literal["agree", "decline", "withdraw"]) -> HTTPRouteHandler:
+    """`POST /pairs/{pair_id}/extension/<action>` [pair_extension_<action>] (`_answer`)."""
+
+    async def handler(
+        tenant: CurrentTenant,
+        db: DB,
+        reads: TenantReads,
+        identity: CurrentIdentity,
+        pair_id: FromPath[uuid.UUID],
+        request: AnyRequest,
+        aredis: AsyncRedis,
+    ) -> Template | Response[Any]:
+        return await _answer(action, tenant, db, reads, identity, pair_id, request, aredis)
+
+    handler.__name__ = handler.__qualname__ = "extension_" + action
+    return post(
+        "/pairs/{pair_id:uuid}/extension/" + action,
+        name="pair_extension_" + action,
+        opt=rule(MEMBER),
+        status_code=303,
+    )(handler)
 
 
-@post(
-    "/pairs/{pair_id:uuid}/extension/decline",
-    name="pair_extension_decline",
-    opt=rule(MEMBER),
-    status_code=303,
-)
-async def extension_decline(
-    tenant: CurrentTenant,
-    db: DB,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Template | Response[Any]:
-    return await _answer("decline", tenant, db, reads, identity, pair_id, request, aredis)
-
-
-@post(
-    "/pairs/{pair_id:uuid}/extension/withdraw",
-    name="pair_extension_withdraw",
-    opt=rule(MEMBER),
-    status_code=303,
-)
-async def extension_withdraw(
-    tenant: CurrentTenant,
-    db: DB,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Template | Response[Any]:
-    return await _answer("withdraw", tenant, db, reads, identity, pair_id, request, aredis)
+extension_agree = _answer_route("agree")
+extension_decline = _answer_route("decline")
+extension_withdraw = _answer_route("withdraw")
 
 
 ROUTES: list[HTTPRouteHandler] = [
