@@ -6,6 +6,8 @@ page again with what was wrong (400) or why it was refused (409); nothing change
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import post
@@ -14,7 +16,9 @@ from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from mentorhub.core.problems import Problem
+from mentorhub.db import Database
 from mentorhub.identity.guards import MEMBER, rule
+from mentorhub.identity.sessions import Identity
 from mentorhub.identity.views._common import AnyRequest, AsyncRedis
 from mentorhub.pairs.services import meetings as svc
 from mentorhub.pairs.views.meetings_common import (
@@ -22,192 +26,139 @@ from mentorhub.pairs.views.meetings_common import (
     MoveForm,
     ReasonForm,
     RecordForm,
+    S,
     Versioned,
     meeting_action,
     minutes_of,
     new_time,
     viewer,
 )
+from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant
 from mentorhub.web.forms import FormErrors, values_of
 
 
-@post(ONE + "/accept", name="meeting_accept", opt=rule(MEMBER))
-async def meeting_accept(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    meeting_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    async def call(form: Versioned) -> None:
-        await svc.accept(
-            db, tenant.id, viewer(identity), pair_id, meeting_id, lock_version=form.lock_version
+@dataclass(frozen=True)
+class _At:
+    """The meeting an action is for, and who asks."""
+
+    tenant: Tenant
+    db: Database
+    identity: Identity
+    pair_id: uuid.UUID
+    meeting_id: str
+
+
+def _route(
+    action: str, model: type[S], call: Callable[[_At, S], Awaitable[None]]
+) -> HTTPRouteHandler:
+    """`POST ONE/<action>` [meeting_<action>]: read `model`, `call` the action, and on
+    (`meetings_common.meeting_action`)."""
+
+    async def handler(
+        tenant: CurrentTenant,
+        db: DB,
+        identity: CurrentIdentity,
+        pair_id: FromPath[uuid.UUID],
+        meeting_id: FromPath[str],
+        request: AnyRequest,
+        aredis: AsyncRedis,
+    ) -> Response[Any] | Template:
+        at = _At(tenant, db, identity, pair_id, meeting_id)
+
+        async def bound(form: S) -> None:
+            await call(at, form)
+
+        return await meeting_action(
+            action,
+            model,
+            bound,
+            tenant=tenant,
+            db=db,
+            identity=identity,
+            pair_id=pair_id,
+            meeting_id=meeting_id,
+            request=request,
+            aredis=aredis,
         )
 
-    return await meeting_action(
-        "accept",
-        Versioned,
-        call,
-        tenant=tenant,
-        db=db,
-        identity=identity,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        request=request,
-        aredis=aredis,
+    name = handler.__name__ = handler.__qualname__ = "meeting_" + action
+    return post(ONE + "/" + action, name=name, opt=rule(MEMBER))(handler)
+
+
+async def _accept(at: _At, form: Versioned) -> None:
+    await svc.accept(
+        at.db,
+        at.tenant.id,
+        viewer(at.identity),
+        at.pair_id,
+        at.meeting_id,
+        lock_version=form.lock_version,
     )
 
 
-@post(ONE + "/decline", name="meeting_decline", opt=rule(MEMBER))
-async def meeting_decline(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    meeting_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    async def call(form: ReasonForm) -> None:
-        await svc.decline(
-            db,
-            tenant.id,
-            viewer(identity),
-            pair_id,
-            meeting_id,
-            reason=form.reason,
-            lock_version=form.lock_version,
-        )
-
-    return await meeting_action(
-        "decline",
-        ReasonForm,
-        call,
-        tenant=tenant,
-        db=db,
-        identity=identity,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        request=request,
-        aredis=aredis,
+async def _decline(at: _At, form: ReasonForm) -> None:
+    await svc.decline(
+        at.db,
+        at.tenant.id,
+        viewer(at.identity),
+        at.pair_id,
+        at.meeting_id,
+        reason=form.reason,
+        lock_version=form.lock_version,
     )
 
 
-@post(ONE + "/cancel", name="meeting_cancel", opt=rule(MEMBER))
-async def meeting_cancel(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    meeting_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    async def call(form: ReasonForm) -> None:
-        await svc.cancel(
-            db,
-            tenant.id,
-            viewer(identity),
-            pair_id,
-            meeting_id,
-            reason=form.reason,
-            lock_version=form.lock_version,
-        )
-
-    return await meeting_action(
-        "cancel",
-        ReasonForm,
-        call,
-        tenant=tenant,
-        db=db,
-        identity=identity,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        request=request,
-        aredis=aredis,
+async def _cancel(at: _At, form: ReasonForm) -> None:
+    await svc.cancel(
+        at.db,
+        at.tenant.id,
+        viewer(at.identity),
+        at.pair_id,
+        at.meeting_id,
+        reason=form.reason,
+        lock_version=form.lock_version,
     )
 
 
-@post(ONE + "/reschedule", name="meeting_reschedule", opt=rule(MEMBER))
-async def meeting_reschedule(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    meeting_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    async def call(form: MoveForm) -> None:
-        problems: list[Problem] = []
-        new = new_time(tenant, form, "", problems)
-        if problems or new is None:
-            raise FormErrors(problems, values_of(form))
-        await svc.reschedule(
-            db,
-            tenant.id,
-            viewer(identity),
-            pair_id,
-            meeting_id,
-            new,
-            lock_version=form.lock_version,
-        )
-
-    return await meeting_action(
-        "reschedule",
-        MoveForm,
-        call,
-        tenant=tenant,
-        db=db,
-        identity=identity,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        request=request,
-        aredis=aredis,
+async def _reschedule(at: _At, form: MoveForm) -> None:
+    problems: list[Problem] = []
+    new = new_time(at.tenant, form, "", problems)
+    if problems or new is None:
+        raise FormErrors(problems, values_of(form))
+    await svc.reschedule(
+        at.db,
+        at.tenant.id,
+        viewer(at.identity),
+        at.pair_id,
+        at.meeting_id,
+        new,
+        lock_version=form.lock_version,
     )
 
 
-@post(ONE + "/record", name="meeting_record", opt=rule(MEMBER))
-async def meeting_record(
-    tenant: CurrentTenant,
-    db: DB,
-    identity: CurrentIdentity,
-    pair_id: FromPath[uuid.UUID],
-    meeting_id: FromPath[str],
-    request: AnyRequest,
-    aredis: AsyncRedis,
-) -> Response[Any] | Template:
-    async def call(form: RecordForm) -> None:
-        problems: list[Problem] = []
-        minutes = minutes_of(form.held_minutes, "held_minutes", problems)
-        if problems:
-            raise FormErrors(problems, values_of(form))
-        await svc.record_held(
-            db,
-            tenant.id,
-            viewer(identity),
-            pair_id,
-            meeting_id,
-            held_minutes=minutes,
-            record=form.record,
-            lock_version=form.lock_version,
-        )
-
-    return await meeting_action(
-        "record",
-        RecordForm,
-        call,
-        tenant=tenant,
-        db=db,
-        identity=identity,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        request=request,
-        aredis=aredis,
+async def _record(at: _At, form: RecordForm) -> None:
+    problems: list[Problem] = []
+    minutes = minutes_of(form.held_minutes, "held_minutes", problems)
+    if problems:
+        raise FormErrors(problems, values_of(form))
+    await svc.record_held(
+        at.db,
+        at.tenant.id,
+        viewer(at.identity),
+        at.pair_id,
+        at.meeting_id,
+        held_minutes=minutes,
+        record=form.record,
+        lock_version=form.lock_version,
     )
+
+
+meeting_accept = _route("accept", Versioned, _accept)
+meeting_decline = _route("decline", ReasonForm, _decline)
+meeting_cancel = _route("cancel", ReasonForm, _cancel)
+meeting_reschedule = _route("reschedule", MoveForm, _reschedule)
+meeting_record = _route("record", RecordForm, _record)
 
 
 ROUTES: list[HTTPRouteHandler] = [
