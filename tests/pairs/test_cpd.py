@@ -83,6 +83,36 @@ def _meeting(
     return Meeting(**values)
 
 
+def _goal(
+    pw: PairWorld, pair_id: uuid.UUID, by: uuid.UUID, title: str, status: str, position: int
+) -> Goal:
+    return Goal(
+        tenant_id=pw.id,
+        id=uuid.uuid4(),
+        pair_id=pair_id,
+        title=title,
+        status=status,
+        position=position,
+        created_by=by,
+    )
+
+
+async def _entry(
+    db: Database,
+    pw: PairWorld,
+    author: uuid.UUID,
+    pair_id: uuid.UUID,
+    title: str,
+    body: str,
+    written_on: date,
+) -> uuid.UUID:
+    """A log entry written through the one writer; its id."""
+    entry = await logs.write_entry(
+        db, pw.id, author, pair_id, title=title, body=body, written_on=written_on
+    )
+    return entry.id
+
+
 async def cpd_world(db: Database) -> Cpd:
     """The Museums Association: the mentor (a Unicode name) mentors Theo in one pair and is
     mentored in another; meetings held, scheduled and cancelled in both, and in the other
@@ -134,82 +164,23 @@ async def cpd_world(db: Database) -> Cpd:
         )
         session.add_all(
             [
-                Goal(
-                    tenant_id=pw.id,
-                    id=uuid.uuid4(),
-                    pair_id=p,
-                    title="Lead a gallery redisplay",
-                    status="in_progress",
-                    position=0,
-                    created_by=m,
-                ),
-                Goal(
-                    tenant_id=pw.id,
-                    id=uuid.uuid4(),
-                    pair_id=p,
-                    title='=HYPERLINK("x")',
-                    status="achieved",
-                    position=1,
-                    created_by=m,
-                ),
-                Goal(
-                    tenant_id=pw.id,
-                    id=uuid.uuid4(),
-                    pair_id=s,
-                    title="Apply for a curator post",
-                    status="not_started",
-                    position=0,
-                    created_by=senior.id,
-                ),
-                Goal(
-                    tenant_id=pw.id,
-                    id=uuid.uuid4(),
-                    pair_id=pw.other_pair.id,
-                    title="OTHER PAIR GOAL",
-                    status="achieved",
-                    position=0,
-                    created_by=pw.other_mentor.id,
-                ),
+                _goal(pw, p, m, "Lead a gallery redisplay", "in_progress", 0),
+                _goal(pw, p, m, '=HYPERLINK("x")', "achieved", 1),
+                _goal(pw, s, senior.id, "Apply for a curator post", "not_started", 0),
+                _goal(pw, pw.other_pair.id, pw.other_mentor.id, "OTHER PAIR GOAL", "achieved", 0),
             ]
         )
-    tid = pw.id
-    chosen = await logs.write_entry(
-        db,
-        tid,
-        m,
-        p,
-        title="Listening more",
-        body="CHOSEN reflection, with Ünïcode.",
-        written_on=date(2026, 10, 6),
+    chosen = await _entry(
+        db, pw, m, p, "Listening more", "CHOSEN reflection, with Ünïcode.", date(2026, 10, 6)
     )
-    unchosen = await logs.write_entry(
-        db,
-        tid,
-        m,
-        s,
-        title="Not for the record",
-        body="UNCHOSEN words",
-        written_on=date(2026, 11, 21),
+    unchosen = await _entry(
+        db, pw, m, s, "Not for the record", "UNCHOSEN words", date(2026, 11, 21)
     )
-    formula = await logs.write_entry(
-        db,
-        tid,
-        m,
-        p,
-        title="+cmd|' /C calc'!A0",
-        body="-2+3 @SUM(A1)",
-        written_on=date(2026, 11, 10),
+    formula = await _entry(db, pw, m, p, "+cmd|' /C calc'!A0", "-2+3 @SUM(A1)", date(2026, 11, 10))
+    mentees = await _entry(
+        db, pw, pw.mentee.id, p, "Theo's own", "MENTEE words", date(2026, 11, 10)
     )
-    mentees = await logs.write_entry(
-        db,
-        tid,
-        pw.mentee.id,
-        p,
-        title="Theo's own",
-        body="MENTEE words",
-        written_on=date(2026, 11, 10),
-    )
-    return Cpd(pw, second, chosen.id, unchosen.id, formula.id, mentees.id)
+    return Cpd(pw, second, chosen, unchosen, formula, mentees)
 
 
 async def test_the_page_lists_the_record_and_a_checklist_of_ones_own_entries(
