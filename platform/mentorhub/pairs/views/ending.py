@@ -17,7 +17,9 @@ nothing; a field problem shows it at the field (400). Success: a notice on the p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -109,6 +111,32 @@ def _refused(exc: Refused) -> Problems:
     return Problems([Problem(message=str(exc))])
 
 
+async def _act(
+    call: Callable[[], Awaitable[object]],
+    again: Callable[..., Template],
+    kind: str,
+    space: Space,
+    reads: TenantReads,
+    tenant: Tenant,
+    identity: Identity,
+    pair_id: uuid.UUID,
+    request: AnyRequest,
+    aredis: Any,
+) -> Template | Response[Any]:
+    """Read the form and act (`call`); on to the pair's home with the notice `kind`; or the
+    page again (`again`): a refusal with the space read again (409), a problem at its
+    field (400). Nothing changed then."""
+    try:
+        await call()
+    except Refused as exc:
+        space = await _space(reads, tenant, pair_id, _member(identity))
+        return again(tenant, identity, space, errors=_refused(exc), status_code=409)
+    except Problems as exc:
+        return again(tenant, identity, space, errors=exc, status_code=400)
+    await flash.put(aredis, request, TENANT_COOKIE, {"kind": kind})
+    return Redirect(_home(request, pair_id), status_code=303)
+
+
 # --- ending -----------------------------------------------------------------------------------
 
 
@@ -136,7 +164,8 @@ async def end_post(
 ) -> Template | Response[Any]:
     me = _member(identity)
     space = await _space(reads, tenant, pair_id, me)
-    try:
+
+    async def call() -> None:
         form = await read_form(request, EndForm)
         if space.is_party:
             await ending.end_by_party(
@@ -154,15 +183,11 @@ async def end_post(
                 reason=form.reason,
                 lock_version=form.lock_version,
             )
-    except Refused as exc:
-        space = await _space(reads, tenant, pair_id, me)
-        return _page(
-            "pairs/end.html", tenant, identity, space, errors=_refused(exc), status_code=409
-        )
-    except Problems as exc:
-        return _page("pairs/end.html", tenant, identity, space, errors=exc, status_code=400)
-    await flash.put(aredis, request, TENANT_COOKIE, {"kind": "ended"})
-    return Redirect(_home(request, pair_id), status_code=303)
+
+    again = partial(_page, "pairs/end.html")
+    return await _act(
+        call, again, "ended", space, reads, tenant, identity, pair_id, request, aredis
+    )
 
 
 @get("/pairs/{pair_id:uuid}/remove", name="pair_remove", opt=rule(MEMBER))
@@ -188,20 +213,17 @@ async def remove_post(
 ) -> Template | Response[Any]:
     me = _member(identity)
     space = await _space(reads, tenant, pair_id, me)
-    try:
+
+    async def call() -> None:
         form = await read_form(request, RemoveForm)
         await ending.remove(
             db, tenant.id, me, pair_id, reason=form.reason, lock_version=form.lock_version
         )
-    except Refused as exc:
-        space = await _space(reads, tenant, pair_id, me)
-        return _page(
-            "pairs/remove.html", tenant, identity, space, errors=_refused(exc), status_code=409
-        )
-    except Problems as exc:
-        return _page("pairs/remove.html", tenant, identity, space, errors=exc, status_code=400)
-    await flash.put(aredis, request, TENANT_COOKIE, {"kind": "removed"})
-    return Redirect(_home(request, pair_id), status_code=303)
+
+    again = partial(_page, "pairs/remove.html")
+    return await _act(
+        call, again, "removed", space, reads, tenant, identity, pair_id, request, aredis
+    )
 
 
 # --- extending --------------------------------------------------------------------------------
@@ -269,20 +291,18 @@ async def extension_post(
 ) -> Template | Response[Any]:
     me = _member(identity)
     space = require_party(await _space(reads, tenant, pair_id, me))
-    try:
+
+    async def call() -> None:
         form = await read_form(request, ExtensionForm)
         if form.months is None:
             raise Problems([Problem(path="months", message="Say by how many months to extend")])
         await ending.propose_extension(
             db, tenant.id, me, pair_id, months=form.months, lock_version=form.lock_version
         )
-    except Refused as exc:
-        space = await _space(reads, tenant, pair_id, me)
-        return _extension_page(tenant, identity, space, errors=_refused(exc), status_code=409)
-    except Problems as exc:
-        return _extension_page(tenant, identity, space, errors=exc, status_code=400)
-    await flash.put(aredis, request, TENANT_COOKIE, {"kind": "proposed"})
-    return Redirect(_home(request, pair_id), status_code=303)
+
+    return await _act(
+        call, _extension_page, "proposed", space, reads, tenant, identity, pair_id, request, aredis
+    )
 
 
 async def _answer(
