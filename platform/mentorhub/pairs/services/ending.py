@@ -400,22 +400,11 @@ async def decline_extension(
     now: datetime | None = None,
 ) -> Pair:
     """The other person declines: the proposal is cleared, the proposer told."""
-    now = _now(now)
     async with db.tenant(tenant_id) as session:
-        space = await _space(session, pair_id, actor_id, party=True)
-        pair = space.pair
-        _check_version(pair, lock_version)
-        pending = _pending(space, proposer=False)
-        pair.pending_extension = None
-        pair.lock_version += 1
-        pair.updated_at = now
-        audit.record(
-            session,
-            "pair_extension_declined",
-            actor=space.viewer.email,
-            subject=str(pair.id),
-            details={"months": pending["months"]},
+        space, pending = await _clear_pending(
+            session, pair_id, actor_id, lock_version, _now(now), proposer=False
         )
+        pair = space.pair
         assert space.other is not None
         tenant = await _tenant(session)
         await send(
@@ -443,20 +432,36 @@ async def withdraw_extension(
     now: datetime | None = None,
 ) -> Pair:
     """The proposer takes their proposal back (nobody is mailed: the other sees it gone)."""
-    now = _now(now)
     async with db.tenant(tenant_id) as session:
-        space = await _space(session, pair_id, actor_id, party=True)
-        pair = space.pair
-        _check_version(pair, lock_version)
-        pending = _pending(space, proposer=True)
-        pair.pending_extension = None
-        pair.lock_version += 1
-        pair.updated_at = now
-        audit.record(
-            session,
-            "pair_extension_withdrawn",
-            actor=space.viewer.email,
-            subject=str(pair.id),
-            details={"months": pending["months"]},
+        space, _ = await _clear_pending(
+            session, pair_id, actor_id, lock_version, _now(now), proposer=True
         )
-        return pair
+        return space.pair
+
+
+async def _clear_pending(
+    session: AsyncSession,
+    pair_id: uuid.UUID | str,
+    actor_id: uuid.UUID | str,
+    lock_version: int | None,
+    now: datetime,
+    *,
+    proposer: bool,
+) -> tuple[Space, dict[str, object]]:
+    """Clear the pending extension: declined by the other person (`proposer=False`) or
+    withdrawn by its proposer; audited either way."""
+    space = await _space(session, pair_id, actor_id, party=True)
+    pair = space.pair
+    _check_version(pair, lock_version)
+    pending = _pending(space, proposer=proposer)
+    pair.pending_extension = None
+    pair.lock_version += 1
+    pair.updated_at = now
+    audit.record(
+        session,
+        "pair_extension_withdrawn" if proposer else "pair_extension_declined",
+        actor=space.viewer.email,
+        subject=str(pair.id),
+        details={"months": pending["months"]},
+    )
+    return space, pending
