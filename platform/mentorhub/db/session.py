@@ -35,7 +35,7 @@ from mentorhub.db.base import TenantOwned
 from mentorhub.db.urls import async_url
 
 TENANT_KEY = "tenant_id"
-SCOPES = frozenset({"relay", "platform"})
+SCOPES = frozenset({"relay", "platform", "clock"})
 
 
 class NoTenantError(RuntimeError):

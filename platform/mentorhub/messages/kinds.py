@@ -400,6 +400,41 @@ KINDS: dict[str, Kind] = {
             "Mentoring ended: {{ mentee_name }} and {{ mentor_name }}",
             _COORDINATING,
         ),
+        # --- scheme operations (mentorhub.checkpoints: the clock and the submissions) ---------
+        # `title` is the checkpoint item's title, `due_on` its due date in words, `link` the
+        # item's page; `together` (pair items): the other person's name, written together.
+        Kind(
+            "checkpoint_open",
+            Category.TRANSACTIONAL,
+            {"title": True, "due_on": True, "link": True, "note": False, "together": False},
+            "Now open: {{ title }}, due on {{ due_on }}",
+            "You get this because you take part in {{ scheme_name }}, whose scheme asks for "
+            "this at this point of your mentoring relationship.",
+        ),
+        Kind(
+            "checkpoint_overdue",
+            Category.REMINDER,
+            {"title": True, "due_on": True, "link": True, "note": False},
+            "Overdue: {{ title }} was due on {{ due_on }}",
+            "You get this reminder because you take part in {{ scheme_name }}. You can turn "
+            "reminders off at any time; messages about decisions still reach you.",
+        ),
+        Kind(
+            "checkpoint_submitted",
+            Category.TRANSACTIONAL,
+            {"title": True, "other_name": True, "link": True},
+            "{{ other_name }} sent in {{ title }} for you both",
+            _MATCHED,
+        ),
+        Kind(
+            "quiet_pair_nudge",
+            Category.REMINDER,
+            {"other_name": True, "days": True, "link": True},
+            "It has been {{ days }} days since you and {{ other_name }} were last in touch",
+            "You get this reminder because you take part in {{ scheme_name }} and nothing has "
+            "been recorded in your mentoring space for a while. You can turn reminders off at "
+            "any time; messages about decisions still reach you.",
+        ),
     )
 }
 

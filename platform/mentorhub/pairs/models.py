@@ -30,7 +30,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Float, ForeignKeyConstraint, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,6 +116,13 @@ class Pair(TenantOwned):
     #: Goes up with every change (a replayed or concurrent post changes nothing).
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    #: True: the pair's checkpoint items must be (re)computed from its timeline by the
+    #: clock (set on a new pair, an extension, an end, a meeting held; migration 0017).
+    items_stale: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: When the clock next looks whether the pair has gone quiet, and how far its nudges
+    #: went (0: none, 1: the pair was nudged, 2: on the coordinator's list).
+    quiet_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    quiet_stage: Mapped[int] = mapped_column(SmallInteger, default=0)
 
     @property
     def live(self) -> bool:

@@ -101,6 +101,11 @@ MESSAGE_VARIABLES: dict[str, frozenset[str]] = {
     "pair_ended_coordinator": frozenset(
         {"mentor_name", "mentee_name", "how", "reason", "cohort", "link"}
     ),
+    # Scheme operations (mentorhub.checkpoints: the clock and the submissions).
+    "checkpoint_open": frozenset({"title", "due_on", "link", "note", "together"}),
+    "checkpoint_overdue": frozenset({"title", "due_on", "link", "note", "unsubscribe_url"}),
+    "checkpoint_submitted": frozenset({"title", "other_name", "link"}),
+    "quiet_pair_nudge": frozenset({"other_name", "days", "link", "unsubscribe_url"}),
 }
 
 OVERRIDE_KEYS = ("body", "subject")
