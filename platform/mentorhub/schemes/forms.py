@@ -69,6 +69,10 @@ QuestionKind = Literal[
     "location",
     "email",
     "organisation",
+    # Checkpoint forms (issue 16): a scale of whole numbers (min..max, end labels), and a
+    # Likert grid (statements `rows`, each answered with one of `options`).
+    "rating",
+    "likert",
 ]
 Exclusion = Literal["students", "already_in_mentoring_relationship"]
 Role = Literal["mentor", "mentee"]
@@ -126,6 +130,14 @@ class Question(_Model, frozen=True, kw_only=True):
     shown_to_mentor: bool = False
     # The part of the application the approver (line manager) sees.
     shown_to_approver: bool = False
+    # likert: the statements, each answered with one of `options` (the scale, in order).
+    rows: tuple[Text, ...] = ()
+    # rating: the words at the ends of the scale ("Not at all", "Very much").
+    low_label: str = ""
+    high_label: str = ""
+    # Checkpoint forms: a consent or yes_no whose "yes" is the written permission to share
+    # the submission beyond its readers (Alberta; without it, confidential).
+    permission: bool = False
 
     @property
     def limit(self) -> int:

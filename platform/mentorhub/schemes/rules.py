@@ -273,6 +273,38 @@ class Checkpoint(_Model, frozen=True, kw_only=True):
     window_days_before: NonNegInt = 7
     window_days_after: NonNegInt = 7
     note: str = ""
+    # Done in the pair's space rather than in a form (issue 16): the agreement both agreed,
+    # the plan submitted, a log entry written after the meeting. The clock marks the item
+    # submitted when the space shows it done.
+    done_in: Literal["agreement", "plan", "log"] | None = None
+
+
+class CheckpointForm(Form, frozen=True, kw_only=True):
+    """The form a checkpoint is answered with (`checkpoint`: its id), e.g. a survey."""
+
+    checkpoint: Ident
+
+
+class Quiet(_Model, frozen=True, kw_only=True):
+    """Quiet pairs: no meeting, message or submission for longer than the cadence allows."""
+
+    enabled: bool = True
+    # Days without anything recorded before the pair is nudged; None: from the cadence
+    # (its longest allowed interval), plus `grace_days`.
+    after_days: PosInt | None = None
+    grace_days: NonNegInt = 7
+    # Days after the pair's nudge, still quiet, before the pair goes on the coordinator's list.
+    coordinator_after_days: PosInt = 14
+
+
+class Reminders(_Model, frozen=True, kw_only=True):
+    """When the clock mails a checkpoint's audience (the tenant's local time and business days)."""
+
+    send_at: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    at_opening: bool = True
+    before_due_days: tuple[PosInt, ...] = (3,)
+    after_due_days: tuple[PosInt, ...] = (2,)
+    quiet: Quiet = msgspec.field(default_factory=Quiet)
 
 
 # --- who can take part and how they apply --------------------------------------------------
@@ -451,6 +483,14 @@ class Scheme(_Model, frozen=True, kw_only=True):
     forms: Forms = msgspec.field(default_factory=Forms)
     # The pair's space (issue 15): agreement template, plan months, retention, documents.
     space: Space = msgspec.field(default_factory=Space)
+    # Scheme operations (issue 16): the clock's reminder schedule and quiet-pair nudges, and
+    # the form of each checkpoint answered in the product ([[scheme.checkpoint_forms]]).
+    reminders: Reminders = msgspec.field(default_factory=Reminders)
+    checkpoint_forms: tuple[CheckpointForm, ...] = ()
+
+    def checkpoint_form(self, checkpoint_id: str) -> CheckpointForm | None:
+        """The form of checkpoint `checkpoint_id`, or None (a task, or done in the space)."""
+        return next((f for f in self.checkpoint_forms if f.checkpoint == checkpoint_id), None)
 
 
 # --- the [tenant] table (validated here too so `scheme check` checks whole files) ----------
