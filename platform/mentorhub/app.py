@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from mentorhub.applications import views as applications_views
+from mentorhub.checkpoints import views as checkpoints_views
 from mentorhub.db import Database
 from mentorhub.db.access import NotFound
 from mentorhub.identity import demo_idp
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             *applications_views.ROUTES,
             *matching_views.ROUTES,
             *pairs_views.ROUTES,
+            *checkpoints_views.ROUTES,
             *(catcher.ROUTES if demo_idp.enabled(settings) else []),  # the mail catcher
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)

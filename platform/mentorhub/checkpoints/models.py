@@ -29,7 +29,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 import mentorhub.pairs.models  # noqa: F401  (pairs: the FKs' target)
@@ -87,6 +87,9 @@ class CheckpointItem(TenantOwned):
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(Text)
     audience: Mapped[str] = mapped_column(String(16))
+    #: Who may read the answers besides the person answering (the checkpoint's `readers`,
+    #: copied when the item is made: "pair", "coordinator", ...), so queries can filter on it.
+    readers: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list)
     due_on: Mapped[date] = mapped_column(Date)
     opens_on: Mapped[date] = mapped_column(Date)
     closes_on: Mapped[date] = mapped_column(Date)

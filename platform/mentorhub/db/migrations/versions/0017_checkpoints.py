@@ -25,7 +25,7 @@ Create Date: 2026-12-04
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from mentorhub.db.rls import protect_tenant_table
 
@@ -108,6 +108,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("audience", sa.String(16), nullable=False),
+        sa.Column("readers", ARRAY(sa.String(16)), nullable=False, server_default="{}"),
         sa.Column("due_on", sa.Date, nullable=False),
         sa.Column("opens_on", sa.Date, nullable=False),
         sa.Column("closes_on", sa.Date, nullable=False),
