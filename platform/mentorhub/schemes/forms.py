@@ -1,5 +1,6 @@
-"""Application forms as configuration: each scheme's questions per role, how a posted form
-becomes answers, and the one check of what a form means.
+"""Forms as configuration: each scheme's application questions per role and the forms its
+checkpoints are answered with (surveys), how a posted form becomes answers, and the one check
+of what a form means.
 
 A tenant file declares ``[scheme.forms.mentor]`` and ``[scheme.forms.mentee]`` (a role with no
 form cannot apply). Each question has a ``kind`` (text, long_text, single_choice,
@@ -9,10 +10,32 @@ multiple_choice, number, yes_no, consent, location, email, organisation), a labe
 manager's address the approval link goes to (``approver``), and who else sees it
 (``shown_to_mentor``, ``shown_to_approver``).
 
+Checkpoint forms (``[[scheme.checkpoint_forms]]``, issue 16) use the same questions plus two
+kinds: ``rating`` (a whole number from ``min`` to ``max``, words at the ends in
+``low_label``/``high_label``; posted as the field ``<id>``, answered as an int) and ``likert``
+(statements ``rows`` each answered with one of ``options``; posted as ``<id>.<n>`` for the
+n-th statement, 1-based; answered as a list aligned with ``rows``, None where unanswered). A
+consent or yes_no question may be the ``permission`` to share the submission.
+
+Decisions where the issue is silent:
+
+* rating and likert are for checkpoint forms only. An application form asks for the facts
+  eligibility, approval and matching read, and the application pages, the demo applicants and
+  the coordinator's review show only the application kinds; ``permission`` belongs to
+  checkpoint forms too (nothing in an application is shared beyond its readers).
+* A checkpoint form is answered by participants about their relationship: it cannot feed
+  matching, declare an exclusion, carry the approver's address, be shown to the mentor or the
+  approver, nor ask the organisation or an e-mail address.
+* A rating scale has at most 11 points (0 to 10, the widest scale surveys use) and a Likert
+  scale 2 to 7 options, so each fits a row of radios on a phone.
+* A Likert grid has one error (at the question's id) naming the first statement at fault, so
+  a question never has two messages.
+
 :func:`parse_answers` turns raw posted fields into answers (JSON-ready values) or field
-errors, never an exception; :func:`check_form` and :func:`check_feeds` are the scheme check's
-(``mentorhub scheme check``) view of the same model: what the form asks must agree with the
-scheme's exclusions, its line-manager approval and every criterion its matching reads.
+errors, never an exception; :func:`check_form`, :func:`check_checkpoint_form` and
+:func:`check_feeds` are the scheme check's (``mentorhub scheme check``) view of the same
+model: what the form asks must agree with the scheme's exclusions, its line-manager approval
+and every criterion its matching reads.
 
 Pure: msgspec and the standard library (and the core's text check).
 """
@@ -52,6 +75,7 @@ __all__ = [
     "declared_exclusions",
     "form_for",
     "form_values",
+    "likert_field",
     "matching_fields",
     "organisation_answer",
     "parse_answers",
@@ -191,6 +215,7 @@ class FieldError:
 _YES = frozenset({"yes", "true", "on", "1"})
 _NO = frozenset({"no", "false", "off", "0"})
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 class _Refused(Exception):
@@ -247,6 +272,57 @@ def _number(q: Question, text: str) -> int | float:
     return value
 
 
+def _bounds_words(q: Question) -> str:
+    if q.min is not None and q.max is not None:
+        return f"Choose a number from {q.min:g} to {q.max:g}"
+    return "Choose a number"
+
+
+def _rating(q: Question, text: str) -> int:
+    """A point of the scale: a whole number from `min` to `max` (the radio's value)."""
+    compact = text.strip()
+    if len(compact) > 12 or not _WHOLE.fullmatch(compact):
+        raise _Refused(_bounds_words(q))
+    value = int(compact)
+    if (q.min is not None and value < q.min) or (q.max is not None and value > q.max):
+        raise _Refused(_bounds_words(q))
+    return value
+
+
+def _field(data: Mapping[str, Sequence[str]], name: str) -> list[str]:
+    """The non-blank posted values of field `name` (nothing, for anything odd)."""
+    try:
+        raw = data.get(name) if isinstance(data, Mapping) else None
+    except Exception:  # a hostile mapping: treat as nothing posted
+        raw = None
+    return [v for v in _values(raw) if v.strip()]
+
+
+def likert_field(question_id: str, row: int) -> str:
+    """The posted field of row `row` (1-based) of Likert question `question_id`."""
+    return f"{question_id}.{row}"
+
+
+def _likert(q: Question, data: Mapping[str, Sequence[str]]) -> list[str | None]:
+    """The option chosen for each statement (None: not answered), aligned with `rows`."""
+    chosen: list[str | None] = []
+    for n, statement in enumerate(q.rows, start=1):
+        values = _field(data, likert_field(q.id, n))
+        if not values:
+            chosen.append(None)
+            continue
+        if len(set(values)) > 1:
+            raise _Refused(f"Give one answer only for “{statement}”")
+        try:
+            value = _clean(values[0], LINE, 1000)
+        except _Refused:
+            value = ""
+        if value not in q.options:
+            raise _Refused(f"Choose from the list for “{statement}”")
+        chosen.append(value)
+    return chosen
+
+
 def _location(q: Question, text: str) -> dict[str, Any]:
     found: Place | str = find_uk_postcode(text) if q.location == "GB" else find_ca_city(text)
     if isinstance(found, str):
@@ -281,6 +357,8 @@ def _answer(q: Question, values: list[str], organisations: Sequence[str]) -> Any
         return value
     if kind == "number":
         return _number(q, value)
+    if kind == "rating":
+        return _rating(q, value)
     if kind == "yes_no":
         word = value.casefold()
         if word in _YES:
@@ -296,6 +374,10 @@ def _answer(q: Question, values: list[str], organisations: Sequence[str]) -> Any
 
 
 def _missing(q: Question) -> str:
+    if q.kind == "rating":
+        return _bounds_words(q)
+    if q.kind == "likert":
+        return f"Choose an answer for “{q.rows[0]}”" if q.rows else "Choose an answer"
     if q.kind == "consent":
         return "Tick the box to agree"
     if q.kind in CHOICE_KINDS or q.kind in ("organisation", "yes_no"):
@@ -321,11 +403,10 @@ def parse_answers(
     answers: dict[str, Any] = {}
     errors: list[FieldError] = []
     for q in form.questions:
-        try:
-            raw = data.get(q.id) if isinstance(data, Mapping) else None
-        except Exception:
-            raw = None
-        values = [v for v in _values(raw) if v.strip()]
+        if q.kind == "likert":
+            _parse_likert(q, data, final, answers, errors)
+            continue
+        values = _field(data, q.id)
         if not values:
             if final and q.required:
                 errors.append(FieldError(q.id, _missing(q)))
@@ -342,14 +423,47 @@ def parse_answers(
     return answers, errors
 
 
+def _parse_likert(
+    q: Question,
+    data: Mapping[str, Sequence[str]],
+    final: bool,
+    answers: dict[str, Any],
+    errors: list[FieldError],
+) -> None:
+    """A Likert grid: one field per statement; the answer is the list of chosen options
+    aligned with `rows` (None where a statement is unanswered), absent if none is answered.
+    Submitting a required grid needs every statement answered; the error names the first
+    one missing (one error per question, at the question's id, like the other kinds)."""
+    try:
+        chosen = _likert(q, data)
+    except _Refused as exc:
+        errors.append(FieldError(q.id, exc.message))
+        return
+    if all(c is None for c in chosen):
+        if final and q.required:
+            errors.append(FieldError(q.id, _missing(q)))
+        return
+    if final and q.required and None in chosen:
+        errors.append(FieldError(q.id, f"Choose an answer for “{q.rows[chosen.index(None)]}”"))
+        return
+    answers[q.id] = chosen
+
+
 def form_values(form: Form, answers: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The answers as form fields again (question id → values), to show a saved draft:
-    posting them back gives the same answers."""
+    """The answers as form fields again (field name → values), to show a saved draft:
+    posting them back gives the same answers. A Likert grid gives one field per answered
+    statement (:func:`likert_field`)."""
     out: dict[str, list[str]] = {}
     for q in form.questions:
         if q.id not in answers:
             continue
         value = answers[q.id]
+        if q.kind == "likert":
+            if isinstance(value, list):
+                for n, (_, option) in enumerate(zip(q.rows, value, strict=False), start=1):
+                    if isinstance(option, str):
+                        out[likert_field(q.id, n)] = [option]
+            continue
         if q.kind == "multiple_choice" and isinstance(value, list):
             out[q.id] = [str(v) for v in value]
         elif q.kind in ("yes_no", "consent") and isinstance(value, bool):
@@ -358,6 +472,8 @@ def form_values(form: Form, answers: Mapping[str, Any]) -> dict[str, list[str]]:
             out[q.id] = [str(value.get("text", ""))]
         elif q.kind == "number" and isinstance(value, int | float):
             out[q.id] = [repr(value)]
+        elif q.kind == "rating" and isinstance(value, int):
+            out[q.id] = [str(value)]
         else:
             out[q.id] = [str(value)]
     return out
