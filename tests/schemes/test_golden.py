@@ -109,14 +109,15 @@ def test_museums_association_six_month_relationship_from_june_2017() -> None:
         (D(2017, 6, 15), "document", "pair"),
         (D(2017, 7, 1), "meeting", "pair"),
         (D(2017, 8, 1), "meeting", "pair"),
-        (D(2017, 8, 1), "coordinator_call", "mentor"),
+        (D(2017, 8, 1), "coordinator_call", "coordinator"),
         (D(2017, 8, 31), "supervision_session", "mentor"),
         (D(2017, 9, 1), "meeting", "pair"),
         (D(2017, 10, 1), "meeting", "pair"),
         (D(2017, 11, 1), "meeting", "pair"),
-        (D(2017, 11, 1), "coordinator_call", "mentor"),
+        (D(2017, 11, 1), "coordinator_call", "coordinator"),
         (D(2017, 12, 1), "meeting", "pair"),
-        (D(2017, 12, 1), "survey", "each"),
+        (D(2017, 12, 1), "survey", "mentee"),
+        (D(2017, 12, 1), "survey", "mentor"),
         (D(2017, 12, 1), "end", "pair"),
     ]
     first_meeting = events[2]
