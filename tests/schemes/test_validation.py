@@ -38,7 +38,7 @@ def checkpoint(data: dict[str, Any], cid: str) -> dict[str, Any]:
 def test_shipped_tenant_files_are_valid(slug: str, tenants_dir: Path) -> None:
     tf = load_tenant_file(tenants_dir / f"{slug}.toml")
     assert tf.tenant.slug == slug
-    assert tf.scheme.version == 3  # 2 added the application forms, 3 the pair's space
+    assert tf.scheme.version == 4  # 2: application forms, 3: the pair's space, 4: operations
 
 
 def test_negative_offset_names_file_and_key_path() -> None:
