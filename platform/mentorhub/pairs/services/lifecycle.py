@@ -582,6 +582,7 @@ async def _end(
     pair.ended_by = actor.id
     pair.ended_at = now
     pair.end_reason = reason or None
+    pair.items_stale = True  # checkpoints.sync cancels or moves its items
     pair.lock_version += 1
     pair.updated_at = now
     audit.record(
@@ -714,6 +715,7 @@ async def apply_extension(
     pair.extensions = extensions
     pair.extended_until = span.end
     pair.state = "extended"
+    pair.items_stale = True  # checkpoints.sync moves its end-anchored items
     pair.lock_version += 1
     pair.updated_at = now
     audit.record(

@@ -696,6 +696,7 @@ async def record_held(
         meeting.recorded_by = space.viewer.id
         meeting.recorded_at = now
         meeting.updated_at = now
+        space.pair.items_stale = True  # checkpoints.sync adds its after-meeting items
         await session.flush()
         _audit(session, "meeting_recorded", space, meeting)
         return meeting
