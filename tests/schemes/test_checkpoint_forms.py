@@ -6,12 +6,16 @@ checkpoint asks, when the reminders go and when a quiet pair is nudged."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mentorhub.schemes import SchemeError, parse_scheme, scheme_document
 from mentorhub.schemes.forms import (
     FieldError,
     Form,
@@ -20,6 +24,7 @@ from mentorhub.schemes.forms import (
     likert_field,
     parse_answers,
 )
+from tests.schemes.conftest import raw
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -261,3 +266,559 @@ def test_odd_forms_never_raise(qid_value: str, row_value: str) -> None:
     for final in (False, True):
         answers, errors = parse_answers(odd, data, final=final)
         assert {e.field for e in errors} | set(answers) <= {"r", "g", "h"}
+
+
+# --- the scheme check -----------------------------------------------------------------------
+
+
+def scheme_doc() -> dict[str, Any]:
+    """A sound scheme (AHEP's file, six months, with an agreement and no plan) whose
+    checkpoints, checkpoint forms and reminders are this test's own, so that the tenant
+    files' own versions do not move what is checked here."""
+    data: dict[str, Any] = raw("ahep")["scheme"]
+    data.pop("reminders", None)
+    data["relationship"]["agreement_at_start"] = True
+    offset = {"kind": "offset", "anchor": "matching"}
+    data["checkpoints"] = [
+        {
+            "id": "review",
+            "kind": "review",
+            "title": "Review",
+            "audience": "pair",
+            "when": {**offset, "offset_months": 3},
+            "readers": ["pair", "coordinator"],
+        },
+        {
+            "id": "survey",
+            "kind": "survey",
+            "title": "Survey",
+            "audience": "each",
+            "when": {"kind": "end"},
+            "readers": ["coordinator"],
+        },
+        {
+            "id": "agenda",
+            "kind": "document",
+            "title": "Agenda",
+            "audience": "pair",
+            "when": {**offset, "offset_weeks": 2},
+            "readers": ["pair"],
+            "done_in": "agreement",
+        },
+        {
+            "id": "call",
+            "kind": "coordinator_call",
+            "title": "Call",
+            "audience": "coordinator",
+            "when": {**offset, "offset_months": 2},
+            "readers": ["coordinator"],
+        },
+        {
+            "id": "log",
+            "kind": "reflective_log",
+            "title": "Log",
+            "audience": "each",
+            "when": {"kind": "after_each_meeting"},
+            "done_in": "log",
+        },
+    ]
+    data["checkpoint_forms"] = [
+        {
+            "checkpoint": "review",
+            "intro": "How is it going?",
+            "questions": [
+                {
+                    "id": "overall",
+                    "kind": "rating",
+                    "label": "Overall",
+                    "min": 1,
+                    "max": 5,
+                    "low_label": "Poor",
+                    "high_label": "Great",
+                    "required": True,
+                },
+                {
+                    "id": "qualities",
+                    "kind": "likert",
+                    "label": "Qualities",
+                    "rows": list(STATEMENTS),
+                    "options": list(SCALE),
+                    "required": True,
+                },
+                {"id": "progress", "kind": "long_text", "label": "Progress"},
+                {"id": "share", "kind": "yes_no", "label": "May we share it?", "permission": True},
+            ],
+        },
+        {
+            "checkpoint": "survey",
+            "questions": [
+                {
+                    "id": "overall",
+                    "kind": "rating",
+                    "label": "Overall, at the end",
+                    "min": 1,
+                    "max": 5,
+                },
+                {"id": "nps", "kind": "rating", "label": "Recommend?", "min": 0, "max": 10},
+                {
+                    "id": "consent",
+                    "kind": "consent",
+                    "label": "You may quote me",
+                    "permission": True,
+                },
+            ],
+        },
+    ]
+    return data
+
+
+def problems_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(SchemeError) as info:
+        parse_scheme(data, "test")
+    return [f"{p.path}: {p.message}" for p in info.value.problems]
+
+
+def only(data: dict[str, Any], path: str) -> str:
+    """The one problem of `data`, at `path`: its message."""
+    found = problems_of(data)
+    assert len(found) == 1 and found[0].startswith(path + ": "), found
+    return found[0].removeprefix(path + ": ")
+
+
+def form_q(data: dict[str, Any], form: int, question: int) -> dict[str, Any]:
+    result: dict[str, Any] = data["checkpoint_forms"][form]["questions"][question]
+    return result
+
+
+def test_a_sound_scheme_with_checkpoint_forms_reads_back_exactly() -> None:
+    scheme = parse_scheme(scheme_doc(), "test")
+    form = scheme.checkpoint_form("review")
+    assert form is not None and form.checkpoint == "review"
+    assert [q.kind for q in form.questions] == ["rating", "likert", "long_text", "yes_no"]
+    assert form.questions[1].rows == STATEMENTS and form.questions[3].permission
+    assert scheme.checkpoint_form("agenda") is None and scheme.checkpoint_form("call") is None
+    doc = scheme_document(scheme)
+    assert json.loads(json.dumps(doc)) == doc
+    assert parse_scheme(doc, "stored") == scheme
+
+
+@SETTINGS
+@given(
+    st.integers(min_value=-3, max_value=3),
+    st.integers(min_value=1, max_value=10),
+    st.lists(st.integers(min_value=1, max_value=60), max_size=4, unique=True),
+    st.lists(st.integers(min_value=1, max_value=60), max_size=4, unique=True),
+    st.sampled_from(["00:00", "09:00", "17:45", "23:59"]),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=365)),
+)
+def test_any_sound_scale_and_schedule_reads_back_exactly(
+    low: int, span: int, before: list[int], after: list[int], send_at: str, quiet: int | None
+) -> None:
+    data = scheme_doc()
+    form_q(data, 1, 1).update(min=low, max=low + span)
+    data["reminders"] = {
+        "send_at": send_at,
+        "before_due_days": before,
+        "after_due_days": after,
+        "at_opening": not before,
+        "quiet": {"after_days": quiet} if quiet else {},
+    }
+    scheme = parse_scheme(data, "test")
+    assert parse_scheme(scheme_document(scheme), "stored") == scheme
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change to the document: `value` at the key path (below [scheme])."""
+
+    def change(data: dict[str, Any]) -> None:
+        tokens: list[str | int] = [
+            name or int(index) for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path)
+        ]
+        node: Any = data
+        for token in tokens[:-1]:
+            node = node[token]
+        if value is _DELETE:
+            del node[tokens[-1]]
+        else:
+            node[tokens[-1]] = value
+
+    return change
+
+
+_DELETE = object()
+
+
+def _both(*changes: Any) -> Any:
+    def change(data: dict[str, Any]) -> None:
+        for c in changes:
+            c(data)
+
+    return change
+
+
+_SECOND_FORM_Q0 = "checkpoint_forms[1].questions[0]"
+_REVIEW_Q = "checkpoint_forms[0].questions"
+RULES: list[tuple[str, Any, str, str]] = [
+    # the form and its checkpoint
+    (
+        "unknown checkpoint",
+        _set("checkpoint_forms[1].checkpoint", "final"),
+        "checkpoint_forms[1].checkpoint",
+        "'final' is not a checkpoint of this scheme (checkpoints: 'review', 'survey', 'agenda', "
+        "'call', 'log')",
+    ),
+    (
+        "second form for a checkpoint",
+        _set("checkpoint_forms[1].checkpoint", "review"),
+        "checkpoint_forms[1].checkpoint",
+        "'review' already has a form (checkpoint_forms[0])",
+    ),
+    (
+        "coordinator's checkpoint",
+        _set("checkpoint_forms[1].checkpoint", "call"),
+        "checkpoint_forms[1].checkpoint",
+        "'call' is the coordinator's (audience = 'coordinator'): a task on their list, not a form",
+    ),
+    (
+        "form and done_in",
+        _set("checkpoints[1].done_in", "agreement"),
+        "checkpoints[1].done_in",
+        "the checkpoint also has a form (checkpoint_forms[1]): it is done in the pair's "
+        "agreement or answered in its form, not both",
+    ),
+    # done in the pair's space
+    (
+        "plan without a plan",
+        _set("checkpoints[2].done_in", "plan"),
+        "checkpoints[2].done_in",
+        "'plan' needs the pair's plan (the months of [[scheme.space.plan]])",
+    ),
+    (
+        "agreement without an agreement",
+        _both(_set("space.agreement", []), _set("relationship.agreement_at_start", False)),
+        "checkpoints[2].done_in",
+        "'agreement' needs the agreement's sections ([[scheme.space.agreement]])",
+    ),
+    (
+        "log not after a meeting",
+        _set("checkpoints[4].when", {"kind": "end"}),
+        "checkpoints[4].done_in",
+        "'log' is a log entry written after a meeting: it needs when.kind = 'after_each_meeting'",
+    ),
+    (
+        "done_in for the coordinator",
+        _set("checkpoints[3].done_in", "agreement"),
+        "checkpoints[3].done_in",
+        "a coordinator's checkpoint is a task on their list, not done in the pair's space",
+    ),
+    # questions
+    (
+        "question id twice",
+        _set(f"{_REVIEW_Q}[2].id", "overall"),
+        f"{_REVIEW_Q}[2].id",
+        "'overall' is already used by questions[0]",
+    ),
+    (
+        "repeated question asked differently",
+        _set(f"{_SECOND_FORM_Q0}.max", 7),
+        f"{_SECOND_FORM_Q0}.id",
+        "'overall' is also asked by checkpoint_forms[0].questions[0], which it is compared "
+        "with: ask it the same way (kind, options, rows, min, max) or give it another id",
+    ),
+    (
+        "feeds",
+        _set(f"{_REVIEW_Q}[2].feeds", "goals"),
+        f"{_REVIEW_Q}[2].feeds",
+        "only in application forms (matching reads the application)",
+    ),
+    (
+        "excludes",
+        _set(f"{_REVIEW_Q}[3].excludes", "students"),
+        f"{_REVIEW_Q}[3].excludes",
+        "only in application forms (eligibility reads the application)",
+    ),
+    (
+        "approver",
+        _set(f"{_REVIEW_Q}[2].approver", True),
+        f"{_REVIEW_Q}[2].approver",
+        "only in application forms (the line manager approves the application)",
+    ),
+    (
+        "shown_to_mentor",
+        _set(f"{_REVIEW_Q}[2].shown_to_mentor", True),
+        f"{_REVIEW_Q}[2].shown_to_mentor",
+        "only in application forms (the mentor reads the mentee's application)",
+    ),
+    (
+        "shown_to_approver",
+        _set(f"{_REVIEW_Q}[2].shown_to_approver", True),
+        f"{_REVIEW_Q}[2].shown_to_approver",
+        "only in application forms (the line manager reads the application)",
+    ),
+    (
+        "organisation",
+        _set(f"{_REVIEW_Q}[2].kind", "organisation"),
+        f"{_REVIEW_Q}[2].kind",
+        "not in a checkpoint form: the organisation is asked when applying",
+    ),
+    (
+        "email",
+        _set(f"{_REVIEW_Q}[2].kind", "email"),
+        f"{_REVIEW_Q}[2].kind",
+        "not in a checkpoint form: the people answering are members whose addresses are known",
+    ),
+    # rating
+    (
+        "rating without min",
+        _set(f"{_REVIEW_Q}[0].min", _DELETE),
+        f"{_REVIEW_Q}[0].min",
+        "required for a rating question: the lowest point of the scale",
+    ),
+    (
+        "rating without max",
+        _set(f"{_REVIEW_Q}[0].max", _DELETE),
+        f"{_REVIEW_Q}[0].max",
+        "required for a rating question: the highest point of the scale",
+    ),
+    (
+        "rating not whole",
+        _set(f"{_REVIEW_Q}[0].min", 1.5),
+        f"{_REVIEW_Q}[0].min",
+        "must be a whole number (a rating's points are)",
+    ),
+    (
+        "rating upside down",
+        _set(f"{_REVIEW_Q}[0].min", 5),
+        f"{_REVIEW_Q}[0].min",
+        "minimum 5 must be below maximum 5",
+    ),
+    (
+        "rating too long",
+        _set(f"{_REVIEW_Q}[0].max", 12),
+        f"{_REVIEW_Q}[0].max",
+        "a scale of 12 points; at most 11 (e.g. 0 to 10)",
+    ),
+    (
+        "integer on a rating",
+        _set(f"{_REVIEW_Q}[0].integer", True),
+        f"{_REVIEW_Q}[0].integer",
+        "only for number questions",
+    ),
+    # likert
+    (
+        "likert without rows",
+        _set(f"{_REVIEW_Q}[1].rows", []),
+        f"{_REVIEW_Q}[1].rows",
+        "a likert question needs its statements",
+    ),
+    (
+        "likert row twice",
+        _set(f"{_REVIEW_Q}[1].rows", ["A", "B", "A"]),
+        f"{_REVIEW_Q}[1].rows",
+        "lists a statement twice",
+    ),
+    (
+        "likert without options",
+        _set(f"{_REVIEW_Q}[1].options", []),
+        f"{_REVIEW_Q}[1].options",
+        "a likert question needs its options",
+    ),
+    (
+        "likert of one option",
+        _set(f"{_REVIEW_Q}[1].options", ["Yes"]),
+        f"{_REVIEW_Q}[1].options",
+        "a likert scale has 2 to 7 options, not 1",
+    ),
+    (
+        "likert of eight options",
+        _set(f"{_REVIEW_Q}[1].options", list("ABCDEFGH")),
+        f"{_REVIEW_Q}[1].options",
+        "a likert scale has 2 to 7 options, not 8",
+    ),
+    (
+        "likert option twice",
+        _set(f"{_REVIEW_Q}[1].options", ["A", "B", "A"]),
+        f"{_REVIEW_Q}[1].options",
+        "lists an option twice",
+    ),
+    # settings of another kind
+    (
+        "rows on a rating",
+        _set(f"{_REVIEW_Q}[0].rows", ["A"]),
+        f"{_REVIEW_Q}[0].rows",
+        "only for likert questions",
+    ),
+    (
+        "low_label on likert",
+        _set(f"{_REVIEW_Q}[1].low_label", "Low"),
+        f"{_REVIEW_Q}[1].low_label",
+        "only for rating questions",
+    ),
+    (
+        "high_label on text",
+        _set(f"{_REVIEW_Q}[2].high_label", "High"),
+        f"{_REVIEW_Q}[2].high_label",
+        "only for rating questions",
+    ),
+    (
+        "options on text",
+        _set(f"{_REVIEW_Q}[2].options", ["A", "B"]),
+        f"{_REVIEW_Q}[2].options",
+        "only for single_choice, multiple_choice or likert",
+    ),
+    (
+        "min on text",
+        _set(f"{_REVIEW_Q}[2].min", 1),
+        f"{_REVIEW_Q}[2].min",
+        "only for number and rating questions",
+    ),
+    # permission
+    (
+        "permission on text",
+        _set(f"{_REVIEW_Q}[2].permission", True),
+        f"{_REVIEW_Q}[2].permission",
+        "only for consent or yes_no questions",
+    ),
+    (
+        "permission required",
+        _set(f"{_REVIEW_Q}[3].required", True),
+        f"{_REVIEW_Q}[3].required",
+        "a permission to share is never required: without it the answers stay confidential",
+    ),
+    (
+        "two permissions",
+        _set(
+            f"{_REVIEW_Q}[2]",
+            {"id": "again", "kind": "consent", "label": "Again", "permission": True},
+        ),
+        f"{_REVIEW_Q}[3].permission",
+        "only one permission question per form (questions[2] is one)",
+    ),
+    # reminders
+    (
+        "a reminder day twice",
+        _set("reminders", {"before_due_days": [3, 1, 3]}),
+        "reminders.before_due_days",
+        "lists a day twice",
+    ),
+    (
+        "a reminder too early",
+        _set("reminders", {"before_due_days": [3, 61]}),
+        "reminders.before_due_days[1]",
+        "must be ≤ 60",
+    ),
+    (
+        "an after day twice",
+        _set("reminders", {"after_due_days": [2, 2]}),
+        "reminders.after_due_days",
+        "lists a day twice",
+    ),
+    (
+        "a reminder too late",
+        _set("reminders", {"after_due_days": [90]}),
+        "reminders.after_due_days[0]",
+        "must be ≤ 60",
+    ),
+    (
+        "quiet for over a year",
+        _set("reminders", {"quiet": {"after_days": 366}}),
+        "reminders.quiet.after_days",
+        "must be ≤ 365",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"), [r[1:] for r in RULES], ids=[r[0] for r in RULES]
+)
+def test_each_rule_refuses_a_bad_document_at_its_path(change: Any, path: str, message: str) -> None:
+    data = scheme_doc()
+    change(data)
+    assert only(data, f"scheme.{path}") == message
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    data = scheme_doc()
+    _set("checkpoint_forms[0].checkpoint", "nope")(data)
+    _set(f"{_SECOND_FORM_Q0}.max", 4)(data)
+    _set(f"{_REVIEW_Q}[1].options", ["Yes"])(data)
+    _set("checkpoints[4].when", {"kind": "end"})(data)
+    _set("reminders", {"after_due_days": [61]})(data)
+    found = problems_of(data)
+    assert [p.split(": ")[0] for p in found] == [
+        "scheme.checkpoints[4].done_in",
+        "scheme.reminders.after_due_days[0]",
+        "scheme.checkpoint_forms[0].questions[1].options",
+        "scheme.checkpoint_forms[0].checkpoint",
+        "scheme.checkpoint_forms[1].questions[0].id",
+    ]
+
+
+def test_shape_problems_of_a_checkpoint_form_are_named_too() -> None:
+    data = scheme_doc()
+    form_q(data, 0, 0)["colour"] = "red"
+    data["checkpoints"][2]["done_in"] = "minutes"
+    data["checkpoint_forms"][1]["questions"] = []
+    data["reminders"] = {"send_at": "9am", "before_due_days": [0]}
+    found = problems_of(data)
+    assert [p.split(": ")[0] for p in found] == [
+        "scheme.checkpoints[2].done_in",
+        "scheme.reminders.send_at",
+        "scheme.reminders.before_due_days[0]",
+        "scheme.checkpoint_forms[0].questions[0].colour",
+        "scheme.checkpoint_forms[1].questions",
+    ], found
+
+
+def test_a_form_naming_a_checkpoint_with_its_own_problem_reports_only_that() -> None:
+    data = scheme_doc()
+    data["checkpoints"][1]["audience"] = "everyone"
+    assert "is not one of" in only(data, "scheme.checkpoints[1].audience")
+
+
+def test_a_question_with_its_own_problem_is_not_also_compared() -> None:
+    data = scheme_doc()
+    form_q(data, 0, 0)["max"] = 40
+    assert only(data, f"scheme.{_REVIEW_Q}[0].max").startswith("a scale of 40 points")
+
+
+# --- application forms: the decision --------------------------------------------------------
+
+
+def mentee_questions(data: dict[str, Any]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = data["forms"]["mentee"]["questions"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("question", "key", "message"),
+    [
+        (
+            {"kind": "rating", "min": 1, "max": 5},
+            "kind",
+            "rating questions are for checkpoint forms ([[scheme.checkpoint_forms]]), not "
+            "application forms",
+        ),
+        (
+            {"kind": "likert", "rows": ["A"], "options": ["Y", "N"]},
+            "kind",
+            "likert questions are for checkpoint forms ([[scheme.checkpoint_forms]]), not "
+            "application forms",
+        ),
+        (
+            {"kind": "yes_no", "permission": True},
+            "permission",
+            "only in checkpoint forms (nothing in an application is shared beyond its readers)",
+        ),
+        ({"kind": "text", "rows": ["A"]}, "rows", "only for likert questions"),
+        ({"kind": "number", "low_label": "Few"}, "low_label", "only for rating questions"),
+        ({"kind": "text", "min": 1}, "min", "only for number questions"),
+    ],
+)
+def test_application_forms_ask_no_survey_scales(
+    question: dict[str, Any], key: str, message: str
+) -> None:
+    data = scheme_doc()
+    mentee_questions(data).append({"id": "extra", "label": "Extra", **question})
+    n = len(mentee_questions(data)) - 1
+    assert only(data, f"scheme.forms.mentee.questions[{n}].{key}") == message

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -70,8 +70,10 @@ __all__ = [
     "Question",
     "QuestionKind",
     "approver_address",
+    "check_checkpoint_form",
     "check_feeds",
     "check_form",
+    "check_repeated",
     "declared_exclusions",
     "form_for",
     "form_values",
@@ -529,20 +531,53 @@ def visible_answers(
 # --- the scheme check --------------------------------------------------------------------
 
 
-def _check_question(q: Question, p: str, role: str, found: Found) -> None:
+#: The kinds only a checkpoint form asks (a survey's scales).
+SURVEY_KINDS: frozenset[str] = frozenset({"rating", "likert"})
+#: The most points a rating scale has (0 to 10), and how many options a Likert scale has.
+MAX_RATING_POINTS = 11
+LIKERT_OPTIONS = (2, 7)
+#: Question settings that only mean something in an application form, and why.
+APPLICATION_ONLY: dict[str, str] = {
+    "feeds": "matching reads the application",
+    "excludes": "eligibility reads the application",
+    "approver": "the line manager approves the application",
+    "shown_to_mentor": "the mentor reads the mentee's application",
+    "shown_to_approver": "the line manager reads the application",
+}
+#: Kinds a checkpoint form does not ask, and why.
+NOT_IN_CHECKPOINT_FORMS: dict[str, str] = {
+    "organisation": "the organisation is asked when applying",
+    "email": "the people answering are members whose addresses are known",
+}
+
+
+def _check_options(q: Question, p: str, checkpoint: bool, found: Found) -> None:
     kind = q.kind
-    if kind in CHOICE_KINDS:
+    if kind in CHOICE_KINDS or kind == "likert":
         if not q.options:
             found.append((f"{p}.options", f"a {kind} question needs its options"))
         elif len(set(q.options)) != len(q.options):
             found.append((f"{p}.options", "lists an option twice"))
+        fewest, most = LIKERT_OPTIONS
+        if kind == "likert" and q.options and not fewest <= len(q.options) <= most:
+            found.append(
+                (
+                    f"{p}.options",
+                    f"a likert scale has {fewest} to {most} options, not {len(q.options)}",
+                )
+            )
     elif q.options:
         where = (
             " (the partner organisations are kept by the tenant admin)"
             if kind == "organisation"
             else ""
         )
-        found.append((f"{p}.options", f"only for single_choice or multiple_choice{where}"))
+        kinds = (
+            "single_choice, multiple_choice or likert"
+            if checkpoint
+            else ("single_choice or multiple_choice")
+        )
+        found.append((f"{p}.options", f"only for {kinds}{where}"))
     for key in ("min_choices", "max_choices"):
         if getattr(q, key) is not None and kind != "multiple_choice":
             found.append((f"{p}.{key}", "only for multiple_choice questions"))
@@ -554,35 +589,177 @@ def _check_question(q: Question, p: str, role: str, found: Found) -> None:
             found.append((f"{p}.max_choices", f"{hi} exceeds the {n} option(s)"))
         if lo is not None and lo > n:
             found.append((f"{p}.min_choices", f"{lo} exceeds the {n} option(s)"))
+    if kind == "likert":
+        if not q.rows:
+            found.append((f"{p}.rows", "a likert question needs its statements"))
+        elif len(set(q.rows)) != len(q.rows):
+            found.append((f"{p}.rows", "lists a statement twice"))
+    elif q.rows:
+        found.append((f"{p}.rows", "only for likert questions"))
+
+
+def _check_bounds(q: Question, p: str, checkpoint: bool, found: Found) -> None:
+    """min/max: a number's bounds, or a rating's scale (both ends, whole, ≤ 11 points)."""
+    kind = q.kind
+    for key in ("min", "max"):
+        v = getattr(q, key)
+        if v is None:
+            if kind == "rating":
+                end = "lowest" if key == "min" else "highest"
+                found.append(
+                    (f"{p}.{key}", f"required for a rating question: the {end} point of the scale")
+                )
+            continue
+        if kind not in ("number", "rating"):
+            found.append(
+                (f"{p}.{key}", f"only for number{' and rating' if checkpoint else ''} questions")
+            )
+        elif not math.isfinite(v):
+            found.append((f"{p}.{key}", "must be a finite number"))
+        elif kind == "rating" and not float(v).is_integer():
+            found.append((f"{p}.{key}", "must be a whole number (a rating's points are)"))
+        elif q.integer and not float(v).is_integer():
+            found.append((f"{p}.{key}", "must be a whole number (integer = true)"))
+    if q.integer and kind != "number":
+        found.append((f"{p}.integer", "only for number questions"))
+    if q.min is None or q.max is None or not (math.isfinite(q.min) and math.isfinite(q.max)):
+        return
+    if kind == "number" and q.min > q.max:
+        found.append((f"{p}.min", f"minimum {q.min:g} exceeds maximum {q.max:g}"))
+    if kind == "rating" and q.min.is_integer() and q.max.is_integer():
+        points = int(q.max) - int(q.min) + 1
+        if q.min >= q.max:
+            found.append((f"{p}.min", f"minimum {q.min:g} must be below maximum {q.max:g}"))
+        elif points > MAX_RATING_POINTS:
+            found.append(
+                (
+                    f"{p}.max",
+                    f"a scale of {points} points; at most {MAX_RATING_POINTS} (e.g. 0 to 10)",
+                )
+            )
+
+
+def _check_question(q: Question, p: str, role: str | None, found: Found) -> None:
+    """What is wrong with question `q` (at key path `p`) of the application form of `role`,
+    or of a checkpoint form (`role` None)."""
+    kind = q.kind
+    checkpoint = role is None
+    if not checkpoint and kind in SURVEY_KINDS:
+        found.append(
+            (
+                f"{p}.kind",
+                f"{kind} questions are for checkpoint forms ([[scheme.checkpoint_forms]]), "
+                "not application forms",
+            )
+        )
+        return
+    if checkpoint and kind in NOT_IN_CHECKPOINT_FORMS:
+        found.append((f"{p}.kind", f"not in a checkpoint form: {NOT_IN_CHECKPOINT_FORMS[kind]}"))
+    _check_options(q, p, checkpoint, found)
     if q.max_length is not None:
         if kind not in MAX_LENGTH_CAP:
             found.append((f"{p}.max_length", "only for text and long_text questions"))
         elif q.max_length > MAX_LENGTH_CAP[kind]:
             found.append((f"{p}.max_length", f"must be ≤ {MAX_LENGTH_CAP[kind]} for {kind}"))
-    for key in ("min", "max"):
-        v = getattr(q, key)
-        if v is None:
-            continue
-        if kind != "number":
-            found.append((f"{p}.{key}", "only for number questions"))
-        elif not math.isfinite(v):
-            found.append((f"{p}.{key}", "must be a finite number"))
-        elif q.integer and not float(v).is_integer():
-            found.append((f"{p}.{key}", "must be a whole number (integer = true)"))
-    if q.integer and kind != "number":
-        found.append((f"{p}.integer", "only for number questions"))
-    if kind == "number" and q.min is not None and q.max is not None and q.min > q.max:
-        found.append((f"{p}.min", f"minimum {q.min:g} exceeds maximum {q.max:g}"))
+    _check_bounds(q, p, checkpoint, found)
+    for key in ("low_label", "high_label"):
+        if getattr(q, key) and kind != "rating":
+            found.append((f"{p}.{key}", "only for rating questions"))
     if kind == "location" and q.location is None:
         found.append((f"{p}.location", "required for a location question: 'GB' or 'CA'"))
     if kind != "location" and q.location is not None:
         found.append((f"{p}.location", "only for location questions"))
+    if q.permission:
+        if not checkpoint:
+            found.append(
+                (
+                    f"{p}.permission",
+                    "only in checkpoint forms (nothing in an application is shared beyond "
+                    "its readers)",
+                )
+            )
+        elif kind not in ("consent", "yes_no"):
+            found.append((f"{p}.permission", "only for consent or yes_no questions"))
+        elif q.required:
+            found.append(
+                (
+                    f"{p}.required",
+                    "a permission to share is never required: without it the answers stay "
+                    "confidential",
+                )
+            )
+    if checkpoint:
+        for key, why in APPLICATION_ONLY.items():
+            if getattr(q, key) not in (None, False):
+                found.append((f"{p}.{key}", f"only in application forms ({why})"))
+        return
     if q.excludes is not None and kind != "yes_no":
         found.append((f"{p}.excludes", "only for yes_no questions"))
     if q.approver and kind != "email":
         found.append((f"{p}.approver", "only for email questions"))
     if q.shown_to_mentor and role != "mentee":
         found.append((f"{p}.shown_to_mentor", "only in the mentee form (the mentor reads it)"))
+
+
+def check_checkpoint_form(form: Form, path: str) -> Found:
+    """What is wrong with a checkpoint form at key path `path` (``scheme.checkpoint_forms[i]``):
+    each question (see the module's decisions), ids used once, at most one permission."""
+    found: Found = []
+    ids: dict[str, int] = {}
+    permissions: list[int] = []
+    for i, q in enumerate(form.questions):
+        p = f"{path}.questions[{i}]"
+        if q.id in ids:
+            found.append((f"{p}.id", f"{q.id!r} is already used by questions[{ids[q.id]}]"))
+        ids.setdefault(q.id, i)
+        _check_question(q, p, None, found)
+        if q.permission and q.kind in ("consent", "yes_no"):
+            permissions.append(i)
+            if len(permissions) > 1:
+                found.append(
+                    (
+                        f"{p}.permission",
+                        f"only one permission question per form (questions[{permissions[0]}] "
+                        "is one)",
+                    )
+                )
+    return found
+
+
+def _asked_as(q: Question) -> tuple[object, ...]:
+    return (q.kind, q.options, q.rows, q.min, q.max)
+
+
+def check_repeated(
+    forms: Sequence[tuple[int, Form]],
+    path: str,
+    *,
+    flawed: Collection[tuple[int, int]] = (),
+) -> Found:
+    """A question id asked in two checkpoint forms is one question asked twice (MA's baseline
+    questionnaire and final survey: the report compares the answers), so it must be asked
+    the same way: kind, options, statements and scale. `forms`: (index, form) pairs;
+    `flawed`: (form, question) indexes with problems of their own, not compared."""
+    found: Found = []
+    first: dict[str, tuple[int, int, Question]] = {}
+    for i, form in forms:
+        for k, q in enumerate(form.questions):
+            if (i, k) in flawed:
+                continue
+            if q.id not in first:
+                first[q.id] = (i, k, q)
+                continue
+            j, m, earlier = first[q.id]
+            if j != i and _asked_as(q) != _asked_as(earlier):
+                found.append(
+                    (
+                        f"{path}[{i}].questions[{k}].id",
+                        f"{q.id!r} is also asked by checkpoint_forms[{j}].questions[{m}], which "
+                        "it is compared with: ask it the same way (kind, options, rows, min, max)"
+                        " or give it another id",
+                    )
+                )
+    return found
 
 
 def check_form(

@@ -27,11 +27,18 @@ from mentorhub.core.shape import Found, walk
 from mentorhub.matching.criteria import Criterion, check_criteria
 from mentorhub.schemes.calendar import add_period, check_jurisdiction
 from mentorhub.schemes.errors import Problem, SchemeError
-from mentorhub.schemes.forms import check_feeds, check_form
+from mentorhub.schemes.forms import (
+    check_checkpoint_form,
+    check_feeds,
+    check_form,
+    check_repeated,
+)
 from mentorhub.schemes.rules import (
+    AfterEachMeetingWhen,
     AgreedByPairCadence,
     Application,
     Checkpoint,
+    CheckpointForm,
     CohortDuration,
     CohortMonthWhen,
     Eligibility,
@@ -44,6 +51,7 @@ from mentorhub.schemes.rules import (
     Period,
     RangeDuration,
     Relationship,
+    Reminders,
     Scheme,
     Space,
     TenantInfo,
@@ -222,6 +230,96 @@ def _check_checkpoint(
             found.append((f"{p}.when", "a cohort month needs a cohort duration (kind = 'cohort')"))
 
 
+
+
+def _check_done_in(i: int, c: Checkpoint, space: Space | None, found: Found) -> None:
+    """A checkpoint done in the pair's space needs that part of the space: the plan, the
+    agreement, or (a log entry written after the meeting) a checkpoint after each meeting.
+    A coordinator's checkpoint is a task on their list, never done in the pair's space."""
+    p = f"scheme.checkpoints[{i}].done_in"
+    if c.done_in is None:
+        return
+    if c.audience == "coordinator":
+        found.append((p, "a coordinator's checkpoint is a task on their list, not done in the "
+                         "pair's space"))
+    elif c.done_in == "plan" and space is not None and not space.plan:
+        found.append((p, "'plan' needs the pair's plan (the months of [[scheme.space.plan]])"))
+    elif c.done_in == "agreement" and space is not None and not space.agreement:
+        found.append((p, "'agreement' needs the agreement's sections "
+                         "([[scheme.space.agreement]])"))
+    elif c.done_in == "log" and not isinstance(c.when, AfterEachMeetingWhen):
+        found.append((p, "'log' is a log entry written after a meeting: it needs "
+                         "when.kind = 'after_each_meeting'"))
+
+
+#: The most days before or after the due date a reminder goes, and the longest quiet spell.
+MAX_REMINDER_DAYS = 60
+MAX_QUIET_DAYS = 365
+
+
+def _check_reminders(r: Reminders, found: Found) -> None:
+    p = "scheme.reminders"
+    for key in ("before_due_days", "after_due_days"):
+        days: tuple[int, ...] = getattr(r, key)
+        if len(set(days)) != len(days):
+            found.append((f"{p}.{key}", "lists a day twice"))
+        for j, d in enumerate(days):
+            if d > MAX_REMINDER_DAYS:
+                found.append((f"{p}.{key}[{j}]", f"must be ≤ {MAX_REMINDER_DAYS}"))
+    if r.quiet.after_days is not None and r.quiet.after_days > MAX_QUIET_DAYS:
+        found.append((f"{p}.quiet.after_days", f"must be ≤ {MAX_QUIET_DAYS}"))
+
+
+_QUESTION = re.compile(r"^scheme\.checkpoint_forms\[\d+\]\.questions\[(\d+)\]")
+
+
+def _check_checkpoint_forms(
+    raw_forms: Any,
+    checkpoints: dict[str, tuple[int, Checkpoint | None]],
+    convert: Callable[[Any, Any], Any],
+    found: Found,
+) -> None:
+    """Each checkpoint form on its own, then against the checkpoints: it names one (whose
+    shape is sound, else that checkpoint's own problems are reported), a checkpoint has at
+    most one form, is not the coordinator's, and is not also done in the pair's space; a
+    question repeated in two forms is asked the same way. `checkpoints`: id → (index, the
+    checkpoint or None when its shape is unsound)."""
+    if not isinstance(raw_forms, list):
+        return
+    sound: list[tuple[int, CheckpointForm]] = []
+    flawed: set[tuple[int, int]] = set()
+    first: dict[str, int] = {}
+    for i, raw in enumerate(raw_forms):
+        form = convert(raw, CheckpointForm)
+        if form is None:
+            continue
+        sound.append((i, form))
+        p = f"scheme.checkpoint_forms[{i}]"
+        own = check_checkpoint_form(form, p)
+        found.extend(own)
+        flawed |= {(i, int(m.group(1))) for path, _ in own if (m := _QUESTION.match(path))}
+        cid = form.checkpoint
+        if cid not in checkpoints:
+            known = ", ".join(repr(k) for k in checkpoints) or "none"
+            found.append((f"{p}.checkpoint", f"{cid!r} is not a checkpoint of this scheme "
+                                             f"(checkpoints: {known})"))
+            continue
+        if cid in first:
+            found.append((f"{p}.checkpoint", f"{cid!r} already has a form "
+                                             f"(checkpoint_forms[{first[cid]}])"))
+            continue
+        first[cid] = i
+        j, cp = checkpoints[cid]
+        if cp is None:
+            continue
+        if cp.audience == "coordinator":
+            found.append((f"{p}.checkpoint", f"{cid!r} is the coordinator's (audience = "
+                                             "'coordinator'): a task on their list, not a form"))
+        if cp.done_in is not None:
+            found.append((f"scheme.checkpoints[{j}].done_in", f"the checkpoint also has a form "
+                          f"(checkpoint_forms[{i}]): it is done in the pair's {cp.done_in} or "
+                          "answered in its form, not both"))
+    found.extend(check_repeated(sound, "scheme.checkpoint_forms", flawed=flawed))
 
 
 def _check_matching(m: Matching, criteria: list[tuple[int, Criterion]], found: Found) -> None:
@@ -435,7 +533,10 @@ def _scheme_found(data: Any) -> Found:
         ]
         if matching is not None:
             _check_matching(matching, criteria, found)
+    space = typed("space")
     raw_checkpoints = clean.get("checkpoints", [])
+    # id → (index, checkpoint or None when unsound), the first of each id.
+    checkpoints: dict[str, tuple[int, Checkpoint | None]] = {}
     if isinstance(raw_checkpoints, list):
         ids: dict[str, int] = {}
         for i, raw in enumerate(raw_checkpoints):
@@ -448,10 +549,20 @@ def _scheme_found(data: Any) -> Found:
                     f"{cp.id!r} is already used by checkpoints[{ids[cp.id]}]",
                 ))
             ids.setdefault(cp.id, i)
+            checkpoints.setdefault(cp.id, (i, cp))
             _check_checkpoint(i, cp, duration, found)
-    space = typed("space")
+            _check_done_in(i, cp, space, found)
+    # A checkpoint whose shape is unsound (its id too) still exists for the forms naming it.
+    original = data.get("checkpoints")
+    for i, raw in enumerate(original if isinstance(original, list) else []):
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            checkpoints.setdefault(raw["id"], (i, None))
     if space is not None:
         _check_space(space, duration, typed("relationship"), found)
+    reminders = typed("reminders")
+    if reminders is not None:
+        _check_reminders(reminders, found)
+    _check_checkpoint_forms(clean.get("checkpoint_forms", []), checkpoints, convert, found)
     _check_forms(typed, criteria, bad, found[shape_problems:], found)
     # A meaning problem about a key whose shape was already wrong is noise (it was pruned).
     return found[:shape_problems] + [
