@@ -1,7 +1,9 @@
 """The clock: relays the outbox to the broker, and starts scheduled work — the matching
 flows' sweep (`mentorhub.matching.tasks`: lapsed requests passed on, reminders), written as
-outbox messages that the workers carry out, and the pair's space retention purge
-(`mentorhub.pairs.tasks`, run here tenant by tenant).
+outbox messages that the workers carry out, the pair's space retention purge
+(`mentorhub.pairs.tasks`, run here tenant by tenant), and the checkpoints' pass
+(`mentorhub.checkpoints.tasks`: items opened, reminders, missed items, coordinator tasks,
+quiet-pair nudges; run here tenant by tenant).
 
 Run alone with `python -m workers.clock` in production."""
 
@@ -42,6 +44,7 @@ async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
         redeliver_after=settings.outbox_redeliver_after,
         max_attempts=settings.outbox_max_attempts,
     )
+    from mentorhub.checkpoints import tasks as checkpoint_tasks
     from mentorhub.matching import tasks as matching_tasks
     from mentorhub.pairs import tasks as pairs_tasks
 
@@ -49,6 +52,7 @@ async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
         relay.run_forever(settings.outbox_poll_seconds, stop),
         every(matching_tasks.SWEEP_EVERY, stop, lambda: matching_tasks.schedule_sweeps(db)),
         every(pairs_tasks.PURGE_EVERY, stop, lambda: pairs_tasks.purge_all(db)),
+        every(checkpoint_tasks.CLOCK_EVERY, stop, lambda: checkpoint_tasks.tick(db)),
     )
 
 

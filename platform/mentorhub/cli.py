@@ -21,6 +21,7 @@ class LazyGroup(click.Group):
         "scheme": ("mentorhub.schemes.cli", "scheme"),
         "match": ("mentorhub.matching.cli", "match"),
         "identity": ("mentorhub.identity.cli", "identity"),
+        "clock": ("mentorhub.checkpoints.cli", "clock"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
