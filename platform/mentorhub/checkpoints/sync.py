@@ -29,6 +29,8 @@ Decisions where the issue is silent:
   longer stale (the next change of its dates marks it again).
 * A title that changed (an after-meeting item's number when an earlier meeting is recorded
   later) is updated with the dates; only a date change counts as "moved".
+* A move leaves the item's `lock_version` alone (like the clock's own steps): a person with
+  the item's form open is not refused for a change of dates; a cancellation moves it.
 * One audit row (`checkpoint_items_synced`, actor "clock") per pair whose items were moved or
   cancelled; making a new pair's items is not audited (the pair's creation is).
 """
@@ -473,7 +475,6 @@ _MOVE = (
         step=bindparam("_step"),
         next_at=bindparam("_next"),
         updated_at=bindparam("_now"),
-        lock_version=_items.c.lock_version + 1,
     )
 )
 
