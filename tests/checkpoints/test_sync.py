@@ -315,3 +315,42 @@ async def test_sync_pair_one_pair_in_the_session(db: Database) -> None:
     assert not (await pair_of(db, w)).items_stale
     assert len(await items_of(db, w)) == result.created
     assert not await items_of(db, w, w.other_pair.id)  # the other pair waits for its turn
+
+
+async def test_an_item_made_twice_is_made_once(db: Database) -> None:
+    """Two syncs racing the same pair (`sync_pair` on a pair the batch missed): the second
+    INSERT of an item finds it on the item's identity and does nothing."""
+    from mentorhub.checkpoints.sync import _insert
+
+    matched = date(2027, 1, 11)
+    w = await pair_world(db, "ahep", matched_on=matched)
+    await sync(db, w, at(matched))
+    items = await items_of(db, w)
+    some = next(iter(items.values()))
+    async with db.tenant(w.id) as session:
+        made = await _insert(
+            session,
+            [
+                {
+                    "tenant_id": w.id,
+                    "id": uuid.uuid4(),
+                    "pair_id": w.pair.id,
+                    "member_id": some.member_id,
+                    "checkpoint": some.checkpoint,
+                    "slot": some.slot,
+                    "scheme_version": some.scheme_version,
+                    "kind": some.kind,
+                    "title": some.title,
+                    "audience": some.audience,
+                    "readers": some.readers,
+                    "due_on": some.due_on,
+                    "opens_on": some.opens_on,
+                    "closes_on": some.closes_on,
+                    "state": "upcoming",
+                    "next_at": some.next_at,
+                    "step": 0,
+                }
+            ],
+        )
+    assert made == 0
+    assert snapshot(await items_of(db, w)) == snapshot(items)
