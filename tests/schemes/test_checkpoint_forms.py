@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mentorhub.schemes import SchemeError, parse_scheme, scheme_document
+from mentorhub.schemes import SchemeError, describe, parse_scheme, scheme_document
 from mentorhub.schemes.forms import (
     FieldError,
     Form,
@@ -24,7 +24,7 @@ from mentorhub.schemes.forms import (
     likert_field,
     parse_answers,
 )
-from tests.schemes.conftest import raw
+from tests.schemes.conftest import SLUGS, raw, tenant
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -822,3 +822,99 @@ def test_application_forms_ask_no_survey_scales(
     mentee_questions(data).append({"id": "extra", "label": "Extra", **question})
     n = len(mentee_questions(data)) - 1
     assert only(data, f"scheme.forms.mentee.questions[{n}].{key}") == message
+
+
+# --- the public scheme page -----------------------------------------------------------------
+
+
+def page(data: dict[str, Any]) -> list[str]:
+    """The sentences of "What is asked of you, and when"."""
+    sections = {s.key: s for s in describe(parse_scheme(data, "test"))}
+    return list(sections["checkpoints"].sentences)
+
+
+def test_the_page_says_what_each_checkpoint_asks() -> None:
+    review, survey, agenda, call, log, *_ = page(scheme_doc())
+    assert review.startswith("Review — 3 months after matching, for the mentor and mentee")
+    assert (
+        "It is a form of 4 questions. The answers stay confidential unless you give your "
+        "permission to share them, in the form itself. Read by the pair" in review
+    )
+    assert "It is a survey of 3 questions." in survey
+    assert "It is done when mentor and mentee have both agreed to their written agreement." in (
+        agenda
+    )
+    assert "It is a task on the programme coordinator's list; nothing is asked of you." in call
+    assert "It is done by writing a log entry about the meeting." in log
+
+
+def test_the_page_says_when_the_reminders_go() -> None:
+    assert page(scheme_doc())[5] == (
+        "You are e-mailed when something asked of you opens and 3 days before it is due, and "
+        "again 2 days after the due date if it is not yet done. E-mails go at 09:00 local "
+        "time, on working days."
+    )
+    data = scheme_doc()
+    data["reminders"] = {
+        "send_at": "08:30",
+        "at_opening": False,
+        "before_due_days": [1, 7],
+        "after_due_days": [],
+    }
+    assert page(data)[5] == (
+        "You are e-mailed 7 and 1 days before it is due. E-mails go at 08:30 local time, on "
+        "working days."
+    )
+    data["reminders"] = {"at_opening": False, "before_due_days": [], "after_due_days": [1]}
+    assert page(data)[5].startswith(
+        "You are e-mailed 1 day after the due date if it is not yet done. E-mails go at 09:00"
+    )
+
+
+def test_no_reminder_is_promised_when_nothing_is_tracked() -> None:
+    data = scheme_doc()
+    data["checkpoint_forms"] = []
+    for c in data["checkpoints"]:
+        c.pop("done_in", None)
+    assert not any("e-mailed" in s for s in page(data))
+    data = scheme_doc()
+    data["reminders"] = {"at_opening": False, "before_due_days": [], "after_due_days": []}
+    assert not any("e-mailed" in s for s in page(data))
+
+
+def test_the_page_says_when_a_quiet_pair_is_nudged() -> None:
+    nudge = page(scheme_doc())[-1]
+    assert nudge == (
+        "If a pair records no meeting, message or submission for 7 days longer than the "
+        "rhythm they agreed (about 67 days until they agree one), mentor and mentee are sent "
+        "a nudge; if it stays quiet 14 days more, the pair goes on the programme "
+        "coordinator's list to follow up."
+    )
+    data = scheme_doc()
+    data["relationship"]["shared_space"] = []
+    data["reminders"] = {"quiet": {"after_days": 30, "coordinator_after_days": 10}}
+    assert page(data)[-1].startswith(
+        "If a pair records no meeting or submission for about 30 days, mentor and mentee are "
+        "sent a nudge; if it stays quiet 10 days more,"
+    )
+    data["meetings"]["cadence"] = {
+        "kind": "interval",
+        "every": {"months": 1},
+        "at_most": {"weeks": 6},
+    }
+    data["reminders"] = {"quiet": {"grace_days": 3}}
+    assert "for about 45 days, mentor" in page(data)[-1]
+    data["reminders"] = {"quiet": {"enabled": False}}
+    assert not any("nudge" in s for s in page(data))
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_each_shipped_page_states_its_reminders_and_nudge(slug: str) -> None:
+    scheme = tenant(slug).scheme
+    sentences = next(s for s in describe(scheme) if s.key == "checkpoints").sentences
+    tracked = any(
+        c.audience != "coordinator" and (scheme.checkpoint_form(c.id) or c.done_in)
+        for c in scheme.checkpoints
+    )
+    assert any(s.startswith("You are e-mailed") for s in sentences) == tracked
+    assert any("nudge" in s for s in sentences) == scheme.reminders.quiet.enabled

@@ -7,6 +7,13 @@ derived from the configuration; nothing here is specific to one association.
 It says what the scheme asks of people (its rules), never what MentorHub will do for them:
 sentences about features the product does not have yet (choosing from suggested mentors on
 the platform, a pair's chat or shared documents) are left out until they exist.
+
+Each checkpoint also says what it asks (a survey or form of N questions, a part of the
+pair's space, or a task for the coordinator); the e-mail reminders are stated once, and only
+when some checkpoint is tracked (it has a form or is done in the pair's space: the clock
+makes no item of the others); the quiet-pair nudge uses the same allowance as the clock
+(``checkpoints.schedule.quiet_allowance_days``, repeated here because the scheme engine does
+not import the checkpoints area), with "about" because a pair's own agreed rhythm may move it.
 """
 
 from __future__ import annotations
@@ -385,16 +392,120 @@ def _when(c: Checkpoint, s: Scheme) -> str:
     return "after each meeting" + (f" (within {_n(w.within_days, 'day')})" if w.within_days else "")
 
 
+_DONE_IN = {
+    "plan": "It is done by submitting the pair's plan.",
+    "agreement": "It is done when mentor and mentee have both agreed to their written agreement.",
+    "log": "It is done by writing a log entry about the meeting.",
+}
+
+
+def _asks(c: Checkpoint, s: Scheme) -> str:
+    """What the checkpoint asks, in words: a form of N questions, a part of the pair's
+    space, or a task for the coordinator ("" when none of these: nothing is tracked)."""
+    if c.audience == "coordinator":
+        return "It is a task on the programme coordinator's list; nothing is asked of you."
+    form = s.checkpoint_form(c.id)
+    if form is not None:
+        noun = "a survey" if c.kind in ("survey", "questionnaire") else "a form"
+        words = f"It is {noun} of {_n(len(form.questions), 'question')}."
+        if any(q.permission for q in form.questions):
+            words += (
+                " The answers stay confidential unless you give your permission to share "
+                "them, in the form itself."
+            )
+        return words
+    if c.done_in is not None:
+        return _DONE_IN[c.done_in]
+    return ""
+
+
+def _days(days: tuple[int, ...]) -> str:
+    ordered = sorted(days, reverse=True)
+    return f"{_join([str(d) for d in ordered])} {'day' if ordered == [1] else 'days'}"
+
+
+def _reminders(s: Scheme) -> list[str]:
+    """When the clock e-mails the people a checkpoint asks something of (only when one is
+    tracked: it has a form or is done in the pair's space)."""
+    tracked = [
+        c
+        for c in s.checkpoints
+        if c.audience != "coordinator" and (s.checkpoint_form(c.id) or c.done_in)
+    ]
+    r = s.reminders
+    ahead: list[str] = []
+    if r.at_opening:
+        ahead.append("when something asked of you opens")
+    if r.before_due_days:
+        ahead.append(f"{_days(r.before_due_days)} before it is due")
+    late = (
+        f"{_days(r.after_due_days)} after the due date if it is not yet done"
+        if r.after_due_days
+        else ""
+    )
+    if not tracked or not (ahead or late):
+        return []
+    if ahead and late:
+        when = f"{' and '.join(ahead)}, and again {late}"
+    else:
+        when = " and ".join(ahead) or late
+    return [f"You are e-mailed {when}. E-mails go at {r.send_at} local time, on working days."]
+
+
+def _period_days(p: Period) -> int:
+    return p.months * 30 + p.weeks * 7 + p.days
+
+
+def _quiet(s: Scheme) -> list[str]:
+    """The staged nudge of a quiet pair, with the allowance the clock uses (the scheme's
+    days, or its longest gap between meetings plus the grace days)."""
+    q = s.reminders.quiet
+    if not q.enabled:
+        return []
+    contact = (
+        "meeting, message or submission"
+        if "chat" in s.relationship.shared_space
+        else ("meeting or submission")
+    )
+    cadence = s.meetings.cadence
+    if q.after_days is not None:
+        spell = f"about {_n(q.after_days, 'day')}"
+    elif isinstance(cadence, AgreedByPairCadence):
+        spell = (
+            f"{_n(q.grace_days, 'day')} longer than the rhythm they agreed (about "
+            f"{_n(60 + q.grace_days, 'day')} until they agree one)"
+        )
+    else:
+        base = (
+            _period_days(cadence.at_most or cadence.every)
+            if isinstance(cadence, IntervalCadence)
+            else 31
+        )
+        spell = f"about {_n(base + q.grace_days, 'day')}"
+        if cadence.pair_may_agree:
+            spell += (
+                f" (or {_n(q.grace_days, 'day')} longer than the rhythm they agreed, if they "
+                "agreed one)"
+            )
+    return [
+        f"If a pair records no {contact} for {spell}, mentor and mentee are sent a nudge; "
+        f"if it stays quiet {_n(q.coordinator_after_days, 'day')} more, the pair goes on the "
+        "programme coordinator's list to follow up."
+    ]
+
+
 def _checkpoints(s: Scheme) -> list[str]:
     out: list[str] = []
     for c in s.checkpoints:
         sentence = f"{c.title} — {_when(c, s)}, for {_AUDIENCE[c.audience]}."
+        if asks := _asks(c, s):
+            sentence += f" {asks}"
         if c.readers:
             sentence += f" Read by {_join([_READER[r] for r in c.readers])}."
         if c.note:
             sentence += f" {c.note}"
         out.append(sentence)
-    return out
+    return out + _reminders(s) + _quiet(s)
 
 
 def _relationship(s: Scheme) -> list[str]:
