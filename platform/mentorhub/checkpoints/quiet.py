@@ -20,6 +20,8 @@ Decisions where the issue is silent:
 
 * Days are counted on the tenant's local calendar (the activity's local day to today's);
   the next look is at the scheme's `send_at` on that day, like every mail of the clock.
+  Quiet looks run on calendar days, weekends included (the issue's business days are the
+  checkpoints' dates).
 * A quiet task closed because activity resumed is *cancelled* (nobody did it; the note says
   why and when), so the coordinator's done tasks count only what coordinators did.
 * The pair's agreed cadence is not recorded anywhere yet (`PairFacts.agreed_cadence` is
