@@ -182,8 +182,8 @@ async def deliver(db: Database, tenant_id: uuid.UUID) -> int:
     ids = await open_outbox(db, tenant_id)
     if ids:
         await process_batch(db, tenant_id, ids, _handlers())
-    left = await open_outbox(db, tenant_id)
-    assert left == [], f"outbox rows not delivered: {left}"
+        left = await open_outbox(db, tenant_id)
+        assert left == [], f"outbox rows not delivered: {left}"
     return len(ids)
 
 
@@ -211,11 +211,21 @@ class Recorder:
         return f"{item.checkpoint}:{item.slot}" if item.slot else item.checkpoint
 
     async def look(self, db: Database, day: date, sink: Sink) -> list[Event]:
-        """Record the new mails in the sink, items newly missed and tasks newly listed;
-        return them."""
+        """Deliver the tenant's open outbox rows (a worker's batch), then record the new
+        mails in the sink, items newly missed and tasks newly listed; return them. One
+        transaction on a day when nothing was written (the run has hundreds of days)."""
         new: list[Event] = []
         tenant_id = self.g.tenant.id
         async with db.tenant(tenant_id) as session:
+            pending = list(
+                (
+                    await session.execute(
+                        select(OutboxMessage.id).where(
+                            OutboxMessage.done_at.is_(None), OutboxMessage.failed_at.is_(None)
+                        )
+                    )
+                ).scalars()
+            )
             for item in (
                 await session.execute(
                     select(CheckpointItem).where(CheckpointItem.pair_id == self.g.pair.id)
@@ -235,23 +245,28 @@ class Recorder:
                 self.tasks.add(task.id)
                 of = self.items.get(task.item_id) if task.item_id else None
                 new.append(Event(day, "coordinator", "task", self.name(of) if of else task.kind))
-            caught = sink.caught[self.seen_mail :]
-            self.seen_mail += len(caught)
-            ids: dict[int, str] = {}
-            for copy in caught:
-                found = _MESSAGE_ID.match(copy.message_id)
-                if found is None or found.group(2) != tenant_id.hex:
-                    continue  # another tenant's mail (another test)
-                ids[int(found.group(1))] = copy.parsed()["X-MentorHub-Kind"]
-            if ids:
+        if pending:
+            await process_batch(db, tenant_id, sorted(pending), _handlers())
+            left = await open_outbox(db, tenant_id)
+            assert left == [], f"outbox rows not delivered: {left}"
+        caught = sink.caught[self.seen_mail :]
+        self.seen_mail += len(caught)
+        kinds: dict[int, str] = {}
+        for copy in caught:
+            found = _MESSAGE_ID.match(copy.message_id)
+            if found is None or found.group(2) != tenant_id.hex:
+                continue  # another tenant's mail (another test)
+            kinds[int(found.group(1))] = copy.parsed()["X-MentorHub-Kind"]
+        if kinds:
+            async with db.tenant(tenant_id) as session:
                 for message in (
-                    await session.execute(select(Message).where(Message.id.in_(list(ids))))
+                    await session.execute(select(Message).where(Message.id.in_(list(kinds))))
                 ).scalars():
-                    assert ids[message.id] == message.kind
+                    assert kinds[message.id] == message.kind
                     new.append(
                         Event(day, self.who(message.member_id), message.kind, self.about(message))
                     )
-        self.mails += len(ids)
+        self.mails += len(kinds)
         self.events.extend(new)
         return new
 
