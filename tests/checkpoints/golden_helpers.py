@@ -4,13 +4,14 @@ path, and what happened recorded as plain rows to compare with a list written by
 
 A row is `Event(day, who, what, checkpoint)`:
 - a mail caught by the sink: `what` is its kind (the `X-MentorHub-Kind` header), `who`
-  "mentor"/"mentee" (or "coordinator", "other": never expected), `checkpoint` the item it
-  is about ("quarterly_update:2027-01" with a slot; "quiet" for a quiet-pair nudge), found
-  through the message's idempotency key (the sink's Message-ID names the message row);
+  its envelope recipient, "mentor"/"mentee" (or "coordinator", "other": never expected),
+  `checkpoint` the item it is about ("quarterly_update:2027-01" with a slot; "quiet" for a
+  quiet-pair nudge), found through the message's idempotency key (the sink's Message-ID
+  names the message row);
 - an item that became missed that day: `what` "missed", `who` its person ("pair" for a
   pair item);
 - a coordinator task that appeared that day: `what` "task", `who` "coordinator",
-  `checkpoint` the item's checkpoint, or "quiet" for a quiet pair.
+  `checkpoint` the item's checkpoint, or "quiet_pair" for a quiet pair (the task's kind).
 
 `golden(text)` reads the hand-written list: one row a line, `#` comments, "both" for the
 same mail to the mentor and to the mentee; the day is written "Mon 4 Jan 2027" and its
@@ -251,22 +252,29 @@ class Recorder:
             assert left == [], f"outbox rows not delivered: {left}"
         caught = sink.caught[self.seen_mail :]
         self.seen_mail += len(caught)
-        kinds: dict[int, str] = {}
+        # message id → (kind, recipient), as the sink received them
+        got: dict[int, tuple[str, str]] = {}
         for copy in caught:
             found = _MESSAGE_ID.match(copy.message_id)
             if found is None or found.group(2) != tenant_id.hex:
                 continue  # another tenant's mail (another test)
-            kinds[int(found.group(1))] = copy.parsed()["X-MentorHub-Kind"]
-        if kinds:
+            [address] = copy.recipients
+            got[int(found.group(1))] = (copy.parsed()["X-MentorHub-Kind"], address)
+        if got:
+            addresses = {
+                self.g.mentor.email: "mentor",
+                self.g.mentee.email: "mentee",
+                self.g.world.coordinator.email: "coordinator",
+            }
             async with db.tenant(tenant_id) as session:
                 for message in (
-                    await session.execute(select(Message).where(Message.id.in_(list(kinds))))
+                    await session.execute(select(Message).where(Message.id.in_(list(got))))
                 ).scalars():
-                    assert kinds[message.id] == message.kind
-                    new.append(
-                        Event(day, self.who(message.member_id), message.kind, self.about(message))
-                    )
-        self.mails += len(kinds)
+                    kind, address = got[message.id]
+                    who = addresses.get(address, "other")
+                    assert (kind, who) == (message.kind, self.who(message.member_id))
+                    new.append(Event(day, who, kind, self.about(message)))
+        self.mails += len(got)
         self.events.extend(new)
         return new
 
