@@ -349,6 +349,7 @@ async def propose(
                 state="proposed",
                 proposed_by=space.viewer.id,
                 sequence=0,
+                created_at=now,
                 updated_at=now,
                 lock_version=0,
             )
@@ -679,6 +680,7 @@ async def record_held(
                 state="held",
                 proposed_by=space.viewer.id,
                 sequence=0,
+                created_at=now,
                 lock_version=0,
             )
             session.add(meeting)
