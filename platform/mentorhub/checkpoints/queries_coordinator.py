@@ -3,7 +3,7 @@ list filtered, searched, sorted by due date and paged, with counts per state), o
 with its answers in words, and the coordinator's tasks.
 
 Who reads what is decided in the WHERE clause: an item's answers reach the coordinator
-only when its readers name the coordinator (`readers @> '{coordinator}'`), and never the
+only when its readers name the coordinator (`'coordinator' = ANY(readers)`), and never the
 items of a pair the coordinator is in (they read their own pair as the party they are, as in
 `pairs.access`). Every read runs in a tenant session (the ORM adds the tenant to each
 table; row-level security holds too).
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -59,8 +59,10 @@ __all__ = [
     "answer_lines",
     "checkpoint_choices",
     "cohort_choices",
+    "counts_query",
     "item_for_coordinator",
     "items_page",
+    "page_query",
     "tasks_of",
     "viewer",
 ]
@@ -77,6 +79,8 @@ STATE_WORDS = {
     "cancelled": "Cancelled",
 }
 COORDINATOR = "coordinator"
+#: `'coordinator' = ANY(readers)`: the item's readers name the coordinator.
+_READABLE = literal(COORDINATOR) == any_(CheckpointItem.readers)
 
 _Mentor = aliased(Member, name="mentor")
 _Mentee = aliased(Member, name="mentee")
@@ -165,7 +169,7 @@ def _escaped(word: str) -> str:
 
 def _readable(viewer_id: uuid.UUID) -> list[ColumnElement[bool]]:
     return [
-        CheckpointItem.readers.contains([COORDINATOR]),
+        _READABLE,
         CheckpointItem.audience != COORDINATOR,
         Pair.mentor_id != viewer_id,
         Pair.mentee_id != viewer_id,
@@ -211,15 +215,20 @@ def listed_state(today: date) -> ColumnElement[str]:
     )
 
 
-async def state_counts(
-    session: AsyncSession, viewer_id: uuid.UUID, f: ItemFilter, today: date
-) -> dict[str, int]:
-    """How many items of each listed state match the filters (the state aside)."""
+def counts_query(viewer_id: uuid.UUID, f: ItemFilter, today: date) -> Select[*tuple[Any, ...]]:
+    """The statement of the counts per listed state (the filters but the state)."""
     shown = listed_state(today)
     query = _filtered(
         select(shown, func.count()).select_from(CheckpointItem), viewer_id, f, names=False
     ).where(CheckpointItem.state.in_(("submitted", "open", "missed", "reviewed")))
-    rows = await session.execute(query.group_by(shown))
+    return query.group_by(shown)
+
+
+async def state_counts(
+    session: AsyncSession, viewer_id: uuid.UUID, f: ItemFilter, today: date
+) -> dict[str, int]:
+    """How many items of each listed state match the filters (the state aside)."""
+    rows = await session.execute(counts_query(viewer_id, f, today))
     counts = dict.fromkeys(LIST_STATES, 0)
     counts.update({str(state): int(n) for state, n in rows.all()})
     return counts
@@ -385,7 +394,7 @@ async def item_for_coordinator(
         .outerjoin(_Reviewer, _Reviewer.id == CheckpointItem.reviewed_by)
         .where(
             CheckpointItem.id == key,
-            CheckpointItem.readers.contains([COORDINATOR]),
+            _READABLE,
             Pair.mentor_id != viewer_id,
             Pair.mentee_id != viewer_id,
         )

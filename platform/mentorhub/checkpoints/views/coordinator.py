@@ -180,7 +180,7 @@ async def coordinator_checkpoints(
         today=today,
     )
     if problems:
-        return rerender("checkpoints/coordinator_list.html", context, Problems(problems))
+        return rerender("checkpoints/coordinator_list.html", context, FormErrors(problems))
     return Template("checkpoints/coordinator_list.html", context=context)
 
 
