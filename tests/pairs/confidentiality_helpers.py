@@ -29,6 +29,7 @@ from pypdf import PdfReader
 from redis.asyncio import Redis
 from sqlalchemy import text, update
 
+from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db import Database
 from mentorhub.identity.guards import PUBLIC
 from mentorhub.identity.models import Member
@@ -499,4 +500,33 @@ async def rich_world(db: Database, slug: str, storage: Storage) -> Rich:
     await _meetings(db, rich)
     await _logs(db, rich)
     await _chat_documents(db, rich, storage)
+    await _checkpoint(db, rich)
     return rich
+
+
+async def _checkpoint(db: Database, rich: Rich) -> None:
+    """One pair item sent in (issue 16), its answer a marker, read by the pair and the
+    coordinator (each reader of every kind of item: tests/checkpoints/
+    test_member_confidentiality.py)."""
+    pw, today = rich.pw, date.today()
+    item = CheckpointItem(
+        tenant_id=pw.id,
+        id=uuid.uuid4(),
+        pair_id=pw.pair.id,
+        checkpoint="probe_update",
+        scheme_version=pw.pair.scheme_version,
+        kind="survey",
+        title="Probe update",
+        audience="pair",
+        readers=["pair", "coordinator"],
+        due_on=today,
+        opens_on=today,
+        closes_on=today,
+        state="submitted",
+        submitted_at=datetime.now(UTC),
+        submitted_by=pw.mentee.id,
+        answers={"update": rich.mark("CHECKPOINT")},
+    )
+    async with db.tenant(pw.id) as session:
+        session.add(item)
+    rich.ids["item_id"] = item.id

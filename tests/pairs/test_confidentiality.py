@@ -304,6 +304,14 @@ GET_TABLE: dict[str, Row] = {
     # (The pair's two people are told that only the coordinator removes a pair: nothing of
     # the space on it.)
     "/pairs/{pair_id}/remove": Row(pair(coordinator=ok())),
+    # Checkpoints (issue 16): the list, and a pair item sent in whose readers name the
+    # coordinator (every kind of item and reader: tests/checkpoints/
+    # test_member_confidentiality.py); another pair's item through this pair: not found.
+    "/pairs/{pair_id}/checkpoints": Row(pair(coordinator=ok())),
+    "/pairs/{pair_id}/checkpoints/{item_id}": Row(pair("CHECKPOINT", coordinator=ok("CHECKPOINT"))),
+    "/pairs/{pair_id}/checkpoints/{item_id} of the other pair": Row(
+        NOT_HERE, fill=(("pair_id", "{other_pair_id}"),)
+    ),
 }
 
 
@@ -363,6 +371,8 @@ POST_TABLE: dict[str, Post] = {
     },
     # (The pair's two people are told only the coordinator does this: 409.)
     "/pairs/{pair_id}/remove": Post(frozenset({COORDINATOR}), refused={MENTOR: 409, MENTEE: 409}),
+    # (The coordinator reads the item but is told the pair answers it: 409.)
+    "/pairs/{pair_id}/checkpoints/{item_id}": Post(PAIR, refused={COORDINATOR: 409}),
 }
 
 

@@ -52,7 +52,10 @@ from mentorhub.pairs.services.lifecycle import pair_link
 from mentorhub.schemes.forms import parse_answers
 from mentorhub.tenancy.models import Tenant
 
-__all__ = ["Stale", "save_answers"]
+__all__ = ["NOT_YOURS", "Stale", "save_answers"]
+
+#: A coordinator who reads an item, posting answers to it.
+NOT_YOURS = "The pair answers this; you can read what they send in."
 
 
 class Stale(Refused):
@@ -93,7 +96,7 @@ async def _locked(
         if seen is not None and (pair_id is None or seen == pair_id):
             space = await space_for(session, seen, member.id)  # in the pair: not found
             if not space.is_party:
-                raise Refused("The pair answers this; you can read what they send in.")
+                raise Refused(NOT_YOURS)
     raise NotFound("checkpoint")
 
 

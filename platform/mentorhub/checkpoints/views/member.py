@@ -36,7 +36,7 @@ from sqlalchemy import select
 from mentorhub.applications.views.applicant_form import Field, fields, shown
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
 from mentorhub.checkpoints import queries
-from mentorhub.checkpoints.services.submissions import save_answers
+from mentorhub.checkpoints.services.submissions import NOT_YOURS, save_answers
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.db import Database
 from mentorhub.identity.guards import MEMBER, rule
@@ -237,9 +237,12 @@ async def checkpoint_item_save(
     data, action, version = await _posted(request)
     me = member_id(identity)
     try:
-        if action is None:
-            raise Problems([Problem(message="Choose “Save draft” or “Send in”.")])
-        if version is None:
+        if action is None or version is None:
+            ctx = await _item_context(db, tenant, identity, pair_id, item_id)
+            if not ctx["page"].row.mine:  # a coordinator: refused before the form is read
+                raise Refused(NOT_YOURS)
+            if action is None:
+                raise Problems([Problem(message="Choose “Save draft” or “Send in”.")])
             raise Refused("The form was incomplete. Nothing was changed: open it again.")
         async with db.tenant(tenant.id) as session:
             member = (await session.execute(select(Member).where(Member.id == me))).scalar_one()
