@@ -387,6 +387,8 @@ async def create_pairs(
             state="active",
             extensions=[],
             lock_version=0,
+            items_stale=True,
+            quiet_stage=0,
         )
         for n in news
     ]
