@@ -367,6 +367,7 @@ async def fill_demo_applications(
     half-way is finished later: while the database or Redis does not answer (an outage is
     one log line, as for a page), the fill waits and tries again; any other failure is
     logged with its traceback and the product runs on without the rest of its demo data."""
+    from mentorhub.checkpoints.demo import seed_demo_checkpoints  # stand on the pairs
     from mentorhub.matching.demo import seed_demo_matching  # matching stands on applications
     from mentorhub.pairs.demo import seed_demo_pairs  # pairs stand on both
 
@@ -374,6 +375,7 @@ async def fill_demo_applications(
         ("demo applications made: %d", seed_demo_applications),
         ("demo matching steps taken: %d", seed_demo_matching),
         ("demo pairs' steps taken: %d", functools.partial(seed_demo_pairs, storage=storage)),
+        ("demo checkpoints' steps taken: %d", seed_demo_checkpoints),
     )
     for done, step in steps:
         for attempt in range(1, DEMO_ATTEMPTS + 1):
