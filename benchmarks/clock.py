@@ -319,9 +319,8 @@ async def measure(
     args: argparse.Namespace,
     counts: dict[str, int],
 ) -> None:
-    from mentorhub.checkpoints.clock import run_pass
-
     import workers
+    from mentorhub.checkpoints.clock import run_pass
     from mentorhub.outbox.relay import Relay
 
     waiting = counts.get("upcoming", 0)
