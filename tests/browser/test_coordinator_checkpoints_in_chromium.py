@@ -134,7 +134,7 @@ async def test_the_coordinator_reviews_and_completes_by_keyboard(
                 "link", name=re.compile(r"^Mid-program survey.*Theo Mentee and Maya Mentor")
             ),
         )
-        assert "How confident do you feel in your role? 4 of 5" in await words(page)
+        assert "How confident do you feel in your role? 4 out of 5" in await words(page)
         await page.get_by_label("Note (optional)").fill("Read. Ask about the exhibition in April.")
         await keyboard_press(page, page.get_by_role("button", name="Mark as reviewed"))
         seen = await words(page)

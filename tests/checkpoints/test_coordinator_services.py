@@ -3,7 +3,7 @@ database: only a submission is reviewed (every other state refused in words), on
 whose readers name the coordinator (else not found, like a missing one), a stale page
 refused, the note checked at the edge; a task done once (a second completion refused), a
 checkpoint task's item sent in by the coordinator, a quiet-pair task just closed; each with
-its audit row. Plus the answers in words (pure)."""
+its audit row."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from mentorhub.checkpoints.queries_coordinator import answer_lines
 from mentorhub.checkpoints.services.review import StaleItem, StaleTask, complete_task, review_item
 from mentorhub.core.audit import AuditEntry
 from mentorhub.core.problems import Problems
@@ -22,8 +21,6 @@ from mentorhub.db.access import NotFound
 from mentorhub.identity.models import Member
 from mentorhub.pairs.rules import Refused
 from tests.checkpoints.coordinator_world import (
-    SURVEY,
-    UPDATE,
     CoordWorld,
     add_item,
     add_task,
@@ -215,37 +212,3 @@ async def test_a_quiet_pair_task_closes_and_others_may_not(db: Database) -> None
     assert (after.state, after.note) == ("done", "Mailed them both.")
     [entry] = await _audit(db, cw, "coordinator_task_done")
     assert "item" not in entry.details and entry.details["kind"] == "quiet_pair"
-
-
-# --- the answers in words (pure) ------------------------------------------------------------
-
-
-def test_answers_in_words() -> None:
-    lines = answer_lines(
-        SURVEY,
-        {
-            "confidence": 4,
-            "statements": ["Agree", None],
-            "comments": "Line one\nLine two",
-            "extra": True,
-        },
-    )
-    assert [line.label for line in lines] == [
-        "How confident do you feel in your role?",
-        "How far do you agree?",
-        "Anything else?",
-        "Extra",
-    ]
-    assert lines[0].text == "4 of 5 (1 = Not at all, 5 = Very confident)"
-    assert lines[1].rows == (
-        ("My mentor listens to me", "Agree"),
-        ("We meet often enough", "Not answered"),
-    )
-    assert lines[2].text == "Line one\nLine two" and lines[3].text == "Yes"
-    assert answer_lines(SURVEY, {"confidence": 5})[0].text == "5 of 5 (Very confident)"
-    assert answer_lines(SURVEY, {"confidence": 1})[0].text == "1 of 5 (Not at all)"
-    [progress, share] = answer_lines(UPDATE, {"progress": "Good.", "share": False})
-    assert share.permission and share.text == "No" and progress.text == "Good."
-    assert [(x.label, x.text) for x in answer_lines(None, {"note": "Called."})] == [
-        ("Note", "Called.")
-    ]

@@ -8,6 +8,10 @@ items of a pair the coordinator is in (they read their own pair as the party the
 `pairs.access`). Every read runs in a tenant session (the ORM adds the tenant to each
 table; row-level security holds too).
 
+One item's answers are put in words by the member pages' `checkpoints.queries.shown_answers`
+(a rating "4 out of 5 (1: …; 5: …)", a Likert grid statement by statement), so the
+coordinator reads them exactly as the pair does.
+
 The list is built for a 3,000-pair cohort (some 30,000 items): a page is one statement (the
 items joined to their pair and to the three people's names, each a primary-key lookup),
 read in due-date order along `checkpoint_items_by_state` (tenant, state, due_on) and cut at
@@ -40,23 +44,22 @@ from sqlalchemy.orm import aliased
 from mentorhub.applications.models import Cohort
 from mentorhub.applications.services import scheme_of
 from mentorhub.checkpoints.models import CheckpointItem, CoordinatorTask
+from mentorhub.checkpoints.queries import ShownAnswer, shown_answers
 from mentorhub.checkpoints.services.review import is_coordinator
 from mentorhub.core.paging import PAGE_SIZE, Page
 from mentorhub.db.access import NotFound
 from mentorhub.identity.models import Member
 from mentorhub.pairs.models import Pair
-from mentorhub.schemes.forms import Form, Question
+from mentorhub.schemes.forms import Form
 
 __all__ = [
     "LIST_STATES",
     "STATE_WORDS",
-    "AnswerLine",
     "CohortChoice",
     "ItemFilter",
     "ItemRow",
     "ItemView",
     "TaskRow",
-    "answer_lines",
     "checkpoint_choices",
     "cohort_choices",
     "counts_query",
@@ -287,70 +290,6 @@ async def items_page(
 
 
 @dataclass(frozen=True)
-class AnswerLine:
-    """One answered question in words: `text` for a single answer, `rows` for a Likert grid
-    (statement, answer)."""
-
-    label: str
-    text: str = ""
-    rows: tuple[tuple[str, str], ...] = ()
-    permission: bool = False
-
-
-def _rating(q: Question, value: int) -> str:
-    low = int(q.min) if q.min is not None else 1
-    high = int(q.max) if q.max is not None else 5
-    words = f"{value} of {high}"
-    if value == low and q.low_label:
-        return f"{words} ({q.low_label})"
-    if value == high and q.high_label:
-        return f"{words} ({q.high_label})"
-    if q.low_label and q.high_label:
-        return f"{words} ({low} = {q.low_label}, {high} = {q.high_label})"
-    return words
-
-
-def _words(q: Question | None, value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "Not answered"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if q is not None and q.kind == "rating" and isinstance(value, int):
-        return _rating(q, value)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return str(value.get("label") or value.get("text") or value.get("name") or "")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def answer_lines(form: Form | None, answers: dict[str, Any]) -> list[AnswerLine]:
-    """The answers in words, in the form's order; answers the form does not name (a
-    coordinator's note on a task's item, a question since removed) after them."""
-    lines: list[AnswerLine] = []
-    seen: set[str] = set()
-    for q in form.questions if form is not None else ():
-        seen.add(q.id)
-        value = answers.get(q.id)
-        if q.kind == "likert":
-            given = value if isinstance(value, list) else []
-            rows = tuple(
-                (statement, str(given[i]) if i < len(given) and given[i] else "Not answered")
-                for i, statement in enumerate(q.rows)
-            )
-            lines.append(AnswerLine(label=q.label, rows=rows))
-        else:
-            lines.append(AnswerLine(label=q.label, text=_words(q, value), permission=q.permission))
-    for key, value in answers.items():
-        if key not in seen:
-            label = "Note" if key == "note" else key.replace("_", " ").capitalize()
-            lines.append(AnswerLine(label=label, text=_words(None, value)))
-    return lines
-
-
-@dataclass(frozen=True)
 class ItemView:
     item: CheckpointItem
     pair: Pair
@@ -361,7 +300,8 @@ class ItemView:
     submitter_name: str | None
     reviewer_name: str | None
     form: Form | None
-    lines: list[AnswerLine]
+    #: The answers in words (`checkpoints.queries.shown_answers`, as the pair reads them).
+    lines: tuple[ShownAnswer, ...]
     #: The scheme's form has a permission-to-share question (Alberta's Quarterly Update).
     asks_permission: bool
     #: Sent in after its window closed (None: not sent in).
@@ -418,7 +358,7 @@ async def item_for_coordinator(
         submitter_name=submitter,
         reviewer_name=reviewer,
         form=form,
-        lines=answer_lines(form, dict(item.answers or {})),
+        lines=shown_answers(form, item.answers or {}),
         asks_permission=form is not None and any(q.permission for q in form.questions),
         late=late,
     )
