@@ -186,7 +186,7 @@ async def test_the_quarterly_update_is_written_together(db: Database, open_world
     page = await b.get(f"/checkpoints/{item.id}")
     text = words(page)
     assert "You write this together; one of you sends it in for both" in text
-    assert "Without it, your update stays confidential to the Program Coordinator" in text
+    assert "without it, your update stays confidential to the Program Coordinator" in text
     assert 'id="q-share_permission-0"' in page.text
 
     sent = await b.post(
@@ -243,6 +243,10 @@ async def test_bad_answers_show_the_form_again(db: Database, open_world: Open) -
     assert 'href="#q-satisfaction-0"' in html  # the rating's first radio
     assert 'href="#q-program_structure-1-0"' in html  # the grid's first statement
     assert 'href="#q-goals_progress-0"' in html
+    # Each message names its question (two scales would otherwise say the same words).
+    assert "How satisfied are you with the Mentorship Program: choose a number from 1 to 5" in (
+        words(bad)
+    )
     assert checked(html, "q-program_structure-1-3")  # what was typed is shown again
     assert ">Plenty</textarea>" in html
     assert await snapshot(db, mw) == before

@@ -84,14 +84,7 @@ def question_fields(form: Form) -> tuple[list[Field], dict[str, str]]:
         q = f.question
         if q.kind == "rating":
             low, high = queries.rating_bounds(q)
-            ends = []
-            if q.low_label:
-                ends.append(f"{low} is {q.low_label}")
-            if q.high_label:
-                ends.append(f"{high} is {q.high_label}")
-            said = f"Choose a number from {low} to {high}" + (
-                f": {', '.join(ends)}." if ends else "."
-            )
+            said = f"Choose a number from {low} to {high}."
             f = dataclasses.replace(
                 f, anchor=f"{f.id}-0", hint=" ".join(p for p in (q.help.strip(), said) if p)
             )
@@ -99,7 +92,7 @@ def question_fields(form: Form) -> tuple[list[Field], dict[str, str]]:
             f = dataclasses.replace(f, anchor=f"{f.id}-1-0")
             for n in range(1, len(q.rows) + 1):
                 anchors[f"{q.id}.{n}"] = f"{f.id}-{n}-0"
-        if q.permission:
+        if q.permission and "confidential" not in q.help.lower():
             f = dataclasses.replace(
                 f,
                 hint=" ".join(
@@ -114,6 +107,25 @@ def question_fields(form: Form) -> tuple[list[Field], dict[str, str]]:
         anchors[q.id] = f.anchor
         out.append(f)
     return out, anchors
+
+
+def _named(problems: Problems, form: Form | None) -> Problems:
+    """The problems with the question each is about named first ("How satisfied are you
+    with the Program: choose a number from 1 to 5"): a survey's messages alone ("Choose a
+    number from 1 to 5") do not say which of its scales they are about."""
+    if form is None:
+        return problems
+    named = []
+    for p in problems.problems:
+        q = form.question(p.path)
+        if q is None or not p.message:
+            named.append(p)
+            continue
+        label = q.label.rstrip(" ?.:")
+        named.append(
+            Problem(path=p.path, message=f"{label}: {p.message[0].lower()}{p.message[1:]}")
+        )
+    return Problems(named)
 
 
 async def _posted(request: AnyRequest) -> tuple[dict[str, list[str]], str | None, int | None]:
@@ -261,7 +273,7 @@ async def checkpoint_item_save(
         ctx = await _item_context(db, tenant, identity, pair_id, item_id)
         return Template(
             ITEM_PAGE,
-            context={**ctx, "errors": problems, "values": shown(data)},
+            context={**ctx, "errors": _named(problems, ctx["page"].form), "values": shown(data)},
             status_code=400,
         )
     except Refused as exc:
