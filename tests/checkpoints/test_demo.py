@@ -14,8 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from mentorhub.applications.models import Cohort
 from mentorhub.applications.queue import tenant_zone
-from mentorhub.checkpoints.demo import now_pairs, seed_demo_checkpoints
+from mentorhub.checkpoints.demo import answers_for, now_pairs, seed_demo_checkpoints
 from mentorhub.checkpoints.models import CheckpointItem, CoordinatorTask
 from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
@@ -27,6 +28,8 @@ from mentorhub.pairs.demo import demo_past_cohorts, seed_demo_pairs
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.space_models import Meeting
 from mentorhub.pairs.storage import DirectoryStorage
+from mentorhub.schemes.forms import form_values, parse_answers
+from mentorhub.schemes.loader import load_tenant
 from mentorhub.schemes.services import current_scheme
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.loading import load_tenants
@@ -80,8 +83,6 @@ async def test_items_in_every_state_in_every_tenant_then_a_second_fill_adds_noth
         # Open now, and open past its due date, wherever the calendar has something open.
         cohorts = await demo_past_cohorts(db, tenant)
         async with db.tenant(tenant.id, read_only=True) as session:
-            from mentorhub.applications.models import Cohort
-
             running = await session.get(Cohort, {"tenant_id": tenant.id, "id": cohorts[-1]})
         assert running is not None
         wanted = now_pairs(scheme, running, tenant.jurisdiction, zone, today)
@@ -106,3 +107,31 @@ async def test_items_in_every_state_in_every_tenant_then_a_second_fill_adds_noth
     # A start weeks later: what is due then is the real clock's work, not the demo's.
     assert await seed_demo_checkpoints(db, tenants, now=now + timedelta(days=40)) == 0
     assert await snapshot(db, tenants) == before
+
+
+def test_the_demo_answers_every_shipped_checkpoint_form_completely() -> None:
+    """What the demo people send in passes the form's own check (required questions, every
+    Likert statement, ratings in range), for each person, and a question asked again later
+    is answered no lower the second time."""
+    for slug in SLUGS:
+        scheme = load_tenant(slug).scheme
+        assert scheme.checkpoint_forms, slug
+        for form in scheme.checkpoint_forms:
+            for role, share in (("mentor", False), ("mentee", True)):
+                answers = answers_for(
+                    scheme, form, seed=f"{slug}:{form.checkpoint}:{role}", role=role, share=share
+                )
+                parsed, errors = parse_answers(form, form_values(form, answers), final=True)
+                assert not errors, (slug, form.checkpoint, errors)
+                assert parsed == answers, (slug, form.checkpoint)
+    ma = load_tenant("museums-association").scheme
+    baseline = ma.checkpoint_form("baseline_questionnaire")
+    final = ma.checkpoint_form("final_survey")
+    assert baseline is not None and final is not None
+    before = answers_for(ma, baseline, seed="s", role="mentee", share=False)["personal_qualities"]
+    after = answers_for(ma, final, seed="s", role="mentee", share=False)["personal_qualities"]
+    question = baseline.question("personal_qualities")
+    assert question is not None
+    scale = list(question.options)
+    assert all(scale.index(b) <= scale.index(a) for b, a in zip(before, after, strict=True))
+    assert sum(map(scale.index, after)) > sum(map(scale.index, before))
