@@ -16,8 +16,9 @@ right now is synced on the next pass), compares the items each should have
 * cancels waiting items the timeline no longer has (an early end, a removal), with the
   reason in words, `next_at` NULL, and cancels the coordinator's open task of such an item;
 * clears `items_stale` and sets `pairs.quiet_next_at`: for a live pair whose scheme nudges
-  quiet pairs, its start + the allowance at the send time when not set yet (the clock moves
-  it on from there); NULL once the pair has ended.
+  quiet pairs, its start + the allowance (moved to the next business day, as every quiet
+  look is) at the send time when not set yet (the clock moves it on from there); NULL once
+  the pair has ended.
 
 Submitted, reviewed and missed items are never touched.
 
@@ -66,6 +67,7 @@ from mentorhub.core import audit
 from mentorhub.pairs.models import LIVE_STATES, Pair
 from mentorhub.pairs.services.lifecycle import facts_of
 from mentorhub.pairs.space_models import Meeting
+from mentorhub.schemes.calendar import next_business_day
 from mentorhub.schemes.errors import FactsError
 from mentorhub.schemes.rules import Scheme
 from mentorhub.schemes.timeline import relationship_span
@@ -356,7 +358,9 @@ def _plan_pair(
                 start = relationship_span(scheme, facts).start
             except FactsError:
                 start = p.matched_on
-            quiet = local_at(start + timedelta(days=allowance), scheme.reminders.send_at, zone)
+            # On a business day, like every quiet look (checkpoints.quiet).
+            first = next_business_day(start + timedelta(days=allowance), jurisdiction)
+            quiet = local_at(first, scheme.reminders.send_at, zone)
     plan.quiet[p.id] = quiet
 
     try:
