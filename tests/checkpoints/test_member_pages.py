@@ -186,7 +186,12 @@ async def test_the_quarterly_update_is_written_together(db: Database, open_world
     page = await b.get(f"/checkpoints/{item.id}")
     text = words(page)
     assert "You write this together; one of you sends it in for both" in text
-    assert "without it, your update stays confidential to the Program Coordinator" in text
+    # The permission's words come from the item: its question's label, and who reads it
+    # from its readers (the pair writes it, the coordinator reads it) — no tenant's text.
+    other = pw.mentee.display_name
+    assert f"What you send in is read by you, {other} and the coordinator" in text
+    assert "“We give the AMA explicit written permission to share this update”" in text
+    assert f"Without it, what you write is read only by you, {other} and the coordinator" in text
     assert 'id="q-share_permission-0"' in page.text
 
     sent = await b.post(

@@ -17,6 +17,14 @@ Decisions where the issue is silent:
   has nothing scheduled.
 * An open item is overdue once its due day has passed (in the association's time zone); a
   missed item can still be sent in, late, and says so.
+* Who reads an item, in words (`read_by`, the permission question's explanation): the
+  people who answer it (you, or you and your partner for a pair item) and the coordinator
+  when its `readers` name the coordinator — what `checkpoints.access` lets through, from
+  the item itself, so no tenant's wording is written into a template. A reader "pair",
+  "mentor" or "mentee" on a person's own item adds nobody: the access rules never show the
+  other person someone's own answers.
+* The pair's overview (`overview_of`) and "My mentoring" (`waiting_counts`) count open and
+  missed items as "to do", as the list page does (a missed item can still be sent in).
 """
 
 from __future__ import annotations
@@ -28,11 +36,16 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.applications.services import scheme_of
-from mentorhub.checkpoints.access import may_answer, readable
+from mentorhub.checkpoints.access import (
+    COORDINATOR_READER,
+    answerable_by,
+    may_answer,
+    readable,
+)
 from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db.access import NotFound
 from mentorhub.identity.models import Member
@@ -44,13 +57,17 @@ __all__ = [
     "DONE",
     "ItemPage",
     "ItemRow",
+    "Overview",
     "PairCheckpoints",
     "ShownAnswer",
     "day_words",
     "item_page",
     "items_of",
+    "overview_of",
     "rating_bounds",
+    "read_by",
     "shown_answers",
+    "waiting_counts",
 ]
 
 #: States of an item that has been sent in.
@@ -152,6 +169,13 @@ class ItemPage:
     reviewed_by_name: str = ""
     #: The form exists in the scheme (False: a task, or done in the space).
     has_form: bool = False
+    #: Who reads the item, in words for the viewer ("you and the coordinator").
+    read_by: str = ""
+    #: The permission question's own label ("" without one).
+    permission_label: str = ""
+    #: What a "no" means, from the item's readers ("Without it, what you write is read only
+    #: by you and the coordinator."; "" without a permission question).
+    permission_note: str = ""
 
 
 def _checkpoint(scheme: Scheme, checkpoint_id: str) -> Checkpoint | None:
@@ -184,6 +208,32 @@ def _submitter(space: Space, item: CheckpointItem, names: Mapping[uuid.UUID, str
     if space.is_party and item.submitted_by == space.viewer.id:
         return "you"
     return names.get(item.submitted_by, "the coordinator")
+
+
+def _and(parts: Sequence[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def read_by(space: Space, item: CheckpointItem) -> str:
+    """Who reads `item`'s answers once sent in, in words for the viewer: "you and Theo
+    Mentee", "you and the coordinator", "Ann Mentee and the coordinator" (for a
+    coordinator). See the module's decisions."""
+    people: list[str] = []
+    if item.audience == "pair":
+        if space.is_party and space.other is not None:
+            people = ["you", space.other.display_name]
+        else:
+            people = [space.mentee.display_name, space.mentor.display_name]
+    elif item.member_id is not None:
+        if space.is_party and item.member_id == space.viewer.id:
+            people = ["you"]
+        else:
+            people = [_names(space).get(item.member_id, "the person it is for")]
+    if COORDINATOR_READER in (item.readers or ()):
+        people.append("the coordinator")
+    return _and(people)
 
 
 def _row(
@@ -250,6 +300,81 @@ async def items_of(
         done=tuple(sorted((r for r in rows if r.state in DONE), key=_sent_at, reverse=True)),
         cancelled=tuple(r for r in rows if r.state == "cancelled"),
     )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The pair's checkpoints as its overview (pairs home) shows them to one viewer."""
+
+    #: One of the pair: open and missed items, soonest due first.
+    to_do: tuple[ItemRow, ...] = ()
+    #: One of the pair: the next item to open.
+    next_up: ItemRow | None = None
+    #: A coordinator: the items sent in whose readers name the coordinator, latest first.
+    sent_in: tuple[ItemRow, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_do or self.next_up or self.sent_in)
+
+
+async def overview_of(
+    session: AsyncSession, space: Space, *, zone: ZoneInfo, now: datetime
+) -> Overview:
+    """What the pair's overview shows of its checkpoints, in ONE statement (the home page is
+    on a hot path): the viewer's readable items in the states the panel shows, found through
+    the (tenant, pair, …) unique index. The pair's scheme is the one `space` already holds
+    (an item of another scheme version only lacks its `done_in`, which the panel does not
+    show)."""
+    states = DONE if not space.is_party else (*ANSWERING, "upcoming")
+    items = (
+        await session.execute(
+            select(CheckpointItem)
+            .where(readable(space), CheckpointItem.state.in_(states))
+            .order_by(CheckpointItem.due_on, CheckpointItem.title, CheckpointItem.id)
+        )
+    ).scalars()
+    today = now.astimezone(zone).date()
+    names = _names(space)
+    rows = [
+        _row(
+            space,
+            i,
+            space.scheme if i.scheme_version == space.pair.scheme_version else None,
+            zone=zone,
+            today=today,
+            names=names,
+        )
+        for i in items
+    ]
+    if not space.is_party:
+        return Overview(sent_in=tuple(sorted(rows, key=_sent_at, reverse=True)))
+    upcoming = sorted((r for r in rows if r.state == "upcoming"), key=_opens)
+    return Overview(
+        to_do=tuple(r for r in rows if r.state in ANSWERING),
+        next_up=upcoming[0] if upcoming else None,
+    )
+
+
+async def waiting_counts(
+    session: AsyncSession, member_id: uuid.UUID, pair_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many items wait for `member_id` (open or missed, theirs or their pair's) in each
+    of `pair_ids`, in ONE statement for all the pairs ("My mentoring"); a pair with none is
+    left out."""
+    if not pair_ids:
+        return {}
+    item = CheckpointItem
+    found = await session.execute(
+        select(item.pair_id, func.count())
+        .where(
+            item.pair_id.in_(list(pair_ids)),
+            item.state.in_(ANSWERING),
+            answerable_by(member_id),
+        )
+        .group_by(item.pair_id)
+    )
+    return {pair_id: int(n) for pair_id, n in found}
 
 
 def _opens(row: ItemRow) -> tuple[date, date, str]:
@@ -339,6 +464,8 @@ async def item_page(
     if item.reviewed_by is not None:
         reviewed_by = names.get(item.reviewed_by) or await _name(session, item.reviewed_by)
     answering = row.mine and item.state in ANSWERING and form is not None and not row.done_in
+    asked = next((q for q in form.questions if q.permission), None) if form else None
+    readers = read_by(space, item)
     return ItemPage(
         space=space,
         row=row,
@@ -348,10 +475,18 @@ async def item_page(
         values=form_values(form, item.answers) if answering and form is not None else {},
         answers=answers,
         share_permission=item.share_permission,
-        asks_permission=form is not None and any(q.permission for q in form.questions),
+        asks_permission=asked is not None,
         review_note=item.review_note if sent else "",
         reviewed_by_name=reviewed_by,
         has_form=form is not None,
+        read_by=readers,
+        permission_label=asked.label if asked is not None else "",
+        permission_note=(
+            f"Without it, what {'you write' if space.is_party else 'they wrote'} is read "
+            f"only by {readers}."
+            if asked is not None and readers
+            else ""
+        ),
     )
 
 

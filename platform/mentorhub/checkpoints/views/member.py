@@ -74,10 +74,12 @@ DONE_IN_WORDS = {
 }
 
 
-def question_fields(form: Form) -> tuple[list[Field], dict[str, str]]:
+def question_fields(form: Form, permission_note: str = "") -> tuple[list[Field], dict[str, str]]:
     """The form's questions as the shared question macro renders them, and where the error
     summary links each problem: a rating to its first radio, a Likert grid (and each of its
-    statements, `<id>.<n>`) to the first radio of the statement."""
+    statements, `<id>.<n>`) to the first radio of the statement. The permission question's
+    hint is its own help and then `permission_note` (what a "no" means, from the item's
+    readers: `queries.ItemPage.permission_note`)."""
     out: list[Field] = []
     anchors: dict[str, str] = {}
     for f in fields(form):
@@ -92,18 +94,8 @@ def question_fields(form: Form) -> tuple[list[Field], dict[str, str]]:
             f = dataclasses.replace(f, anchor=f"{f.id}-1-0")
             for n in range(1, len(q.rows) + 1):
                 anchors[f"{q.id}.{n}"] = f"{f.id}-{n}-0"
-        if q.permission and "confidential" not in q.help.lower():
-            f = dataclasses.replace(
-                f,
-                hint=" ".join(
-                    p
-                    for p in (
-                        f.hint,
-                        "Without it, your update stays confidential to the Program Coordinator.",
-                    )
-                    if p
-                ),
-            )
+        if q.permission and permission_note:
+            f = dataclasses.replace(f, hint=" ".join(p for p in (f.hint, permission_note) if p))
         anchors[q.id] = f.anchor
         out.append(f)
     return out, anchors
@@ -177,7 +169,9 @@ async def _item_context(
         page = await queries.item_page(
             session, space, item_id, zone=zone_of(tenant), now=datetime.now(UTC)
         )
-    shown_fields, anchors = question_fields(page.form) if page.form is not None else ([], {})
+    shown_fields, anchors = (
+        question_fields(page.form, page.permission_note) if page.form is not None else ([], {})
+    )
     return _context(
         tenant,
         identity,

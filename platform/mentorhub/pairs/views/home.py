@@ -13,6 +13,13 @@ dates, state, meeting counts and contact hours, the plan's state (a link once su
 the number of log entries shared with them (a link), and End / Remove. Never the agreement,
 the goals, meeting notes, chat or documents (`pairs.queries_space` does not read them).
 Anyone else: the 404 page (`pairs.access.space_for`).
+
+Both versions have a "Checkpoints" panel (issue 16), so a newcomer finds the updates and
+surveys without hunting: for one of the pair, the items to do now (open and missed, with
+the due day, overdue marked) and the next one to open, each linking to its page; for a
+coordinator, the items sent in whose readers name the coordinator. Then a link to all of
+the pair's checkpoints. It costs one extra statement (`checkpoints.queries.overview_of`,
+the pair's items through the (tenant, pair, …) index): the page is on a hot path.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
+from mentorhub.checkpoints.queries import overview_of
 from mentorhub.identity.guards import MEMBER, rule
 from mentorhub.identity.sessions import TENANT_COOKIE
 from mentorhub.identity.views._common import AsyncRedis
@@ -88,6 +96,7 @@ async def pair_home(
 ) -> Template:
     assert identity.member_id is not None  # the MEMBER rule checked it
     zone = zone_of(tenant)
+    now = datetime.now(UTC)
     async with reads.tenant(tenant.id) as session:
         home = await home_of(
             session,
@@ -95,8 +104,9 @@ async def pair_home(
             identity.member_id,
             zone=zone,
             jurisdiction=tenant.jurisdiction,
-            now=datetime.now(UTC),
+            now=now,
         )
+        checkpoints = await overview_of(session, home.space, zone=zone, now=now)
     notice = await flash.take(aredis, request, TENANT_COOKIE)
     space = home.space
     pending = space.pair.pending_extension
@@ -108,6 +118,7 @@ async def pair_home(
             identity,
             home=home,
             space=space,
+            checkpoints=checkpoints,
             current="home",
             extensions=[
                 (date.fromisoformat(str(e["agreed_on"])), int(e["months"]))
