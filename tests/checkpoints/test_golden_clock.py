@@ -17,11 +17,12 @@ and the contract of issue 16, never computed with the code under test:
   is a task on the coordinator's list when it opens (no mail, never missed);
 - a window is 7 days either side of the due date unless the checkpoint says otherwise;
 - a quiet pair (nothing recorded since the match: the pair holds no meeting here) is
-  nudged (`quiet_pair_nudge`, both) on start + allowance days, allowance = the file's
-  `after_days`, else the cadence's longest interval in days (months × 30, weeks × 7;
-  calendar month: 31; agreed by the pair, none agreed: 60) + `grace_days`; it goes on the
-  coordinator's list `coordinator_after_days` later; later re-checks find the same last
-  activity (the match), whose keys are used up.
+  nudged (`quiet_pair_nudge`, both) on start + allowance days moved to the next business
+  day, allowance = the file's `after_days`, else the cadence's longest interval in days
+  (months × 30, weeks × 7; calendar month: 31; agreed by the pair, none agreed: 60) +
+  `grace_days`; it goes on the coordinator's list `coordinator_after_days` after the nudge,
+  moved to the next business day; later re-checks (the allowance after the list, on a
+  business day) find the same last activity (the match), whose keys are used up.
 
 Holidays (the `holidays` package, the tenant's jurisdiction): England 2026–27: 25 Dec
 (Fri), 28 Dec (Mon, Boxing Day observed), 1 Jan (Fri), 26 Mar (Good Friday), 29 Mar
@@ -88,8 +89,8 @@ ARTS_MARKETING = Case(
     Wed 28 Oct 2026  both  checkpoint_overdue  check_in_1_month
     Tue 3 Nov 2026   mentor  missed            check_in_1_month
     Tue 3 Nov 2026   mentee  missed            check_in_1_month
-    # Quiet: every 2 months = 60 days + 7 grace = 67 → Tue 1 Dec 2026; still quiet 14 days
-    # later → the coordinator's list Tue 15 Dec.
+    # Quiet: every 2 months = 60 days + 7 grace = 67 → Tue 1 Dec 2026 (a business day);
+    # still quiet 14 days later → the coordinator's list Tue 15 Dec (a business day).
     Tue 1 Dec 2026   both  quiet_pair_nudge    quiet
     Tue 15 Dec 2026  coordinator  task         quiet_pair
     # Check-in (3 months), each: due 25 Dec 2026 (Christmas; 26–27 weekend; 28 Dec Boxing
@@ -133,7 +134,8 @@ MUSEUMS_ASSOCIATION = Case(
     Fri 6 Nov 2026   both  reminder              mentoring_agreement
     Fri 13 Nov 2026  both  checkpoint_overdue    mentoring_agreement
     Thu 19 Nov 2026  pair  missed                mentoring_agreement
-    # Quiet: at most 6 weeks = 42 days + 7 = 49 → Wed 16 Dec 2026; the list Wed 30 Dec.
+    # Quiet: at most 6 weeks = 42 days + 7 = 49 → Wed 16 Dec 2026; the list 14 days later,
+    # Wed 30 Dec (between Boxing Day observed, 28 Dec, and 1 Jan: a business day).
     Wed 16 Dec 2026  both  quiet_pair_nudge      quiet
     Wed 30 Dec 2026  coordinator  task           quiet_pair
     # Programme manager's call (month 2), coordinator: due 28 Dec 2026 (Boxing Day
@@ -172,7 +174,8 @@ ADVICE_SKILLS_ACADEMY = Case(
     date(2027, 3, 2),
     date(2027, 9, 2),
     """
-    # Quiet: at most 6 weeks = 42 + 7 = 49 days → Tue 20 Apr 2027; the list Tue 4 May.
+    # Quiet: at most 6 weeks = 42 + 7 = 49 days → Tue 20 Apr 2027 (a business day); the
+    # list 14 days later, Tue 4 May (the bank holiday is Mon 3 May).
     Tue 20 Apr 2027  both  quiet_pair_nudge      quiet
     Tue 4 May 2027   coordinator  task           quiet_pair
     # Final review meeting, the pair: due the end, Thu 2 Sep 2027; 28 before / 0 after →
@@ -205,7 +208,8 @@ AHEP = Case(
     Mon 4 Jan 2027   both  checkpoint_overdue    first_meeting_agenda
     Fri 8 Jan 2027   pair  missed                first_meeting_agenda
     # Quiet: the file's after_days = 42 is the whole allowance (no grace added) → Thu
-    # 28 Jan 2027; still quiet 14 days later → the list Thu 11 Feb.
+    # 28 Jan 2027 (a business day); still quiet 14 days later → the list Thu 11 Feb (a
+    # business day).
     Thu 28 Jan 2027  both  quiet_pair_nudge      quiet
     Thu 11 Feb 2027  coordinator  task           quiet_pair
     # Review at 6 months, the pair: due Thu 17 Jun 2027; ±14 → opens Thu 3 Jun, closes
@@ -239,11 +243,11 @@ ALBERTA_MUSEUMS = Case(
     Wed 28 Oct 2026  both  reminder              mentorship_plan
     Mon 2 Nov 2026   both  checkpoint_overdue    mentorship_plan
     Tue 3 Nov 2026   pair  missed                mentorship_plan
-    # Quiet: a meeting every calendar month = 31 + 7 = 38 days → Sun 8 Nov 2026 (quiet
-    # looks count calendar days); the file's coordinator_after_days = 30 → the list Tue
-    # 8 Dec.
-    Sun 8 Nov 2026   both  quiet_pair_nudge      quiet
-    Tue 8 Dec 2026   coordinator  task           quiet_pair
+    # Quiet: a meeting every calendar month = 31 + 7 = 38 days → Sun 8 Nov 2026, a Sunday
+    # → the next business day, Mon 9 Nov (Remembrance Day is Wed 11 Nov); the file's
+    # coordinator_after_days = 30 → Wed 9 Dec (a business day), the list.
+    Mon 9 Nov 2026   both  quiet_pair_nudge      quiet
+    Wed 9 Dec 2026   coordinator  task           quiet_pair
     # Quarterly Update (January), the pair: due Mon 4 Jan 2027 (first business day; 1 Jan a
     # holiday, 2–3 a weekend); opens Mon 21 Dec 2026 (due − 14); reminder Thu 31 Dec (due −
     # 3 = 1 Jan is a holiday → previous business day); overdue Wed 6 Jan; missed Thu 7 Jan.
@@ -372,19 +376,20 @@ async def test_sent_in_once_per_pair_and_once_per_person(live_db: Database, inbo
         """
         # The first pass after the downtime: the Mentorship Plan's opening, reminder and
         # overdue days (1 Oct, 28 Oct, 2 Nov) all passed and so did its missed day (3 Nov):
-        # missed, no mail. The quiet look due Sun 8 Nov nudges now; the next look is in 30
-        # days (Wed 20 Jan).
+        # missed, no mail. The first quiet look (Oct 1 + 38 = Sun 8 Nov → the business day
+        # Mon 9 Nov) nudges now; the next look is in 30 days, Wed 20 Jan (a business day).
         Mon 21 Dec 2026  pair  missed               mentorship_plan
         Mon 21 Dec 2026  both  quiet_pair_nudge     quiet
         # Quarterly Update (January) opens Mon 21 Dec (due Mon 4 Jan − 14).
         Mon 21 Dec 2026  both  checkpoint_open      quarterly_update:2027-01
         # Sent in by the mentee: the mentor is told; nothing more for this item.
         Tue 22 Dec 2026  mentor  checkpoint_submitted  quarterly_update:2027-01
-        # Wed 20 Jan: 29 days since the submission (activity) < 38: not quiet, next look
-        # Tue 22 Dec + 38 = Fri 29 Jan, when the new quiet spell is nudged; still quiet 30
-        # days later → the list Sun 28 Feb.
+        # Wed 20 Jan: the last activity is the submission (Tue 22 Dec), not the match the
+        # nudge was about: not still quiet, a new spell, and only 29 days < 38: next look
+        # Tue 22 Dec + 38 = Fri 29 Jan (a business day), when the new spell is nudged; still
+        # quiet 30 days later, Sun 28 Feb → the next business day, Mon 1 Mar: the list.
         Fri 29 Jan 2027  both  quiet_pair_nudge     quiet
-        Sun 28 Feb 2027  coordinator  task          quiet_pair
+        Mon 1 Mar 2027   coordinator  task          quiet_pair
         # Mid-program survey, each: opens Mon 1 Mar.
         Mon 1 Mar 2027   both  checkpoint_open      mid_program_survey
         """
