@@ -326,3 +326,37 @@ async def test_the_coordinator_reads_but_does_not_answer(db: Database, open_worl
     assert await snapshot(db, mw) == before
     nav = listing.text[listing.text.index('class="space-nav"') :]
     assert ">Checkpoints</a>" in nav
+
+
+async def test_the_permission_question_speaks_for_its_own_item(
+    db: Database, open_world: Open
+) -> None:
+    """AHEP's feedback survey (each person's own, read by the coordinator) asks its own
+    permission question: its label, its help, and who reads it from the item's readers —
+    none of Alberta's words about an update and the Program Coordinator."""
+    mw, b = await open_world("ahep")
+    pw = mw.pw
+    item = await add_item(db, mw, "feedback_survey", member=pw.mentee)
+    await b.as_(pw.mentee)
+    page = await b.get(f"/checkpoints/{item.id}")
+    assert page.status_code == 200
+    text = words(page)
+    label = "May the AHEP office share your feedback with mentors where appropriate?"
+    assert f"What you send in is read by you and the coordinator. One question, “{label}”" in text
+    assert "your feedback stays with the AHEP office" in text  # the question's own help
+    assert "Without it, what you write is read only by you and the coordinator." in text
+    assert "Program Coordinator" not in text and "update" not in text.lower()
+
+    # Sent in without the permission: the coordinator reads who else reads it, in the third
+    # person.
+    sent = await add_item(
+        db,
+        mw,
+        "feedback_survey",
+        member=pw.mentor,
+        state="submitted",
+        answers={"take_part_again": "Yes, as a mentor", "share_with_mentors": False},
+    )
+    await b.as_(pw.world.coordinator)
+    text = words(await b.get(f"/checkpoints/{sent.id}"))
+    assert "Permission to share Not given: read only by Maya Mentor and the coordinator" in text

@@ -8,13 +8,16 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 
 from mentorhub.app import create_app
 from mentorhub.db import Database
@@ -25,6 +28,7 @@ from mentorhub.pairs.space_models import Agreement, Goal, LogEntry, Meeting, Pla
 from mentorhub.schemes.timeline import Event
 from mentorhub.settings import Settings
 from tests.applications.test_coordinator_pages import sign_in_as
+from tests.checkpoints.member_helpers import add_item, member_world
 from tests.identity.conftest import settings  # noqa: F401  (fixture)
 from tests.pairs.space_helpers import PairWorld, pair_world
 from tests.support import serving
@@ -420,3 +424,124 @@ def test_item_states() -> None:
     assert item_state(document, after + timedelta(days=1), tracks="plan", done=False) == "overdue"
     assert item_state(document, after + timedelta(days=1), tracks="plan", done=True) == "done"
     assert item_state(_event("end", d, d, d), d, tracks=None, done=False) == "end"
+
+
+# --- the checkpoints panel (issue 16) ----------------------------------------------------------
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """Every SQL statement sent while inside, by any engine (the app's reads may use their
+    own); `db` only says which test database this is about."""
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", listen)
+
+
+def panel(page: httpx.Response) -> str:
+    """The Checkpoints panel's HTML."""
+    found = re.search(r'<section class="card pair-checkpoints".*?</section>', page.text, flags=re.S)
+    assert found, "no Checkpoints panel"
+    return found.group(0)
+
+
+async def test_the_home_shows_the_checkpoints_to_do_in_one_statement(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    mw = await member_world(db, "alberta-museums")
+    pw = mw.pw
+    today = date.today()
+    late = await add_item(db, mw, "quarterly_update", due_on=today - timedelta(days=3))
+    missed = await add_item(
+        db,
+        mw,
+        "mid_program_survey",
+        member=pw.mentee,
+        state="missed",
+        due_on=today - timedelta(days=20),
+    )
+    due = await add_item(db, mw, "final_survey", member=pw.mentee, due_on=today + timedelta(days=9))
+    theirs = await add_item(
+        db, mw, "final_survey", member=pw.mentor, due_on=today + timedelta(days=9)
+    )
+    soon = await add_item(
+        db, mw, "quarterly_update", state="upcoming", due_on=today + timedelta(days=60)
+    )
+    later = await add_item(
+        db, mw, "quarterly_update", state="upcoming", due_on=today + timedelta(days=150)
+    )
+    sent = await add_item(db, mw, "mid_program_survey", member=pw.mentee, state="submitted")
+    gone = await add_item(db, mw, "final_survey", member=pw.mentee, state="cancelled")
+
+    await sign_in_as(client, settings, pw.world, pw.mentee)
+    with statements(db) as seen:
+        page = await client.get(pw.url())
+    assert page.status_code == 200
+    # One statement reads the items, and nothing else on the page touches them.
+    assert sum("checkpoint_items" in s for s in seen) == 1
+    box = panel(page)
+    w = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box)))
+    for item in (late, missed, due, soon):
+        assert f'href="{pw.url(f"/checkpoints/{item.id}")}"' in box
+    for item in (theirs, later, sent, gone):  # the mentor's own, a second upcoming, done
+        assert str(item.id) not in box
+    late_day = today - timedelta(days=3)
+    assert f"Due {late_day.day} {late_day:%B %Y}" in w
+    assert box.count("tag-overdue") == 2  # the late one and the missed one
+    assert "Overdue: you can still send it in" in w
+    assert "Next: Quarterly Update" in w and "opens on" in w
+    assert f'href="{pw.url("/checkpoints")}">All checkpoints' in box
+    # The order: soonest due first.
+    assert box.index(str(missed.id)) < box.index(str(late.id)) < box.index(str(due.id))
+
+
+async def test_the_home_says_when_nothing_is_to_do(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    pw = await pair_world(db, "ahep")
+    await sign_in_as(client, settings, pw.world, pw.mentor)
+    page = await client.get(pw.url())
+    box = panel(page)
+    assert "Nothing to send in now." in box and "Next:" not in box
+    assert f'href="{pw.url("/checkpoints")}">All checkpoints' in box
+
+
+async def test_the_coordinator_sees_the_checkpoints_sent_in_to_them(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    mw = await member_world(db, "alberta-museums")
+    pw = mw.pw
+    update_sent = await add_item(
+        db, mw, "quarterly_update", state="submitted", answers={"progress": "SECRET"}
+    )
+    reviewed = await add_item(db, mw, "mid_program_survey", member=pw.mentor, state="reviewed")
+    draft = await add_item(
+        db, mw, "mid_program_survey", member=pw.mentee, answers={"satisfaction": 4}
+    )
+    not_theirs = await add_item(db, mw, "quarterly_update", state="submitted", readers=("pair",))
+    await sign_in_as(client, settings, pw.world, pw.world.coordinator)
+    with statements(db) as seen:
+        page = await client.get(pw.url())
+    assert page.status_code == 200
+    assert sum("checkpoint_items" in s for s in seen) == 1
+    box = panel(page)
+    w = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box)))
+    assert "Checkpoints sent in to you" in w
+    for item in (update_sent, reviewed):
+        assert f'href="{pw.url(f"/checkpoints/{item.id}")}"' in box
+    assert str(draft.id) not in box and str(not_theirs.id) not in box
+    assert "To review" in w and "Reviewed" in w
+    assert "SECRET" not in page.text

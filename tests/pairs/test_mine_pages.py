@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -19,8 +20,10 @@ from mentorhub.pairs.services import NewPair, create_pairs
 from mentorhub.settings import Settings
 from tests.applications.conftest import make_world
 from tests.applications.test_coordinator_pages import sign_in_as, url
+from tests.checkpoints.member_helpers import add_item, member_world
 from tests.identity.conftest import settings  # noqa: F401  (fixture)
 from tests.pairs.helpers import accepted, member_of
+from tests.pairs.test_home import statements, words
 from tests.support import serving
 
 BASE = "https://localhost"
@@ -124,3 +127,53 @@ async def test_signing_in_is_needed(db: Database, client: httpx.AsyncClient) -> 
     answer = await client.get(url(world, "/pairs"))
     assert answer.status_code in (302, 303, 401)
     assert "Your ment" not in answer.text
+
+
+async def test_each_pair_says_how_many_checkpoints_wait(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    """ "2 checkpoints to do" per pair (open and missed, the member's own and the pair's),
+    linking to the pair's checkpoints; one statement reads the items for all the pairs."""
+    mw = await member_world(db, "alberta-museums")
+    pw = mw.pw
+    today = date.today()
+    await add_item(db, mw, "quarterly_update", due_on=today - timedelta(days=2))
+    await add_item(db, mw, "mid_program_survey", member=pw.mentee, state="missed")
+    await add_item(db, mw, "final_survey", member=pw.mentor)  # the mentor's own
+    await add_item(db, mw, "quarterly_update", state="upcoming")
+    await add_item(db, mw, "final_survey", member=pw.mentee, state="submitted")
+    await add_item(db, mw, "final_survey", member=pw.mentee, state="cancelled")
+    await add_item(db, mw, "quarterly_update", pair_id=pw.other_pair.id)  # another pair's
+
+    await sign_in_as(client, settings, pw.world, pw.mentee)
+    with statements(db) as seen:
+        page = await client.get(f"/t/{mw.slug}/pairs")
+    assert page.status_code == 200
+    assert sum("checkpoint_items" in s for s in seen) == 1
+    link = f'<a href="{pw.url("/checkpoints")}">2 checkpoints to do'
+    assert link in text(page)
+    assert "2 checkpoints to do with Maya Mentor" in words(page)
+
+    await sign_in_as(client, settings, pw.world, pw.mentor)
+    page = await client.get(f"/t/{mw.slug}/pairs")
+    assert f'<a href="{pw.url("/checkpoints")}">2 checkpoints to do' in text(page)
+
+
+async def test_a_pair_with_nothing_waiting_says_so(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    mw = await member_world(db, "ahep")
+    pw = mw.pw
+    await add_item(db, mw, "feedback_survey", member=pw.mentor)  # the mentor's, not hers
+    await sign_in_as(client, settings, pw.world, pw.mentee)
+    page = await client.get(f"/t/{mw.slug}/pairs")
+    assert "Checkpoints Nothing to do now" in words(page)
+    assert pw.url("/checkpoints") not in page.text
+
+    await sign_in_as(client, settings, pw.world, pw.mentor)
+    page = await client.get(f"/t/{mw.slug}/pairs")
+    assert f'<a href="{pw.url("/checkpoints")}">1 checkpoint to do' in text(page)
