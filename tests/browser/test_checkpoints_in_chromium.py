@@ -182,3 +182,70 @@ async def test_a_member_fills_in_and_sends_in_by_keyboard(
     finally:
         await coordinator.context.close()
     assert look.problems == [], "\n".join(look.problems)
+
+
+async def test_checkpoints_show_where_a_member_looks(
+    site: str,
+    browser: Browser,
+    db: Database,
+    settings: Settings,  # noqa: F811
+    look: Looker,  # noqa: F811
+) -> None:
+    """The pair's overview with its Checkpoints panel (to do now, overdue marked, the next
+    one, all checkpoints), "My mentoring" with "2 checkpoints to do", the coordinator's
+    overview with what was sent in to them, and AHEP's feedback survey whose permission
+    question speaks for itself — at 375 and 1280 px, axe-checked."""
+    mw = await member_world(db)
+    pw = mw.pw
+    today = date.today()
+    await add_item(db, mw, "quarterly_update", due_on=today - timedelta(days=2))
+    await add_item(
+        db,
+        mw,
+        "mid_program_survey",
+        member=pw.mentee,
+        state="missed",
+        due_on=today - timedelta(days=20),
+    )
+    await add_item(db, mw, "final_survey", member=pw.mentee, state="upcoming")
+    await add_item(
+        db,
+        mw,
+        "quarterly_update",
+        state="submitted",
+        submitted_by=pw.mentor,
+        answers={"progress": "We met twice."},
+    )
+    home = f"{site}/t/{mw.slug}/pairs/{pw.pair.id}"
+    page = await signed_in(browser, site, settings, mw, pw.mentee)
+    try:
+        await page.goto(home)
+        seen = await words(page)
+        assert "Checkpoints" in seen and "Overdue" in seen and "All checkpoints" in seen
+        await look(page, "pair-home-checkpoints")
+        await page.goto(f"{site}/t/{mw.slug}/pairs")
+        assert "2 checkpoints to do" in await words(page)
+        await look(page, "my-mentoring-checkpoints")
+        await page.get_by_role("link", name=re.compile(r"^2 checkpoints to do")).click()
+        assert "To do now" in await words(page)
+    finally:
+        await page.context.close()
+
+    coordinator = await signed_in(browser, site, settings, mw, pw.world.coordinator)
+    try:
+        await coordinator.goto(home)
+        assert "Checkpoints sent in to you" in await words(coordinator)
+        await look(coordinator, "pair-home-coordinator-checkpoints")
+    finally:
+        await coordinator.context.close()
+
+    ahep = await member_world(db, "ahep")
+    survey = await add_item(db, ahep, "feedback_survey", member=ahep.pw.mentee)
+    page = await signed_in(browser, site, settings, ahep, ahep.pw.mentee)
+    try:
+        await page.goto(f"{site}/t/{ahep.slug}/pairs/{ahep.pw.pair.id}/checkpoints/{survey.id}")
+        assert "read only by you and the coordinator" in await words(page)
+        await look(page, "ahep-feedback-permission")
+    finally:
+        await page.context.close()
+    assert look.problems == [], "\n".join(look.problems)

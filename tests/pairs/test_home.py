@@ -447,7 +447,7 @@ def statements(db: Database) -> Iterator[list[str]]:
 
 def panel(page: httpx.Response) -> str:
     """The Checkpoints panel's HTML."""
-    found = re.search(r'<section class="card pair-checkpoints".*?</section>', page.text, flags=re.S)
+    found = re.search(r'<section class="[^"]*pair-checkpoints".*?</section>', page.text, flags=re.S)
     assert found, "no Checkpoints panel"
     return found.group(0)
 
