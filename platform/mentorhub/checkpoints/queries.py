@@ -48,6 +48,7 @@ from mentorhub.checkpoints.access import (
 )
 from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db.access import NotFound
+from mentorhub.db.session import current_tenant
 from mentorhub.identity.models import Member
 from mentorhub.pairs.access import Space
 from mentorhub.schemes.forms import Form, Question, form_values
@@ -323,14 +324,19 @@ async def overview_of(
 ) -> Overview:
     """What the pair's overview shows of its checkpoints, in ONE statement (the home page is
     on a hot path): the viewer's readable items in the states the panel shows, found through
-    the (tenant, pair, …) unique index. The pair's scheme is the one `space` already holds
-    (an item of another scheme version only lacks its `done_in`, which the panel does not
-    show)."""
+    the (tenant, pair, …) unique index — the tenant named in the WHERE clause as well, since
+    the row policy's "or the clock" does not give the planner the index's first column.
+    The pair's scheme is the one `space` already holds (an item of another scheme version
+    only lacks its `done_in`, which the panel does not show)."""
     states = DONE if not space.is_party else (*ANSWERING, "upcoming")
     items = (
         await session.execute(
             select(CheckpointItem)
-            .where(readable(space), CheckpointItem.state.in_(states))
+            .where(
+                CheckpointItem.tenant_id == current_tenant(session),
+                readable(space),
+                CheckpointItem.state.in_(states),
+            )
             .order_by(CheckpointItem.due_on, CheckpointItem.title, CheckpointItem.id)
         )
     ).scalars()
@@ -368,6 +374,7 @@ async def waiting_counts(
     found = await session.execute(
         select(item.pair_id, func.count())
         .where(
+            item.tenant_id == current_tenant(session),
             item.pair_id.in_(list(pair_ids)),
             item.state.in_(ANSWERING),
             answerable_by(member_id),
