@@ -56,21 +56,22 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, text, union, update
+from sqlalchemy import Select, Table, bindparam, func, literal, select, text, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mentorhub.applications.queue import tenant_zone
 from mentorhub.applications.services import scheme_of
 from mentorhub.checkpoints.fulfilment import Done, Wanted, done_in_space
-from mentorhub.checkpoints.mailing import ACTOR, day_words, item_link, members_by_id
+from mentorhub.checkpoints.mailing import ACTOR, day_words, item_link
 from mentorhub.checkpoints.models import WAITING, CheckpointItem, CoordinatorTask
 from mentorhub.checkpoints.quiet import run_quiet
 from mentorhub.checkpoints.schedule import Step, advance, local_at, steps_for
@@ -87,11 +88,15 @@ from mentorhub.schemes.rules import Checkpoint, Scheme
 from mentorhub.tenancy.models import Tenant, TenantStatus
 
 __all__ = [
+    "ALL_WORK",
     "BATCH",
+    "PARALLEL",
     "ClockError",
+    "DueWork",
     "PassResult",
     "PlannedMail",
     "TenantPass",
+    "due_work",
     "run_pass",
     "run_tenant",
     "tenant_now",
@@ -102,6 +107,10 @@ log = logging.getLogger(__name__)
 
 #: Items (and quiet pairs) taken per statement.
 BATCH = 1000
+
+#: Tenants a pass works on at once, each over its own connection and in its own
+#: transaction: while one waits for the database, another's Python runs.
+PARALLEL = 4
 
 #: One clock per tenant at a time: a transaction-level advisory lock, tried, never waited on
 #: (the roster's and the agreement's locks hash their own prefixes the same way).
@@ -190,37 +199,76 @@ class PassResult:
 # --- discovery -----------------------------------------------------------------------------
 
 
+#: The kinds of work the discovery tells apart (its `kind` column).
+_ITEMS, _STALE, _QUIET = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """Which of the three kinds of work a tenant has due: an item whose `next_at` has come,
+    a pair whose items are stale, a pair whose quiet check is due. A tenant's pass skips
+    the statements of the kinds it has none of (:data:`ALL_WORK`: look at every kind)."""
+
+    items: bool = True
+    stale: bool = True
+    quiet: bool = True
+
+
+ALL_WORK = DueWork()
+
+
 def _discovery(now: datetime) -> Select[Any]:
     due = union(
-        select(_items.c.tenant_id).where(_items.c.next_at <= now),
-        select(_pairs.c.tenant_id).where(_pairs.c.items_stale),
-        select(_pairs.c.tenant_id).where(_pairs.c.quiet_next_at <= now),
-    )
+        select(_items.c.tenant_id, literal(_ITEMS).label("kind")).where(_items.c.next_at <= now),
+        select(_pairs.c.tenant_id, literal(_STALE)).where(_pairs.c.items_stale),
+        select(_pairs.c.tenant_id, literal(_QUIET)).where(_pairs.c.quiet_next_at <= now),
+    ).subquery()
     return (
-        select(_tenants.c.id)
-        .where(_tenants.c.status == TenantStatus.ACTIVE, _tenants.c.id.in_(due))
+        select(
+            _tenants.c.id,
+            func.bool_or(due.c.kind == _ITEMS),
+            func.bool_or(due.c.kind == _STALE),
+            func.bool_or(due.c.kind == _QUIET),
+        )
+        .join(due, due.c.tenant_id == _tenants.c.id)
+        .where(_tenants.c.status == TenantStatus.ACTIVE)
+        .group_by(_tenants.c.id, _tenants.c.slug)
         .order_by(_tenants.c.slug)
     )
 
 
+async def due_work(db: Database, now: datetime) -> dict[uuid.UUID, DueWork]:
+    """The active tenants with work due at `now`, in slug order, each with the kinds of
+    work it has due. One statement on the clock's discovery scope (it reads ids only; the
+    work happens in each tenant's transaction)."""
+    async with db.platform("clock") as session:
+        return {
+            tenant_id: DueWork(items=bool(items), stale=bool(stale), quiet=bool(quiet))
+            for tenant_id, items, stale, quiet in await session.execute(_discovery(now))
+        }
+
+
 async def tenants_with_due_work(db: Database, now: datetime) -> list[uuid.UUID]:
     """The active tenants with work due at `now`, in slug order: an item whose `next_at` has
-    come, a pair whose items are stale, a pair whose quiet check is due. One statement on
-    the clock's discovery scope (it reads ids only; the work happens in each tenant's
-    transaction)."""
-    async with db.platform("clock") as session:
-        return [row[0] for row in await session.execute(_discovery(now))]
+    come, a pair whose items are stale, a pair whose quiet check is due (:func:`due_work`)."""
+    return list(await due_work(db, now))
 
 
 # --- one tenant ----------------------------------------------------------------------------
 
 
 async def run_tenant(
-    session: AsyncSession, tenant: Tenant, *, now: datetime, dry_run: bool = False
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    due: DueWork = ALL_WORK,
 ) -> TenantPass:
     """The clock's work for the session's tenant at `now`, in the caller's transaction (see
     the module docstring). Another clock holding the tenant: nothing is done (`skipped`).
-    `dry_run`: the work is rolled back; `messages` lists what it would have written."""
+    `dry_run`: the work is rolled back; `messages` lists what it would have written.
+    `due`: the kinds of work the discovery found (the others' statements are skipped)."""
     result = TenantPass(tenant.id, tenant.slug, now=now)
     locked = (await session.execute(_LOCK, {"tenant": str(tenant.id)})).scalar_one()
     if not locked:
@@ -228,97 +276,132 @@ async def run_tenant(
         log.info("tenant %s: another clock is at work on it; skipped", tenant.slug)
         return result
     if not dry_run:
-        await _work(session, tenant, now, result)
+        await _work(session, tenant, now, result, due)
         return result
     savepoint = await session.begin_nested()
     try:
-        await _work(session, tenant, now, result)
+        await _work(session, tenant, now, result, due)
         result.messages = await _planned(session, result.message_ids)
     finally:
         await savepoint.rollback()
     return result
 
 
-async def _work(session: AsyncSession, tenant: Tenant, now: datetime, result: TenantPass) -> None:
+async def _work(
+    session: AsyncSession, tenant: Tenant, now: datetime, result: TenantPass, due: DueWork
+) -> None:
     zone = tenant_zone(tenant.jurisdiction)
-    synced = await sync_stale_pairs(session, tenant, now=now)
-    result.synced = synced.pairs
-    seen: set[uuid.UUID] = set()
-    while True:
-        rows = (
-            await session.execute(
-                select(*_ITEM_COLUMNS)
-                .where(CheckpointItem.next_at <= now)
-                .order_by(CheckpointItem.next_at, CheckpointItem.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        batch = [row for row in rows if row.id not in seen]
-        if not batch:
-            break
-        seen.update(row.id for row in batch)
-        await _items_batch(session, tenant, batch, now, zone, result)
-        if len(rows) < BATCH:
-            break
-    quiet = await run_quiet(session, tenant, now=now, zone=zone)
-    result.nudged += quiet.nudged
-    result.tasks += quiet.tasks
-    result.resumed += quiet.resumed
-    result.mails += len(quiet.message_ids)
-    result.message_ids.extend(quiet.message_ids)
+    if due.stale:
+        synced = await sync_stale_pairs(session, tenant, now=now)
+        result.synced = synced.pairs
+    # A pair the sync just made may have items (and a quiet look) due already.
+    if due.items or due.stale:
+        seen: set[uuid.UUID] = set()
+        while True:
+            found = await session.execute(_DUE_ITEMS, {"tenant": tenant.id, "now": now})
+            rows = found.all()
+            batch = [row for row in rows if row.id not in seen]
+            if not batch:
+                break
+            seen.update(row.id for row in batch)
+            await _items_batch(session, tenant, batch, now, zone, result)
+            if len(rows) < BATCH:
+                break
+    if due.quiet or due.stale:
+        quiet = await run_quiet(session, tenant, now=now, zone=zone)
+        result.nudged += quiet.nudged
+        result.tasks += quiet.tasks
+        result.resumed += quiet.resumed
+        result.mails += len(quiet.message_ids)
+        result.message_ids.extend(quiet.message_ids)
     if result.changed:
-        audit.record(
-            session,
-            "clock_pass",
-            actor=ACTOR,
-            subject=now.isoformat(),
-            details={k: v for k, v in result.counts().items() if v},
+        details = {k: v for k, v in result.counts().items() if v}
+        await audit.record_many(
+            session, "clock_pass", actor=ACTOR, entries=[(now.isoformat(), details)]
         )
-    log.info("tenant %s at %s: %s", tenant.slug, now.isoformat(), result.counts())
+        log.info("tenant %s at %s: %s", tenant.slug, now.isoformat(), result.counts())
+    else:
+        log.debug("tenant %s at %s: nothing changed", tenant.slug, now.isoformat())
 
 
-_ITEM_COLUMNS = (
-    CheckpointItem.id,
-    CheckpointItem.pair_id,
-    CheckpointItem.member_id,
-    CheckpointItem.checkpoint,
-    CheckpointItem.scheme_version,
-    CheckpointItem.title,
-    CheckpointItem.audience,
-    CheckpointItem.due_on,
-    CheckpointItem.opens_on,
-    CheckpointItem.closes_on,
-    CheckpointItem.state,
-    CheckpointItem.step,
+_mentors = cast(Table, Member.__table__).alias("mentor")
+_mentees = cast(Table, Member.__table__).alias("mentee")
+
+#: A batch of the tenant's due items, oldest first, locked (rows a person's action holds
+#: are skipped: they wait for the next pass), with what their mails and tasks need of the
+#: pair and its two people — one statement (Core: rows, not ORM objects).
+_DUE_ITEMS = (
+    select(
+        _items.c.id,
+        _items.c.pair_id,
+        _items.c.member_id,
+        _items.c.checkpoint,
+        _items.c.scheme_version,
+        _items.c.title,
+        _items.c.audience,
+        _items.c.due_on,
+        _items.c.opens_on,
+        _items.c.closes_on,
+        _items.c.state,
+        _items.c.step,
+        _pairs.c.mentor_id,
+        _pairs.c.mentee_id,
+        _mentors.c.email.label("mentor_email"),
+        _mentors.c.display_name.label("mentor_name"),
+        _mentees.c.email.label("mentee_email"),
+        _mentees.c.display_name.label("mentee_name"),
+    )
+    .join(
+        _pairs,
+        (_pairs.c.tenant_id == _items.c.tenant_id) & (_pairs.c.id == _items.c.pair_id),
+    )
+    .join(
+        _mentors,
+        (_mentors.c.tenant_id == _pairs.c.tenant_id) & (_mentors.c.id == _pairs.c.mentor_id),
+    )
+    .join(
+        _mentees,
+        (_mentees.c.tenant_id == _pairs.c.tenant_id) & (_mentees.c.id == _pairs.c.mentee_id),
+    )
+    .where(_items.c.tenant_id == bindparam("tenant"), _items.c.next_at <= bindparam("now"))
+    .order_by(_items.c.next_at, _items.c.id)
+    .limit(BATCH)
+    .with_for_update(of=_items, skip_locked=True)
 )
 
-#: One UPDATE for a batch (executemany): the step and next look always; a state, and the
-#: moment it was reached, where the item changed state (COALESCE keeps the others).
-_UPDATE_ITEMS = (
-    update(_items)
-    .where(_items.c.tenant_id == bindparam("b_tenant"), _items.c.id == bindparam("b_id"))
-    .values(
-        step=bindparam("b_step"),
-        next_at=bindparam("b_next_at"),
-        state=bindparam("b_state"),
-        opened_at=func.coalesce(
-            bindparam("b_opened_at", type_=_items.c.opened_at.type), _items.c.opened_at
-        ),
-        missed_at=func.coalesce(
-            bindparam("b_missed_at", type_=_items.c.missed_at.type), _items.c.missed_at
-        ),
-        submitted_at=func.coalesce(
-            bindparam("b_submitted_at", type_=_items.c.submitted_at.type), _items.c.submitted_at
-        ),
-        submitted_by=func.coalesce(
-            bindparam("b_submitted_by", type_=_items.c.submitted_by.type), _items.c.submitted_by
-        ),
-        updated_at=func.coalesce(
-            bindparam("b_updated_at", type_=_items.c.updated_at.type), _items.c.updated_at
-        ),
-        lock_version=_items.c.lock_version + bindparam("b_bump"),
-    )
+
+#: One UPDATE for a batch, whatever its size: the step and next look always; a state, and
+#: the moment it was reached, where the item changed state (COALESCE keeps the others).
+_UPDATE_ITEMS = text(
+    "UPDATE checkpoint_items AS i SET step = v.step, next_at = v.next_at, state = v.state,"
+    " opened_at = coalesce(v.opened_at, i.opened_at),"
+    " missed_at = coalesce(v.missed_at, i.missed_at),"
+    " submitted_at = coalesce(v.submitted_at, i.submitted_at),"
+    " submitted_by = coalesce(v.submitted_by, i.submitted_by),"
+    " updated_at = coalesce(v.updated_at, i.updated_at),"
+    " lock_version = i.lock_version + v.bump"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:steps AS smallint[]),"
+    " CAST(:next_ats AS timestamptz[]), CAST(:states AS varchar[]),"
+    " CAST(:opened_ats AS timestamptz[]), CAST(:missed_ats AS timestamptz[]),"
+    " CAST(:submitted_ats AS timestamptz[]), CAST(:submitted_bys AS uuid[]),"
+    " CAST(:updated_ats AS timestamptz[]), CAST(:bumps AS int[]))"
+    " AS v(id, step, next_at, state, opened_at, missed_at, submitted_at, submitted_by,"
+    " updated_at, bump)"
+    " WHERE i.tenant_id = :tenant AND i.id = v.id"
+)
+
+#: The columns of :data:`_UPDATE_ITEMS`, each an array parameter (`<name>s`).
+_UPDATE_FIELDS = (
+    "id",
+    "step",
+    "next_at",
+    "state",
+    "opened_at",
+    "missed_at",
+    "submitted_at",
+    "submitted_by",
+    "updated_at",
+    "bump",
 )
 
 
@@ -328,7 +411,7 @@ class _Batch:
     def __init__(self, tenant: Tenant, now: datetime) -> None:
         self.tenant = tenant
         self.now = now
-        self.updates: list[dict[str, Any]] = []
+        self.updates: dict[str, list[Any]] = {f"{name}s": [] for name in _UPDATE_FIELDS}
         self.mails: dict[str, list[Outgoing]] = {}
         self.tasks: list[dict[str, Any]] = []
 
@@ -336,20 +419,41 @@ class _Batch:
         self, row: Row[Any], *, step: int, next_at: datetime | None, state: str, **changed: Any
     ) -> None:
         values = {
-            "b_tenant": self.tenant.id,
-            "b_id": row.id,
-            "b_step": step,
-            "b_next_at": next_at,
-            "b_state": state,
-            "b_opened_at": None,
-            "b_missed_at": None,
-            "b_submitted_at": None,
-            "b_submitted_by": None,
-            "b_updated_at": self.now if state != row.state else None,
-            "b_bump": 0,
+            "id": row.id,
+            "step": step,
+            "next_at": next_at,
+            "state": state,
+            "opened_at": None,
+            "missed_at": None,
+            "submitted_at": None,
+            "submitted_by": None,
+            "updated_at": self.now if state != row.state else None,
+            "bump": 0,
         }
-        values.update({f"b_{k}": v for k, v in changed.items()})
-        self.updates.append(values)
+        values.update(changed)
+        for name, value in values.items():
+            self.updates[f"{name}s"].append(value)
+
+    @property
+    def updated(self) -> bool:
+        return bool(self.updates["ids"])
+
+
+def _people(rows: list[Any]) -> dict[uuid.UUID, Member]:
+    """The pairs' people as the mails and tasks need them (id, e-mail, name), from the due
+    items' rows: transient `Member`s, never added to the session (send_many reads these
+    three attributes only)."""
+    people: dict[uuid.UUID, Member] = {}
+    for r in rows:
+        if r.mentor_id not in people:
+            people[r.mentor_id] = Member(
+                id=r.mentor_id, email=r.mentor_email, display_name=r.mentor_name
+            )
+        if r.mentee_id not in people:
+            people[r.mentee_id] = Member(
+                id=r.mentee_id, email=r.mentee_email, display_name=r.mentee_name
+            )
+    return people
 
 
 async def _items_batch(
@@ -360,16 +464,6 @@ async def _items_batch(
     zone: tzinfo,
     result: TenantPass,
 ) -> None:
-    pairs = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(Pair.id, Pair.mentor_id, Pair.mentee_id).where(
-                    Pair.id.in_({r.pair_id for r in rows})
-                )
-            )
-        ).all()
-    }
     schemes: dict[int, Scheme] = {}
     checkpoints: dict[int, dict[str, Checkpoint]] = {}
     for version in {r.scheme_version for r in rows}:
@@ -383,22 +477,13 @@ async def _items_batch(
     for r in rows:
         c = checkpoint_of(r)
         if r.state in WAITING and r.audience != "coordinator" and c is not None and c.done_in:
-            pair = pairs[r.pair_id]
             wanted.append(
                 Wanted(
-                    r.id,
-                    r.pair_id,
-                    r.member_id,
-                    r.opens_on,
-                    c.done_in,
-                    pair.mentor_id,
-                    pair.mentee_id,
+                    r.id, r.pair_id, r.member_id, r.opens_on, c.done_in, r.mentor_id, r.mentee_id
                 )
             )
     done = await done_in_space(session, wanted) if wanted else {}
-    people = await members_by_id(
-        session, [m for p in pairs.values() for m in (p.mentor_id, p.mentee_id)]
-    )
+    people = _people(rows)
     steps_cache: dict[tuple[Any, ...], tuple[Step, ...]] = {}
     batch = _Batch(tenant, now)
     for r in rows:
@@ -432,9 +517,9 @@ async def _items_batch(
             changed["opened_at"] = now
             result.opened += 1
             if r.audience == "coordinator":
-                _task(batch, r, pairs[r.pair_id], people, checkpoint_of(r))
+                _task(batch, r, people, checkpoint_of(r))
         if moved.mail is not None and state != "missed":
-            _mail(batch, r, moved.mail, pairs[r.pair_id], people, checkpoint_of(r), result)
+            _mail(batch, r, moved.mail, people, checkpoint_of(r), result)
         batch.update(r, step=moved.done, next_at=moved.next_at, state=state, **changed)
     for kind, outgoing in batch.mails.items():
         sent = await send_many(session, tenant, kind, outgoing)
@@ -449,8 +534,8 @@ async def _items_batch(
             batch.tasks,
         )
         result.tasks += len(made.all())
-    if batch.updates:
-        await session.execute(_UPDATE_ITEMS, batch.updates)
+    if batch.updated:
+        await session.execute(_UPDATE_ITEMS, {"tenant": tenant.id, **batch.updates})
 
 
 def _submitted(batch: _Batch, row: Row[Any], done: Done, result: TenantPass) -> None:
@@ -469,11 +554,10 @@ def _submitted(batch: _Batch, row: Row[Any], done: Done, result: TenantPass) -> 
 def _task(
     batch: _Batch,
     row: Row[Any],
-    pair: Any,
     people: dict[uuid.UUID, Member],
     checkpoint: Checkpoint | None,
 ) -> None:
-    mentor, mentee = people[pair.mentor_id], people[pair.mentee_id]
+    mentor, mentee = people[row.mentor_id], people[row.mentee_id]
     detail = f"{mentor.display_name} (mentor) and {mentee.display_name} (mentee)."
     if checkpoint is not None and checkpoint.note:
         detail = f"{detail}\n\n{checkpoint.note}"
@@ -497,7 +581,6 @@ def _mail(
     batch: _Batch,
     row: Row[Any],
     step: Step,
-    pair: Any,
     people: dict[uuid.UUID, Member],
     checkpoint: Checkpoint | None,
     result: TenantPass,
@@ -514,7 +597,7 @@ def _mail(
     if checkpoint is not None and checkpoint.note:
         context["note"] = checkpoint.note
     suffix = f":{row.due_on.isoformat()}" if step.name.startswith(("before:", "after:")) else ""
-    mentor, mentee = people[pair.mentor_id], people[pair.mentee_id]
+    mentor, mentee = people[row.mentor_id], people[row.mentee_id]
     recipients: list[tuple[Member, Member | None]]
     if row.member_id is not None:
         recipients = [(people[row.member_id], None)]
@@ -565,6 +648,17 @@ def _discovery_now(as_of: date) -> datetime:
     return datetime.combine(as_of + timedelta(days=1), time(12), tzinfo=UTC)
 
 
+def _parallel(db: Database) -> int:
+    """How many tenants a pass works on at once: :data:`PARALLEL`, no more than the pool's
+    steady size (its overflow stays for the relay and the other scheduled work of the
+    clock's process); one where every session shares one connection (a `Database` bound to
+    a connection, as the tests' is)."""
+    if not isinstance(db.sessionmaker.kw.get("bind"), AsyncEngine):
+        return 1
+    size = getattr(db.engine.pool, "size", None)
+    return max(1, min(PARALLEL, size() if callable(size) else 1))
+
+
 async def run_pass(
     db: Database,
     *,
@@ -574,13 +668,15 @@ async def run_pass(
     dry_run: bool = False,
 ) -> PassResult:
     """One pass: each active tenant with due work (or the one `tenant_slug` names) in its
-    own transaction; a tenant's failure is logged, rolled back and reported, and the others
-    go on. `now` (default: the present) or `as_of` (each tenant's send time that day).
-    Raises ClockError for an unknown or suspended `tenant_slug`."""
+    own transaction, a few tenants at a time (:func:`_parallel`); a tenant's failure is
+    logged, rolled back and reported, and the others go on. `now` (default: the present)
+    or `as_of` (each tenant's send time that day). The result lists the tenants in slug
+    order. Raises ClockError for an unknown or suspended `tenant_slug`."""
     if now is not None and as_of is not None:
         raise ValueError("a pass runs at `now` or `as_of`, not both")
     if now is None and as_of is None:
         now = datetime.now(UTC)
+    due: dict[uuid.UUID, DueWork] = {}
     async with db.platform() as session:
         if tenant_slug is not None:
             tenants = list(
@@ -595,29 +691,44 @@ async def run_pass(
         else:
             tenants = []
     if tenant_slug is None:
-        due = await tenants_with_due_work(db, now or _discovery_now(as_of or date.today()))
+        due = await due_work(db, now or _discovery_now(as_of or date.today()))
         if due:
             async with db.platform() as session:
                 found = {
                     t.id: t
                     for t in (
-                        await session.execute(select(Tenant).where(Tenant.id.in_(due)))
+                        await session.execute(select(Tenant).where(Tenant.id.in_(list(due))))
                     ).scalars()
                 }
             tenants = [found[t] for t in due if t in found]
-    result = PassResult()
-    for tenant in tenants:
-        try:
-            async with db.tenant(tenant.id) as session:
-                at = (
-                    now
-                    if now is not None
-                    else await tenant_now(session, tenant, as_of or date.today())
+
+    done: list[TenantPass | TenantFailure | None] = [None] * len(tenants)
+    gate = asyncio.Semaphore(_parallel(db))
+
+    async def one(number: int, tenant: Tenant) -> None:
+        async with gate:
+            try:
+                async with db.tenant(tenant.id) as session:
+                    at = (
+                        now
+                        if now is not None
+                        else await tenant_now(session, tenant, as_of or date.today())
+                    )
+                    done[number] = await run_tenant(
+                        session, tenant, now=at, dry_run=dry_run, due=due.get(tenant.id, ALL_WORK)
+                    )
+            except Exception as exc:  # one tenant's failure must not stop the others
+                log.exception(
+                    "the clock's pass for tenant %s failed; its changes were rolled back",
+                    tenant.slug,
                 )
-                result.tenants.append(await run_tenant(session, tenant, now=at, dry_run=dry_run))
-        except Exception as exc:  # one tenant's failure must not stop the others
-            log.exception(
-                "the clock's pass for tenant %s failed; its changes were rolled back", tenant.slug
-            )
-            result.failures.append(TenantFailure(tenant.id, tenant.slug, exc))
+                done[number] = TenantFailure(tenant.id, tenant.slug, exc)
+
+    await asyncio.gather(*(one(number, tenant) for number, tenant in enumerate(tenants)))
+    result = PassResult()
+    for outcome in done:
+        if isinstance(outcome, TenantPass):
+            result.tenants.append(outcome)
+        elif isinstance(outcome, TenantFailure):
+            result.failures.append(outcome)
     return result
