@@ -319,7 +319,7 @@ async def _work(
         await audit.record_many(
             session, "clock_pass", actor=ACTOR, entries=[(now.isoformat(), details)]
         )
-        log.info("tenant %s at %s: %s", tenant.slug, now.isoformat(), result.counts())
+        log.info("tenant %s at %s: %s", tenant.slug, now.isoformat(), details)
     else:
         log.debug("tenant %s at %s: nothing changed", tenant.slug, now.isoformat())
 
@@ -439,21 +439,24 @@ class _Batch:
         return bool(self.updates["ids"])
 
 
-def _people(rows: list[Any]) -> dict[uuid.UUID, Member]:
-    """The pairs' people as the mails and tasks need them (id, e-mail, name), from the due
-    items' rows: transient `Member`s, never added to the session (send_many reads these
-    three attributes only)."""
-    people: dict[uuid.UUID, Member] = {}
-    for r in rows:
-        if r.mentor_id not in people:
-            people[r.mentor_id] = Member(
-                id=r.mentor_id, email=r.mentor_email, display_name=r.mentor_name
+class _People:
+    """The pairs' people as the mails need them (id, e-mail, name), from the due items'
+    rows: transient `Member`s, made on first use and never added to the session
+    (`send_many` reads these three attributes only)."""
+
+    def __init__(self) -> None:
+        self._made: dict[uuid.UUID, Member] = {}
+
+    def of(self, row: Row[Any], member_id: uuid.UUID) -> Member:
+        found = self._made.get(member_id)
+        if found is None:
+            mentor = member_id == row.mentor_id
+            found = self._made[member_id] = Member(
+                id=member_id,
+                email=row.mentor_email if mentor else row.mentee_email,
+                display_name=row.mentor_name if mentor else row.mentee_name,
             )
-        if r.mentee_id not in people:
-            people[r.mentee_id] = Member(
-                id=r.mentee_id, email=r.mentee_email, display_name=r.mentee_name
-            )
-    return people
+        return found
 
 
 async def _items_batch(
@@ -483,7 +486,7 @@ async def _items_batch(
                 )
             )
     done = await done_in_space(session, wanted) if wanted else {}
-    people = _people(rows)
+    people = _People()
     steps_cache: dict[tuple[Any, ...], tuple[Step, ...]] = {}
     batch = _Batch(tenant, now)
     for r in rows:
@@ -517,7 +520,7 @@ async def _items_batch(
             changed["opened_at"] = now
             result.opened += 1
             if r.audience == "coordinator":
-                _task(batch, r, people, checkpoint_of(r))
+                _task(batch, r, checkpoint_of(r))
         if moved.mail is not None and state != "missed":
             _mail(batch, r, moved.mail, people, checkpoint_of(r), result)
         batch.update(r, step=moved.done, next_at=moved.next_at, state=state, **changed)
@@ -551,14 +554,8 @@ def _submitted(batch: _Batch, row: Row[Any], done: Done, result: TenantPass) -> 
     result.submitted += 1
 
 
-def _task(
-    batch: _Batch,
-    row: Row[Any],
-    people: dict[uuid.UUID, Member],
-    checkpoint: Checkpoint | None,
-) -> None:
-    mentor, mentee = people[row.mentor_id], people[row.mentee_id]
-    detail = f"{mentor.display_name} (mentor) and {mentee.display_name} (mentee)."
+def _task(batch: _Batch, row: Row[Any], checkpoint: Checkpoint | None) -> None:
+    detail = f"{row.mentor_name} (mentor) and {row.mentee_name} (mentee)."
     if checkpoint is not None and checkpoint.note:
         detail = f"{detail}\n\n{checkpoint.note}"
     batch.tasks.append(
@@ -581,7 +578,7 @@ def _mail(
     batch: _Batch,
     row: Row[Any],
     step: Step,
-    people: dict[uuid.UUID, Member],
+    people: _People,
     checkpoint: Checkpoint | None,
     result: TenantPass,
 ) -> None:
@@ -597,11 +594,11 @@ def _mail(
     if checkpoint is not None and checkpoint.note:
         context["note"] = checkpoint.note
     suffix = f":{row.due_on.isoformat()}" if step.name.startswith(("before:", "after:")) else ""
-    mentor, mentee = people[row.mentor_id], people[row.mentee_id]
     recipients: list[tuple[Member, Member | None]]
     if row.member_id is not None:
-        recipients = [(people[row.member_id], None)]
+        recipients = [(people.of(row, row.member_id), None)]
     else:
+        mentor, mentee = people.of(row, row.mentor_id), people.of(row, row.mentee_id)
         recipients = [(mentor, mentee), (mentee, mentor)]
     outgoing = batch.mails.setdefault(step.mail, [])
     for person, other in recipients:

@@ -137,10 +137,19 @@ def stored_attachments(context: dict[str, Any]) -> tuple[dict[str, Any], tuple[A
     )
 
 
+#: A tenant's own texts for a kind, read by every `send_many` (the clock: once per tenant
+#: and kind each pass): a Core statement built once, the tenant in its WHERE (row-level
+#: security filters it again), like `_UNREAD` — as an ORM query it cost ~1.2 ms of CPU, three
+#: times a whole empty transaction.
+_overrides = TemplateOverride.__table__
+_OVERRIDE = select(_overrides.c.subject, _overrides.c.body).where(
+    _overrides.c.tenant_id == bindparam("tenant_id"), _overrides.c.kind == bindparam("kind")
+)
+
+
 async def override_for(session: AsyncSession, kind: str) -> Override | None:
-    row = (
-        await session.execute(select(TemplateOverride).where(TemplateOverride.kind == kind))
-    ).scalar_one_or_none()
+    params = {"tenant_id": current_tenant(session), "kind": kind}
+    row = (await session.execute(_OVERRIDE, params)).one_or_none()
     return Override(row.subject, row.body) if row is not None else None
 
 
