@@ -9,24 +9,28 @@ A pass (:func:`run_pass`, every `tasks.CLOCK_EVERY` seconds on the clock's proce
    tenants) finds the active tenants with an item whose `next_at` has come, a pair whose
    items are stale, or a pair whose quiet check is due — through partial indexes that are
    empty when nothing is due, so a pass that finds nothing costs three empty index scans.
+   It says, per tenant, which of the three kinds of work is due (:class:`DueWork`).
 2. Each of them in its own `db.tenant(...)` transaction (the Dispatch way: one tenant's
-   error is logged, that tenant's work rolled back, and the others go on),
-   :func:`run_tenant`:
+   error is logged, that tenant's work rolled back, and the others go on), up to
+   :data:`PARALLEL` tenants at once, each over its own connection, :func:`run_tenant`:
 
    * a transaction-level advisory try-lock on the tenant: a second clock running at the
      same moment skips the tenant (reported `skipped`) instead of waiting for it;
    * `checkpoints.sync.sync_stale_pairs`: the stale pairs' items (re)made from their
-     timelines;
+     timelines (only when the discovery found stale pairs);
    * the due items (`next_at` ≤ now), oldest first, in batches of `BATCH`, locked
      `FOR UPDATE SKIP LOCKED` (an item a person is sending in right now waits for the next
-     pass). An item whose checkpoint is done in the pair's space (`done_in`) and is done
-     there is marked submitted, without mail (`checkpoints.fulfilment`). Otherwise
+     pass), read with their pair's two people in one statement (only when the discovery
+     found due items or stale pairs: a sync may make items already due). An item whose
+     checkpoint is done in the pair's space (`done_in`) and is done there is marked
+     submitted, without mail (`checkpoints.fulfilment`). Otherwise
      `schedule.advance` says which steps are due: the item opens (a coordinator item
      becomes a coordinator task, `task:item:<item id>`), is missed, and at most one mail
      goes to its audience — `checkpoint_open`, `reminder` or `checkpoint_overdue`, with the
-     link to the item's page and the checkpoint's note. The items are updated in bulk, the
-     mails written kind by kind with `send_many`;
-   * the quiet pairs (`checkpoints.quiet`);
+     link to the item's page and the checkpoint's note. The items are updated by one
+     statement per batch, the mails written kind by kind with `send_many`;
+   * the quiet pairs (`checkpoints.quiet`; only when the discovery found quiet looks due or
+     stale pairs);
    * one audit row `clock_pass` with the counts, when anything changed.
 
 Exactly once: the message keys (`checkpoint:<item>:<step>:<member>`, a before/after
@@ -49,6 +53,10 @@ Decisions where the issue is silent:
 * The item's `lock_version` moves only when the clock marks it submitted (done in the
   space): opening, a reminder or "missed" must not refuse a form a person has open (a
   missed item may still be sent in late).
+* Work that becomes due between the discovery and the tenant's transaction (a pair made
+  stale a moment later) is done by the next pass, a minute later; `run_tenant` called
+  without `due` (the operator's `--tenant`, the demo) looks at every kind.
+* A tenant's pass is logged at INFO when it changed something, at DEBUG otherwise.
 * A dry run does the same work inside a savepoint that is rolled back, after reading the
   messages it wrote: what would have gone out, nothing kept. It still takes the tenant's
   lock (a real clock waits for the next minute).
