@@ -5,7 +5,11 @@ outbox messages that the workers carry out, the pair's space retention purge
 (`mentorhub.checkpoints.tasks`: items opened, reminders, missed items, coordinator tasks,
 quiet-pair nudges; run here tenant by tenant).
 
-Run alone with `python -m workers.clock` in production."""
+Run alone with `python -m workers.clock` in production. In the embedded default the
+checkpoints' pass starts only once the demo has been filled in (`checkpoints_after`): the
+demo makes its pairs' checkpoint history day by day with the clock's own steps, and a pass
+at the present reaching those pairs first would leave them one catch-up mail per item
+instead of that history."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Awaitable, Callable
 
 from mentorhub.db import Database
@@ -34,7 +39,36 @@ async def every(seconds: float, stop: asyncio.Event, work: Callable[[], Awaitabl
             await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
+async def after(ready: threading.Event, stop: asyncio.Event, *, poll: float = 0.2) -> bool:
+    """Wait until `ready` is set (by another thread: True) or `stop` (False)."""
+    while not ready.is_set():
+        if stop.is_set():
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=poll)
+    return True
+
+
+async def every_after(
+    ready: threading.Event | None,
+    seconds: float,
+    stop: asyncio.Event,
+    work: Callable[[], Awaitable[object]],
+) -> None:
+    """`every`, started once `ready` is set (at once when it is None)."""
+    if ready is None or await after(ready, stop):
+        await every(seconds, stop, work)
+
+
+async def run(
+    settings: Settings,
+    db: Database,
+    stop: asyncio.Event,
+    *,
+    checkpoints_after: threading.Event | None = None,
+) -> None:
+    """The relay and the scheduled work until `stop`. `checkpoints_after`: the checkpoints'
+    pass starts once it is set (the embedded default: when the demo has been filled in)."""
     from workers import broker
 
     relay = Relay(
@@ -52,7 +86,12 @@ async def run(settings: Settings, db: Database, stop: asyncio.Event) -> None:
         relay.run_forever(settings.outbox_poll_seconds, stop),
         every(matching_tasks.SWEEP_EVERY, stop, lambda: matching_tasks.schedule_sweeps(db)),
         every(pairs_tasks.PURGE_EVERY, stop, lambda: pairs_tasks.purge_all(db)),
-        every(checkpoint_tasks.CLOCK_EVERY, stop, lambda: checkpoint_tasks.tick(db)),
+        every_after(
+            checkpoints_after,
+            checkpoint_tasks.CLOCK_EVERY,
+            stop,
+            lambda: checkpoint_tasks.tick(db),
+        ),
     )
 
 

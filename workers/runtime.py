@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 from mentorhub.db import Database
@@ -24,7 +25,15 @@ def start_worker(settings: Settings) -> Callable[[], None]:
     return stop
 
 
-async def run_clock(settings: Settings, db: Database, stop: asyncio.Event) -> None:
+async def run_clock(
+    settings: Settings,
+    db: Database,
+    stop: asyncio.Event,
+    *,
+    checkpoints_after: threading.Event | None = None,
+) -> None:
+    """The clock (`workers.clock.run`); its checkpoints' pass waits for `checkpoints_after`
+    when given (the embedded default: the demo filled in first)."""
     from workers.clock import run
 
-    await run(settings, db, stop)
+    await run(settings, db, stop, checkpoints_after=checkpoints_after)

@@ -190,9 +190,17 @@ class ClockThread:
     of) a page on the web's event loop. The Dramatiq worker already runs on threads of its
     own (`workers/runtime.py`)."""
 
-    def __init__(self, run: Callable[..., Any], settings: Settings) -> None:
+    def __init__(
+        self,
+        run: Callable[..., Any],
+        settings: Settings,
+        *,
+        checkpoints_after: threading.Event | None = None,
+    ) -> None:
         self._run = run
         self._settings = settings
+        #: The checkpoints' pass waits for it (the demo filled in); the relay does not.
+        self._checkpoints_after = checkpoints_after
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -222,7 +230,10 @@ class ClockThread:
         finally:
             self._ready.set()  # started (or failed to): start() waits no longer
         try:
-            await self._run(settings, db, self._stop)
+            if self._checkpoints_after is None:
+                await self._run(settings, db, self._stop)
+            else:
+                await self._run(settings, db, self._stop, checkpoints_after=self._checkpoints_after)
         finally:
             await db.dispose()
 
@@ -261,7 +272,13 @@ async def run_all(
         demo = asyncio.create_task(
             fill_demo_applications(db, tenants, storage=storage_from(settings))
         )
-        clock = ClockThread(hooks["clock"], settings)
+        # The clock's checkpoints' pass starts once the demo is filled in (or failed, or was
+        # cancelled): the demo makes its pairs' checkpoint history with the clock's own steps,
+        # and a pass at the present reaching those pairs first (a slow first start) would
+        # leave each item one catch-up mail instead of that history.
+        filled = threading.Event()
+        demo.add_done_callback(lambda _: filled.set())
+        clock = ClockThread(hooks["clock"], settings, checkpoints_after=filled)
         clock.start()
         server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
         serving = asyncio.create_task(server.serve())
