@@ -99,7 +99,10 @@ async def _main() -> None:
     settings = get_settings()
     if settings.app_database_url is None:
         raise SystemExit("DATABASE_URL is not set: the clock needs the database")
-    db = Database.connect(settings.app_database_url, pool_size=2, timeouts=settings.db_timeouts())
+    # Four steady connections: the checkpoints' pass works on up to four tenants at once
+    # (checkpoints.clock.PARALLEL, bounded by this size); the overflow serves the relay and
+    # the other scheduled work meanwhile.
+    db = Database.connect(settings.app_database_url, pool_size=4, timeouts=settings.db_timeouts())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
