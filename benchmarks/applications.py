@@ -147,6 +147,26 @@ async def _owner_sql(
         await conn.execute(text(sql), params or [{}])
 
 
+async def add_bench_tenants(owner: Database, n: int, scheme_of: uuid.UUID) -> None:
+    """`n` more tenants, slugs bench-1..bench-n, each with a copy of the scheme versions of
+    tenant `scheme_of`. Shared with `clock.py`."""
+    await _owner_sql(
+        owner,
+        "INSERT INTO tenants (id, slug, name, jurisdiction, branding)"
+        " SELECT gen_random_uuid(), 'bench-' || i, 'Bench association ' || i, 'GB', '{}'"
+        " FROM generate_series(1, :n) AS i",
+        [{"n": n}],
+    )
+    await _owner_sql(
+        owner,
+        "INSERT INTO scheme_versions (tenant_id, id, version, document, source)"
+        " SELECT t.id, gen_random_uuid(), sv.version, sv.document, sv.source"
+        " FROM tenants t, scheme_versions sv"
+        " WHERE t.slug LIKE 'bench-%' AND sv.tenant_id = :source",
+        [{"source": scheme_of}],
+    )
+
+
 async def _vacuum(owner: Database) -> None:
     async with owner.engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -185,21 +205,7 @@ async def load(owner: Database, *, others: int, per_other: int, reevaluate: int)
     ma, alberta = tenants["museums-association"], tenants["alberta-museums"]
 
     async def other_tenants() -> None:
-        await _owner_sql(
-            owner,
-            "INSERT INTO tenants (id, slug, name, jurisdiction, branding)"
-            " SELECT gen_random_uuid(), 'bench-' || i, 'Bench association ' || i, 'GB', '{}'"
-            " FROM generate_series(1, :n) AS i",
-            [{"n": others}],
-        )
-        await _owner_sql(
-            owner,
-            "INSERT INTO scheme_versions (tenant_id, id, version, document, source)"
-            " SELECT t.id, gen_random_uuid(), sv.version, sv.document, sv.source"
-            " FROM tenants t, scheme_versions sv"
-            " WHERE t.slug LIKE 'bench-%' AND sv.tenant_id = :ma",
-            [{"ma": ma.id}],
-        )
+        await add_bench_tenants(owner, others, ma.id)
         async with owner.engine.connect() as conn:
             ids = list(
                 (

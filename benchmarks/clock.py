@@ -37,12 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -57,8 +54,21 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from benchmarks._services import bench_services  # noqa: E402
-from benchmarks.applications import MEMBERS_SQL, _owner_sql, _timed, _vacuum  # noqa: E402
-from benchmarks.messages import SinkProcess, services_cpu, tree_cpu, worker_cpu  # noqa: E402
+from benchmarks.applications import (  # noqa: E402
+    MEMBERS_SQL,
+    _owner_sql,
+    _timed,
+    _vacuum,
+    add_bench_tenants,
+)
+from benchmarks.messages import (  # noqa: E402
+    SinkProcess,
+    services_cpu,
+    start_outbox_worker,
+    stop_outbox_worker,
+    tree_cpu,
+    worker_cpu,
+)
 from benchmarks.pairs import COHORT_SQL  # noqa: E402
 from mentorhub.db import Database  # noqa: E402
 from mentorhub.db.session import Timeouts  # noqa: E402
@@ -174,21 +184,7 @@ async def load(owner: Database, n: Sizes) -> dict[str, int]:
     others = max(0, n.tenants - len(reference))
 
     async def bench_tenants() -> None:
-        await _owner_sql(
-            owner,
-            "INSERT INTO tenants (id, slug, name, jurisdiction, branding)"
-            " SELECT gen_random_uuid(), 'bench-' || i, 'Bench association ' || i, 'GB', '{}'"
-            " FROM generate_series(1, :n) AS i",
-            [{"n": others}],
-        )
-        await _owner_sql(
-            owner,
-            "INSERT INTO scheme_versions (tenant_id, id, version, document, source)"
-            " SELECT t.id, gen_random_uuid(), sv.version, sv.document, sv.source"
-            " FROM tenants t, scheme_versions sv"
-            " WHERE t.slug LIKE 'bench-%' AND sv.tenant_id = :ahep",
-            [{"ahep": reference["ahep"].id}],
-        )
+        await add_bench_tenants(owner, others, reference["ahep"].id)
 
     await _timed(f"{others:,} more tenants (AHEP's scheme)", bench_tenants)
     async with owner.engine.connect() as conn:
@@ -330,24 +326,7 @@ async def measure(
             " (--due smaller, or more --pairs)"
         )
     db = Database.connect(app_url, pool_size=4)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            "workers",
-            "--processes",
-            "1",
-            "--threads",
-            str(args.threads),
-            "--queues",
-            "outbox",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "dramatiq_queue_prefetch": "200"},
-        start_new_session=True,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_outbox_worker(args.threads)
     quiet: list[float] = []
     opening: list[float] = []
     rates: list[float] = []
@@ -425,14 +404,7 @@ async def measure(
                 flush=True,
             )
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_outbox_worker(worker)
         await db.dispose()
     report(n, args.rounds, quiet, opening, rates)
 

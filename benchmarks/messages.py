@@ -118,6 +118,43 @@ def services_cpu(data_dir: Path) -> float:
     return total
 
 
+def start_outbox_worker(threads: int) -> subprocess.Popen[bytes]:
+    """One `dramatiq workers` process (one process, `threads` threads) on the outbox queue, in
+    its own session so that its whole tree can be stopped. Shared with `clock.py`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "workers",
+            "--processes",
+            "1",
+            "--threads",
+            str(threads),
+            "--queues",
+            "outbox",
+        ],
+        cwd=ROOT,
+        # Dramatiq's consumer backs off (sleeps, growing) whenever its prefetch is full; a
+        # deeper prefetch keeps a busy worker fed. Production sets the same variable.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "dramatiq_queue_prefetch": "200"},
+        start_new_session=True,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_outbox_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Stop `start_outbox_worker`'s process tree: SIGTERM, then SIGKILL after 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
 async def run(app_url: str, redis_url: str, sink: SinkProcess, args: argparse.Namespace) -> None:
     import workers
     from mentorhub.messages.services import send
@@ -140,26 +177,7 @@ async def run(app_url: str, redis_url: str, sink: SinkProcess, args: argparse.Na
             ),
         )
     await owner.dispose()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dramatiq",
-            "workers",
-            "--processes",
-            "1",
-            "--threads",
-            str(args.threads),
-            "--queues",
-            "outbox",
-        ],
-        cwd=ROOT,
-        # Dramatiq's consumer backs off (sleeps, growing) whenever its prefetch is full; a
-        # deeper prefetch keeps a busy worker fed. Production sets the same variable.
-        env={**os.environ, "PYTHONPATH": str(ROOT), "dramatiq_queue_prefetch": "200"},
-        start_new_session=True,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_outbox_worker(args.threads)
     relay = Relay(db, workers.broker, batch=500)
     stop = asyncio.Event()
     relaying = asyncio.create_task(relay.run_forever(0.02, stop))
@@ -207,14 +225,7 @@ async def run(app_url: str, redis_url: str, sink: SinkProcess, args: argparse.Na
     finally:
         stop.set()
         await relaying
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_outbox_worker(worker)
         await db.dispose()
     print(
         f"messages/s from commit to the sink's accept, one worker process "
