@@ -236,29 +236,20 @@ async def test_an_item_of_another_pair_is_not_found_through_this_pair(db: Databa
     mw = await member_world(db)
     pw = mw.pw
     theirs = await add_item(db, mw, "quarterly_update", pair_id=pw.other_pair.id)
-    async with db.tenant(mw.id) as session:
-        with pytest.raises(NotFound):
-            await save_answers(
-                session,
-                pw.world.tenant,
-                pw.mentee,
-                theirs.id,
-                filled(mw.form("quarterly_update")),
-                lock_version=0,
-                submit=True,
-                pair_id=pw.pair.id,
-            )
-    async with db.tenant(mw.id) as session:
-        with pytest.raises(NotFound):  # and without naming the pair: not theirs either
-            await save_answers(
-                session,
-                pw.world.tenant,
-                pw.mentee,
-                theirs.id,
-                filled(mw.form("quarterly_update")),
-                lock_version=0,
-                submit=True,
-            )
+    # Through this pair's address, and without naming the pair: not theirs either way.
+    for through in ({"pair_id": pw.pair.id}, {}):
+        async with db.tenant(mw.id) as session:
+            with pytest.raises(NotFound):
+                await save_answers(
+                    session,
+                    pw.world.tenant,
+                    pw.mentee,
+                    theirs.id,
+                    filled(mw.form("quarterly_update")),
+                    lock_version=0,
+                    submit=True,
+                    **through,
+                )
 
 
 async def test_two_people_send_in_the_pair_item_at_once(live_db: Database) -> None:
