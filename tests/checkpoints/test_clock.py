@@ -24,6 +24,7 @@ from tests.checkpoints.clock_helpers import (
     MATCHED,
     MISSED,
     OPEN,
+    ClockWorld,
     at,
     clock_passes,
     clock_world,
@@ -158,22 +159,34 @@ async def test_catching_up_after_downtime_sends_one_mail_not_three(db: Database)
     )
 
 
-async def test_an_item_done_in_the_space_is_marked_sent_in_without_mail(db: Database) -> None:
-    w = await clock_world(db)
-    agreed = datetime(2027, 2, 5, 15, tzinfo=UTC)
+async def _add_agreement(
+    db: Database,
+    w: ClockWorld,
+    revision: int,
+    *,
+    mentor: tuple[int, datetime],
+    mentee: tuple[int, datetime],
+) -> None:
+    """The pair's agreement at `revision`, each side agreed (revision, when) as given."""
     async with db.tenant(w.id) as session:
         session.add(
             Agreement(
                 tenant_id=w.id,
                 pair_id=w.pair.id,
                 sections=[],
-                revision=2,
-                mentor_agreed_revision=2,
-                mentor_agreed_at=agreed.replace(hour=10),
-                mentee_agreed_revision=2,
-                mentee_agreed_at=agreed,
+                revision=revision,
+                mentor_agreed_revision=mentor[0],
+                mentor_agreed_at=mentor[1],
+                mentee_agreed_revision=mentee[0],
+                mentee_agreed_at=mentee[1],
             )
         )
+
+
+async def test_an_item_done_in_the_space_is_marked_sent_in_without_mail(db: Database) -> None:
+    w = await clock_world(db)
+    agreed = datetime(2027, 2, 5, 15, tzinfo=UTC)
+    await _add_agreement(db, w, 2, mentor=(2, agreed.replace(hour=10)), mentee=(2, agreed))
     result = await run_pass(db, as_of=OPEN, tenant_slug=w.slug)
     assert result.tenants[0].submitted == 1
     item = (await items(db, w))["agree", "pair"]
@@ -190,19 +203,7 @@ async def test_an_agreement_not_agreed_at_its_current_revision_does_not_count(
     db: Database,
 ) -> None:
     w = await clock_world(db)
-    async with db.tenant(w.id) as session:
-        session.add(
-            Agreement(
-                tenant_id=w.id,
-                pair_id=w.pair.id,
-                sections=[],
-                revision=3,
-                mentor_agreed_revision=3,
-                mentor_agreed_at=at(MATCHED),
-                mentee_agreed_revision=2,
-                mentee_agreed_at=at(MATCHED),
-            )
-        )
+    await _add_agreement(db, w, 3, mentor=(3, at(MATCHED)), mentee=(2, at(MATCHED)))
     await run_pass(db, as_of=OPEN, tenant_slug=w.slug)
     assert (await items(db, w))["agree", "pair"].state == "open"
 
