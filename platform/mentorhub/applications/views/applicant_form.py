@@ -21,9 +21,13 @@ _MAX_VALUES = 50
 _MAX_SHOWN = 25_000
 
 
-async def posted(request: AnyRequest) -> tuple[dict[str, list[str]], str | None, int | None]:
+async def posted(
+    request: AnyRequest, *, version_field: str = VERSION_FIELD
+) -> tuple[dict[str, list[str]], str | None, int | None]:
     """The posted answers (field → values; no files, no control fields), the button
-    pressed ("save" or "submit", None if neither) and the draft's version the form showed."""
+    pressed ("save" or "submit", None if neither) and the version the form showed (in
+    `version_field`: an application's draft `_version`, a checkpoint item's `lock_version`)."""
+    control = CONTROL_FIELDS | {version_field}
     form = await request.form()
     data: dict[str, list[str]] = {}
     action: str | None = None
@@ -33,9 +37,9 @@ async def posted(request: AnyRequest) -> tuple[dict[str, list[str]], str | None,
             continue
         if key == ACTION_FIELD:
             action = value if value in ("save", "submit") else action
-        elif key == VERSION_FIELD:
+        elif key == version_field:
             version = int(value) if value.isdigit() and len(value) < 10 else None
-        elif key not in CONTROL_FIELDS:
+        elif key not in control:
             kept = data.setdefault(key, [])
             if len(kept) < _MAX_VALUES:
                 kept.append(value)

@@ -27,13 +27,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import get, post
-from litestar.datastructures import UploadFile
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from mentorhub.applications.views.applicant_form import Field, fields, shown
+from mentorhub.applications.views.applicant_form import Field, fields, posted, shown
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
 from mentorhub.checkpoints import queries
 from mentorhub.checkpoints.services.submissions import NOT_YOURS, save_answers
@@ -54,10 +53,7 @@ LIST_PAGE = "checkpoints/member_checkpoints.html"
 ITEM_PAGE = "checkpoints/member_item.html"
 
 #: The form's own fields (a question's id matches [a-z][a-z0-9_]*, never these).
-ACTION_FIELD = "_action"
 VERSION_FIELD = "lock_version"
-_CONTROL = frozenset({ACTION_FIELD, VERSION_FIELD, "_csrf_token"})
-_MAX_VALUES = 50
 
 STATE_WORDS = {
     "upcoming": "Coming up",
@@ -118,27 +114,6 @@ def _named(problems: Problems, form: Form | None) -> Problems:
             Problem(path=p.path, message=f"{label}: {p.message[0].lower()}{p.message[1:]}")
         )
     return Problems(named)
-
-
-async def _posted(request: AnyRequest) -> tuple[dict[str, list[str]], str | None, int | None]:
-    """The posted answers (field → values; no files, no control fields), the button pressed
-    ("save" or "submit"; None if neither) and the item's version the form showed."""
-    form = await request.form()
-    data: dict[str, list[str]] = {}
-    action: str | None = None
-    version: int | None = None
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile) or not isinstance(value, str):
-            continue
-        if key == ACTION_FIELD:
-            action = value if value in ("save", "submit") else action
-        elif key == VERSION_FIELD:
-            version = int(value) if value.isdigit() and len(value) < 10 else None
-        elif key not in _CONTROL:
-            kept = data.setdefault(key, [])
-            if len(kept) < _MAX_VALUES:
-                kept.append(value)
-    return data, action, version
 
 
 def _context(
@@ -240,7 +215,7 @@ async def checkpoint_item_save(
     aredis: AsyncRedis,
 ) -> Template | Redirect:
     """Save the draft or send the answers in."""
-    data, action, version = await _posted(request)
+    data, action, version = await posted(request, version_field=VERSION_FIELD)
     me = member_id(identity)
     try:
         if action is None or version is None:
