@@ -43,6 +43,8 @@ async def test_the_runtime_role_may_only_read_the_platform_tables(
         ).all()
     assert sorted(granted) == [
         ("platform_admins", "SELECT"),
+        ("platform_audit", "INSERT"),  # what platform admins did (0018): append and read
+        ("platform_audit", "SELECT"),
         ("tenant_domains", "SELECT"),
         ("tenants", "SELECT"),
     ]

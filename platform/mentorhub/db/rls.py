@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import op
 
 #: Tables owned by the platform itself; every other table must be tenant-owned.
-PLATFORM_TABLES = frozenset({"alembic_version", "tenants", "tenant_domains", "platform_admins"})
+PLATFORM_TABLES = frozenset(
+    {"alembic_version", "tenants", "tenant_domains", "platform_admins", "platform_audit"}
+)
 
 CURRENT_TENANT = "(SELECT mentorhub_current_tenant())"
 

@@ -50,6 +50,8 @@ class Member(TenantOwned):
     membership_source: Mapped[str | None] = mapped_column(String(16), default=None)
     member_number: Mapped[str | None] = mapped_column(String(64), default=None)
     ratified_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Erased at a tenant admin's request (Art. 17): the row stays, anonymised (migration 0018).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class ProviderStatus(enum.StrEnum):

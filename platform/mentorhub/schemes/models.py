@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,3 +19,6 @@ class SchemeVersion(TenantOwned):
     version: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     source: Mapped[str] = mapped_column(String(300))
+    #: Who stored it from the console (None: a tenant file), and what it changed.
+    created_by: Mapped[str | None] = mapped_column(String(320), default=None)
+    summary: Mapped[str] = mapped_column(Text, default="")

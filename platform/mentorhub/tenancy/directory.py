@@ -115,7 +115,9 @@ class TenantDirectory:
         snapshot = Snapshot(
             started=started,
             generation=generation,
-            by_hostname={d.hostname: t for t in tenants for d in t.domains},
+            by_hostname={  # a console-added hostname routes once verified
+                d.hostname: t for t in tenants for d in t.domains if d.verified_at is not None
+            },
             by_slug={t.slug: t for t in tenants},
             in_name_order=tuple(tenants),
         )

@@ -29,13 +29,19 @@ class Tenant(PlatformOwned):
     status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE)
     branding: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    #: Set once a tenant admin edits name/branding in the console: the file no longer does.
+    branding_edited_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="selectin"
     )
 
     @property
     def hostnames(self) -> list[str]:
-        return sorted(d.hostname for d in self.domains)
+        """The verified hostnames: the ones that route to this tenant."""
+        return sorted(d.hostname for d in self.domains if d.verified_at is not None)
 
     @property
     def is_active(self) -> bool:
@@ -52,6 +58,17 @@ class TenantDomain(PlatformOwned):
         UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE")
     )
     tenant: Mapped[Tenant] = relationship(back_populates="domains")
+    #: A hostname added in the platform console routes only once verified (HTTP challenge);
+    #: the tenant files' hostnames are the operator's own and count as verified.
+    verify_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    added_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class PlatformAdmin(PlatformOwned):
@@ -60,4 +77,20 @@ class PlatformAdmin(PlatformOwned):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PlatformAuditEntry(PlatformOwned):
+    """What a platform admin did (migration 0018): tenant created, hostname added/verified/
+    removed, SSO stored, suspended, resumed. No tenant content, ever."""
+
+    __tablename__ = "platform_audit"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    action: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(320))
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tenants.id"), default=None
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

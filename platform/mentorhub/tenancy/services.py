@@ -6,6 +6,7 @@ routing of this process sees it on its next request (other processes within a se
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import msgspec
 from sqlalchemy import select
@@ -36,9 +37,10 @@ async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
     if tenant is None:
         tenant = Tenant(id=uuid.uuid4(), slug=info.slug, status="active", domains=[])
         session.add(tenant)
-    tenant.name = info.name
+    if tenant.branding_edited_at is None:  # once edited in the console, the console's
+        tenant.name = info.name
+        tenant.branding = msgspec.to_builtins(info.branding)
     tenant.jurisdiction = info.jurisdiction
-    tenant.branding = msgspec.to_builtins(info.branding)
     wanted = {h.lower() for h in info.hostnames}
     taken = (
         (
@@ -55,7 +57,9 @@ async def upsert_tenant(session: AsyncSession, info: TenantInfo) -> Tenant:
         names = ", ".join(sorted(d.hostname for d in taken))
         raise TenantConflict(f"{info.slug}: hostname already serves another tenant: {names}")
     tenant.domains = [d for d in tenant.domains if d.hostname in wanted] + [
-        TenantDomain(hostname=h) for h in sorted(wanted - {d.hostname for d in tenant.domains})
+        # the operator's own file: verified by being written there
+        TenantDomain(hostname=h, verified_at=datetime.now(UTC))
+        for h in sorted(wanted - {d.hostname for d in tenant.domains})
     ]
     await session.flush()
     directory.invalidate()  # and again by the caller once committed (tenant loading does)
