@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from mentorhub.admin import views as admin_views
 from mentorhub.applications import views as applications_views
 from mentorhub.checkpoints import views as checkpoints_views
 from mentorhub.db import Database
@@ -28,7 +29,10 @@ from mentorhub.matching import views as matching_views
 from mentorhub.messages import catcher
 from mentorhub.messages import views as messages_views
 from mentorhub.pairs import views as pairs_views
+from mentorhub.privacy import views as privacy_views
+from mentorhub.reports import views as reports_views
 from mentorhub.settings import Settings, get_settings
+from mentorhub.tenancy import views as tenancy_views
 from mentorhub.tenancy.directory import TenantDirectory
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.routing import TenantRouting
@@ -180,6 +184,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             *matching_views.ROUTES,
             *pairs_views.ROUTES,
             *checkpoints_views.ROUTES,
+            *reports_views.ROUTES,
+            *admin_views.ROUTES,
+            *tenancy_views.ROUTES,
+            *privacy_views.ROUTES,
             *(catcher.ROUTES if demo_idp.enabled(settings) else []),  # the mail catcher
             create_static_files_router(
                 path="/static", directories=[settings.templates_dir / "static"], opt=rule(PUBLIC)
