@@ -24,9 +24,18 @@ from mentorhub.schemes.rules import Scheme
 from mentorhub.schemes.validate import parse_scheme
 
 
-async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> SchemeVersion:
+async def store_version(
+    session: AsyncSession,
+    scheme: Scheme,
+    source: str,
+    *,
+    created_by: str | None = None,
+    summary: str = "",
+) -> SchemeVersion:
     """Store `scheme` as its version, or find it already stored. A different document under
-    a number already stored is refused: it would change the rules of running pairs."""
+    a number already stored is refused: it would change the rules of running pairs.
+    `created_by` (who stored it from the tenant admin's console; None: a tenant file) and
+    `summary` (what it changed) are kept with a new row."""
     document = scheme_document(scheme)
     stored = (
         await session.execute(select(SchemeVersion).where(SchemeVersion.version == scheme.version))
@@ -60,11 +69,31 @@ async def store_version(session: AsyncSession, scheme: Scheme, source: str) -> S
             ]
         )
     row = SchemeVersion(
-        tenant_id=current_tenant(session), version=scheme.version, document=document, source=source
+        tenant_id=current_tenant(session),
+        version=scheme.version,
+        document=document,
+        source=source,
+        created_by=created_by,
+        summary=summary,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def latest_version(session: AsyncSession) -> SchemeVersion | None:
+    """The tenant's newest stored version's row (None: nothing stored yet)."""
+    return (
+        await session.execute(select(SchemeVersion).order_by(SchemeVersion.version.desc()).limit(1))
+    ).scalar_one_or_none()
+
+
+def console_keeps(latest: SchemeVersion | None, file_version: int) -> bool:
+    """Whether loading a tenant file of `file_version` leaves the tenant's scheme (and its
+    wording of messages) alone: its newest version was stored from the console and is at
+    least the file's number. A tenant admin's edit outlives every restart; a file with a
+    newer number still wins (the platform's own change to the rules)."""
+    return latest is not None and latest.created_by is not None and latest.version >= file_version
 
 
 # The table is the messages area's (`messages.models.TemplateOverride`, migration 0010);
