@@ -1,7 +1,194 @@
-"""(being built for issue 17)"""
+"""The cohort's evaluation report (issue 17, point 2):
+
+* `GET /coordinator/reports/{cohort_id}` [report]: the page — sections with figures, tables
+  and SVG charts (`reports.charts`), the change from baseline to final, quotes shared with
+  permission; small groups suppressed (`reports.aggregate`).
+* `GET .../report.csv` [report_csv], `.../report.xlsx` [report_xlsx], `.../report.pdf`
+  [report_pdf]: the same report as downloads (`reports.exports`).
+* `GET .../responses.csv` [report_responses_csv]: every structured answer, one row each,
+  under a pseudonym, streamed over a server-side cursor; refused (403, a page saying why)
+  when fewer people than the minimum group size sent anything in.
+
+Who: `rule(COORDINATOR)` like every coordinator page; the report holds what checkpoint
+answers say (aggregated, and quoted where permitted), which DESIGN.md gives the coordinator
+and not the tenant admin, so a tenant admin who is not a coordinator gets "not found", as
+on the coordinator's checkpoint pages. A cohort outside the coordinator's scope
+(`admin.scope`) or of another tenant: "not found" too.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from typing import Any
 
-ROUTES: list[Any] = []
+from litestar import get
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
+from litestar.response import Response, Stream, Template
+
+from mentorhub.admin.scope import cohorts_in_scope, in_scope
+from mentorhub.applications.views.coordinator_common import page_context, zone_of
+from mentorhub.checkpoints.queries_coordinator import viewer
+from mentorhub.db import Database
+from mentorhub.db.access import NotFound
+from mentorhub.identity.guards import COORDINATOR, rule
+from mentorhub.identity.sessions import Identity
+from mentorhub.identity.views._common import AppSettings, secret_key
+from mentorhub.reports import charts
+from mentorhub.reports.aggregate import MIN_GROUP
+from mentorhub.reports.evaluation import (
+    RESPONSE_HEADER,
+    Report,
+    build_report,
+    cohort_respondents,
+    response_rows,
+)
+from mentorhub.reports.exports import csv_line, render_csv, render_pdf, render_xlsx
+from mentorhub.tenancy.models import Tenant
+from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
+
+PAGE = "/coordinator/reports/{cohort_id:uuid}"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _today(tenant: Tenant) -> date:
+    return datetime.now(UTC).astimezone(zone_of(tenant)).date()
+
+
+async def _report(
+    tenant: Tenant, reads: Database, identity: Identity, cohort_id: uuid.UUID
+) -> Report:
+    """The report, for a coordinator whose scope holds the cohort (else NotFound)."""
+    assert identity.member_id is not None
+    async with reads.tenant(tenant.id) as session:
+        me = await viewer(session, identity.member_id)
+        if not in_scope(await cohorts_in_scope(session, me.id), cohort_id):
+            raise NotFound("cohort")
+        return await build_report(session, cohort_id, today=_today(tenant))
+
+
+def _filename(report: Report, ext: str) -> str:
+    safe = "".join(ch if ch.isalnum() else "-" for ch in report.cohort_name.lower()).strip("-")
+    return f"evaluation-{safe or 'cohort'}-{report.today.isoformat()}.{ext}"
+
+
+def _download(body: bytes | str, media_type: str, filename: str) -> Response[Any]:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@get(PAGE, name="report", opt=rule(COORDINATOR))
+async def report_page(
+    tenant: CurrentTenant,
+    reads: TenantReads,
+    identity: CurrentIdentity,
+    cohort_id: FromPath[uuid.UUID],
+) -> Template:
+    """The report page (see the module)."""
+    report = await _report(tenant, reads, identity, cohort_id)
+    context = page_context(
+        tenant,
+        identity,
+        report=report,
+        bar_chart=charts.bar_chart,
+        change_chart=charts.change_chart,
+        downloads=f"/coordinator/reports/{cohort_id}",
+    )
+    return Template("reports/report.html", context=context)
+
+
+@get(f"{PAGE}/report.csv", name="report_csv", opt=rule(COORDINATOR))
+async def report_csv(
+    tenant: CurrentTenant,
+    reads: TenantReads,
+    identity: CurrentIdentity,
+    cohort_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    report = await _report(tenant, reads, identity, cohort_id)
+    return _download(render_csv(report), "text/csv; charset=utf-8", _filename(report, "csv"))
+
+
+@get(f"{PAGE}/report.xlsx", name="report_xlsx", opt=rule(COORDINATOR))
+async def report_xlsx(
+    tenant: CurrentTenant,
+    reads: TenantReads,
+    identity: CurrentIdentity,
+    cohort_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    report = await _report(tenant, reads, identity, cohort_id)
+    return _download(render_xlsx(report), XLSX, _filename(report, "xlsx"))
+
+
+@get(f"{PAGE}/report.pdf", name="report_pdf", opt=rule(COORDINATOR))
+async def report_pdf(
+    tenant: CurrentTenant,
+    reads: TenantReads,
+    identity: CurrentIdentity,
+    cohort_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    report = await _report(tenant, reads, identity, cohort_id)
+    return _download(render_pdf(report), "application/pdf", _filename(report, "pdf"))
+
+
+async def _lines(
+    db: Database, tenant_id: uuid.UUID, cohort_id: uuid.UUID, secret: bytes
+) -> AsyncIterator[bytes]:
+    """The responses CSV, a line at a time, from its own read-only transaction (the
+    request's ends when the answer starts)."""
+    yield csv_line(RESPONSE_HEADER).encode()
+    async with db.tenant(tenant_id, read_only=True) as session:
+        async for row in response_rows(session, cohort_id, secret=secret):
+            yield csv_line(row).encode()
+
+
+@get(f"{PAGE}/responses.csv", name="report_responses_csv", opt=rule(COORDINATOR))
+async def report_responses_csv(
+    tenant: CurrentTenant,
+    db: DB,
+    reads: TenantReads,
+    identity: CurrentIdentity,
+    settings: AppSettings,
+    cohort_id: FromPath[uuid.UUID],
+) -> Stream | Template:
+    """Every answer, one row each (see the module); refused below the minimum group size."""
+    assert identity.member_id is not None
+    async with reads.tenant(tenant.id) as session:
+        me = await viewer(session, identity.member_id)
+        if not in_scope(await cohorts_in_scope(session, me.id), cohort_id):
+            raise NotFound("cohort")
+        report = await build_report(session, cohort_id, today=_today(tenant), min_group=10**9)
+        respondents = await cohort_respondents(session, cohort_id)
+    if respondents < MIN_GROUP:
+        return Template(
+            "reports/report_refused.html",
+            context=page_context(tenant, identity, report=report, min_group=MIN_GROUP),
+            status_code=403,
+        )
+    secret = secret_key(settings).encode()
+    return Stream(
+        _lines(db, tenant.id, cohort_id, secret),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(report, "responses.csv")}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+ROUTES: list[HTTPRouteHandler] = [
+    report_page,
+    report_csv,
+    report_xlsx,
+    report_pdf,
+    report_responses_csv,
+]
