@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, func, literal_column, select, table
+from sqlalchemy import DateTime, column, func, literal_column, select, table
 
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.web.reads import RequestReads
@@ -17,7 +17,7 @@ __all__ = ["Current", "VersionRow", "current", "pairs_by_version", "versions"]
 
 # Columns other areas own, read by name only (the admin area imports no pairs' models).
 _pairs = table("pairs", column("scheme_version"))
-_created_at = literal_column("scheme_versions.created_at")
+_created_at = literal_column("scheme_versions.created_at", DateTime(timezone=True))
 _message_templates = table("message_templates", column("kind"), column("subject"), column("body"))
 
 
@@ -58,8 +58,7 @@ async def versions(reads: RequestReads | Any, tenant_id: Any) -> list[VersionRow
                 SchemeVersion.created_by,
                 SchemeVersion.summary,
                 _created_at,
-            )
-            .order_by(SchemeVersion.version.desc())
+            ).order_by(SchemeVersion.version.desc())
         )
         return [
             VersionRow(v, source, by, summary or "", at, counts.get(v, 0))
@@ -80,7 +79,9 @@ async def current(reads: Any, tenant_id: Any) -> Current | None:
             )
         ).scalar_one()
         words = await session.execute(
-            select(_message_templates.c.kind, _message_templates.c.subject, _message_templates.c.body)
+            select(
+                _message_templates.c.kind, _message_templates.c.subject, _message_templates.c.body
+            )
         )
         messages: dict[str, dict[str, str]] = {}
         for kind, subject, body in words:

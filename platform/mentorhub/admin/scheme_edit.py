@@ -67,7 +67,9 @@ __all__ = [
     "texts_of",
 ]
 
-FieldKind = Literal["int", "opt_int", "opt_float", "float", "line", "opt_line", "text", "bool", "lines"]
+FieldKind = Literal[
+    "int", "opt_int", "opt_float", "float", "line", "opt_line", "text", "bool", "lines"
+]
 Messages = dict[str, dict[str, str]]
 
 LABEL_MAX = 500
@@ -121,9 +123,13 @@ _PERIOD = (("months", "months"), ("weeks", "weeks"), ("days", "days"))
 def _question_fields(prefix: tuple[str | int, ...], q: Mapping[str, Any]) -> list[Field]:
     name = q.get("label") or q.get("id")
     out = [
-        Field(_key((*prefix, "label")), (*prefix, "label"), f"Question “{q.get('id')}”: label", "line"),
+        Field(
+            _key((*prefix, "label")), (*prefix, "label"), f"Question “{q.get('id')}”: label", "line"
+        ),
         Field(_key((*prefix, "help")), (*prefix, "help"), f"Help text of “{name}”", "text"),
-        Field(_key((*prefix, "required")), (*prefix, "required"), f"“{name}” must be answered", "bool"),
+        Field(
+            _key((*prefix, "required")), (*prefix, "required"), f"“{name}” must be answered", "bool"
+        ),
     ]
     kind = q.get("kind")
     if kind in CHOICE_KINDS or kind == "likert":
@@ -165,8 +171,18 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
         ]
     elif kind == "cohort":
         duration += [
-            Field("duration.start_month", ("duration", "start_month"), "Cohort starts in month (1–12)", "int"),
-            Field("duration.end_month", ("duration", "end_month"), "Cohort ends in month (1–12)", "int"),
+            Field(
+                "duration.start_month",
+                ("duration", "start_month"),
+                "Cohort starts in month (1–12)",
+                "int",
+            ),
+            Field(
+                "duration.end_month",
+                ("duration", "end_month"),
+                "Cohort ends in month (1–12)",
+                "int",
+            ),
         ]
     duration.append(
         Field(
@@ -193,10 +209,30 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                 )
             )
     meetings += [
-        Field("meetings.session_minutes.min", ("meetings", "session_minutes", "min"), "Shortest meeting (minutes)", "opt_int"),
-        Field("meetings.session_minutes.max", ("meetings", "session_minutes", "max"), "Longest meeting (minutes)", "opt_int"),
-        Field("meetings.contact_hours.min", ("meetings", "contact_hours", "min"), "Least contact time in all (hours)", "opt_float"),
-        Field("meetings.contact_hours.max", ("meetings", "contact_hours", "max"), "Most contact time in all (hours)", "opt_float"),
+        Field(
+            "meetings.session_minutes.min",
+            ("meetings", "session_minutes", "min"),
+            "Shortest meeting (minutes)",
+            "opt_int",
+        ),
+        Field(
+            "meetings.session_minutes.max",
+            ("meetings", "session_minutes", "max"),
+            "Longest meeting (minutes)",
+            "opt_int",
+        ),
+        Field(
+            "meetings.contact_hours.min",
+            ("meetings", "contact_hours", "min"),
+            "Least contact time in all (hours)",
+            "opt_float",
+        ),
+        Field(
+            "meetings.contact_hours.max",
+            ("meetings", "contact_hours", "max"),
+            "Most contact time in all (hours)",
+            "opt_float",
+        ),
     ]
     groups.append(Group("meetings", "Meetings", tuple(meetings), "meetings"))
 
@@ -207,15 +243,39 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
         if when.get("kind") == "offset":
             for name, words in _PERIOD:
                 path = (*prefix, "when", f"offset_{name}")
-                fields.append(Field(_key(path), path, f"Due … {words} after {when.get('anchor', 'matching').replace('_', ' ')}", "int"))
+                fields.append(
+                    Field(
+                        _key(path),
+                        path,
+                        f"Due … {words} after {when.get('anchor', 'matching').replace('_', ' ')}",
+                        "int",
+                    )
+                )
         elif when.get("kind") == "after_each_meeting":
             path = (*prefix, "when", "within_days")
             fields.append(Field(_key(path), path, "Due within … days of each meeting", "int"))
         fields += [
-            Field(_key((*prefix, "window_days_before")), (*prefix, "window_days_before"), "Opens … days before it is due", "int"),
-            Field(_key((*prefix, "window_days_after")), (*prefix, "window_days_after"), "On time until … days after it is due", "int"),
+            Field(
+                _key((*prefix, "window_days_before")),
+                (*prefix, "window_days_before"),
+                "Opens … days before it is due",
+                "int",
+            ),
+            Field(
+                _key((*prefix, "window_days_after")),
+                (*prefix, "window_days_after"),
+                "On time until … days after it is due",
+                "int",
+            ),
         ]
-        groups.append(Group(_key(prefix), f"Checkpoint: {c.get('title') or c.get('id')}", tuple(fields), "checkpoints"))
+        groups.append(
+            Group(
+                _key(prefix),
+                f"Checkpoint: {c.get('title') or c.get('id')}",
+                tuple(fields),
+                "checkpoints",
+            )
+        )
 
     forms = document.get("forms") or {}
     for role in ("mentor", "mentee"):
@@ -225,13 +285,25 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
         for i, q in enumerate(form.get("questions") or []):
             prefix = ("forms", role, "questions", i)
             groups.append(
-                Group(_key(prefix), f"{role.capitalize()}s’ application: {q.get('label') or q.get('id')}", tuple(_question_fields(prefix, q)), "forms", open=False)
+                Group(
+                    _key(prefix),
+                    f"{role.capitalize()}s’ application: {q.get('label') or q.get('id')}",
+                    tuple(_question_fields(prefix, q)),
+                    "forms",
+                    open=False,
+                )
             )
     for j, cf in enumerate(document.get("checkpoint_forms") or []):
         for i, q in enumerate(cf.get("questions") or []):
             prefix = ("checkpoint_forms", j, "questions", i)
             groups.append(
-                Group(_key(prefix), f"Form of “{cf.get('checkpoint')}”: {q.get('label') or q.get('id')}", tuple(_question_fields(prefix, q)), "checkpoint_forms", open=False)
+                Group(
+                    _key(prefix),
+                    f"Form of “{cf.get('checkpoint')}”: {q.get('label') or q.get('id')}",
+                    tuple(_question_fields(prefix, q)),
+                    "checkpoint_forms",
+                    open=False,
+                )
             )
 
     criteria = (document.get("matching") or {}).get("criteria") or []
@@ -254,7 +326,12 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                 f"messages.{kind}",
                 f"Message: {kind.replace('_', ' ')}",
                 (
-                    Field(f"messages.{kind}.subject", ("messages", kind, "subject"), "Subject", "opt_line"),
+                    Field(
+                        f"messages.{kind}.subject",
+                        ("messages", kind, "subject"),
+                        "Subject",
+                        "opt_line",
+                    ),
                     Field(f"messages.{kind}.body", ("messages", kind, "body"), "Body", "text"),
                 ),
                 "messages",
@@ -283,7 +360,9 @@ def _shown(value: Any, kind: FieldKind) -> str:
     return str(value)
 
 
-def form_values(document: Mapping[str, Any], messages: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+def form_values(
+    document: Mapping[str, Any], messages: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
     """Each field's value as the form shows it (checkbox: "yes" or "")."""
     out: dict[str, str] = {}
     for f in _fields(document):
@@ -304,12 +383,25 @@ def _parse(f: Field, raw: str) -> Any:
     if f.kind == "bool":
         return raw.strip() == "yes"
     if f.kind == "lines":
-        lines = [clean_text(line, label=f.label, kind=LINE, max_length=OPTION_MAX) for line in raw.splitlines()]
+        lines = [
+            clean_text(line, label=f.label, kind=LINE, max_length=OPTION_MAX)
+            for line in raw.splitlines()
+        ]
         return [line for line in lines if line]
     if f.kind in ("line", "opt_line"):
-        return clean_text(raw, label=f.label, kind=LINE, max_length=SUBJECT_MAX if f.path[0] == "messages" else LABEL_MAX)
+        return clean_text(
+            raw,
+            label=f.label,
+            kind=LINE,
+            max_length=SUBJECT_MAX if f.path[0] == "messages" else LABEL_MAX,
+        )
     if f.kind == "text":
-        return clean_text(raw, label=f.label, kind=TEXT, max_length=BODY_MAX if f.path[0] == "messages" else HELP_MAX)
+        return clean_text(
+            raw,
+            label=f.label,
+            kind=TEXT,
+            max_length=BODY_MAX if f.path[0] == "messages" else HELP_MAX,
+        )
     text = raw.strip()
     if not text and f.kind.startswith("opt_"):
         return None
@@ -325,7 +417,7 @@ def _parse(f: Field, raw: str) -> Any:
 def _set(doc: dict[str, Any], path: Sequence[str | int], value: Any) -> None:
     parent: Any = doc
     for p in path[:-1]:
-        nxt = parent[p] if isinstance(parent, list) else parent.get(p)
+        nxt = parent[int(p)] if isinstance(parent, list) else parent.get(p)
         if nxt is None:  # an optional table the document leaves out: made when given
             if value is None:
                 return
@@ -526,7 +618,10 @@ def summary_of(changes: Sequence[Change], limit: int = 300) -> str:
     """One line for the versions list: the first changes' labels."""
     if not changes:
         return "No change to the rules"
-    text = "; ".join(c.label + (" (added)" if c.kind == "added" else " (removed)" if c.kind == "removed" else "") for c in changes)
+    text = "; ".join(
+        c.label + (" (added)" if c.kind == "added" else " (removed)" if c.kind == "removed" else "")
+        for c in changes
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -535,7 +630,10 @@ def impact(pairs_by_version: Mapping[int, int], current: int) -> str:
     total = sum(pairs_by_version.values())
     nxt = current + 1
     if total == 0:
-        return f"Nothing for existing pairs: there are none yet. Pairs matched from now on start on version {nxt}."
+        return (
+            "Nothing for existing pairs: there are none yet. "
+            f"Pairs matched from now on start on version {nxt}."
+        )
     on = ", ".join(
         f"{n:,} on version {v}" for v, n in sorted(pairs_by_version.items(), reverse=True) if n
     )
@@ -544,7 +642,10 @@ def impact(pairs_by_version: Mapping[int, int], current: int) -> str:
         where = f"on version {current}"
     else:
         where = f"on the version each started under ({on})"
-    return f"Nothing for existing pairs — {stay} {where}. Pairs matched from now on start on version {nxt}."
+    return (
+        f"Nothing for existing pairs — {stay} {where}. "
+        f"Pairs matched from now on start on version {nxt}."
+    )
 
 
 # --- the proposal, signed ---------------------------------------------------------------------
@@ -591,7 +692,9 @@ def open_proposal(secret_key: str, tenant_id: uuid.UUID, sealed: str) -> Proposa
     if not blob or not hmac.compare_digest(mac, _mac(secret_key, tenant_id, blob)):
         return None
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4)), bufsize=MAX_SEALED)
+        raw = zlib.decompress(
+            base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4)), bufsize=MAX_SEALED
+        )
         payload = json.loads(raw)
         return Proposal(
             base_version=int(payload["b"]),
@@ -653,7 +756,9 @@ def _toml_value(value: Any) -> str:
 
 
 def _is_tables(value: Any) -> bool:
-    return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, dict) for v in value)
+    return (
+        isinstance(value, list | tuple) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
 
 
 def _table(name: str, table: Mapping[str, Any], lines: list[str], *, array: bool = False) -> None:
@@ -678,10 +783,18 @@ def _table(name: str, table: Mapping[str, Any], lines: list[str], *, array: bool
                 lines.append("")
 
 
-def tenant_toml(tenant: Mapping[str, Any], document: Mapping[str, Any], messages: Mapping[str, Mapping[str, str]]) -> str:
+def tenant_toml(
+    tenant: Mapping[str, Any],
+    document: Mapping[str, Any],
+    messages: Mapping[str, Mapping[str, str]],
+) -> str:
     """A tenant file (`[tenant]`, `[scheme]`, `[messages.<kind>]`) that `tomllib` reads back
     as exactly these tables (null values left out: they are the rules' defaults)."""
-    lines = ["# Downloaded from the tenant admin's scheme page. Upload it again, changed, to", "# propose a new version (its number is given on storing).", ""]
+    lines = [
+        "# Downloaded from the tenant admin's scheme page. Upload it again, changed, to",
+        "# propose a new version (its number is given on storing).",
+        "",
+    ]
     _table("tenant", tenant, lines)
     lines.append("")
     _table("scheme", document, lines)
