@@ -603,8 +603,8 @@ async def _form_sections(
                 )
             elif (cp, q.id) in quoted:
                 said = quotes.get((cp, q.id), [])
-                if respondents < m:
-                    groups.append(QuoteGroup(q.label, (), suppressed=bool(said)))
+                if said and respondents < m:
+                    groups.append(QuoteGroup(q.label, (), suppressed=True))
                 elif said:
                     groups.append(QuoteGroup(q.label, tuple(said)))
         sections.append(

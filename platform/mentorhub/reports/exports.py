@@ -138,10 +138,10 @@ def _put(cell: Cell, value: Any) -> None:
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    base = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28] or "Sheet"
+    base = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet"
     name, n = base, 2
     while name.casefold() in used:
-        name = f"{base[:25]} {n}"
+        name = f"{base[:28]} {n}"
         n += 1
     used.add(name.casefold())
     return name
