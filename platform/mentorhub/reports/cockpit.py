@@ -1,0 +1,863 @@
+"""What the coordinator's cockpit reads (issue 17, point 1): the cohorts in the coordinator's
+scope with their headline counts, and one cohort's pairs — their states, meetings and contact
+hours against the cadence, checkpoints open / overdue / missed, quiet pairs, membership
+lapses, requests waiting and open tasks — filtered, searched, sorted and paged, or streamed as
+CSV. A person's page is `reports.cockpit_person`.
+
+Only what the confidentiality table (DESIGN.md) gives a coordinator: counts, states, names
+and dates. No statement here selects an answer, a log, a meeting's record, chat or documents.
+
+How it is read (built for a 3,000-pair cohort; `tests/reports/test_cockpit_scale.py`
+EXPLAINs it):
+
+* ONE statement reads the cohort's pairs with their two people and three grouped
+  aggregates — the held meetings (their local days and minutes, for the cadence), the
+  open/overdue/missed checkpoint items and the open coordinator tasks — each grouped over
+  the cohort's pairs only (`pair_id IN (the cohort's pairs)`), never a query per pair. Every
+  table is filtered by its tenant explicitly as well (the row policy's "or the clock" does not
+  give the planner the first column of the (tenant_id, …) indexes). Its ORDER BY is the
+  page's sort, so the page and the CSV list the same pairs in the same order.
+* The meetings expected by today come from the pair's own scheme version through
+  `pairs.cadence.summarise` (the timeline's meeting events counted, as on the pair's page).
+  That is pure and costs some 20-40 µs a pair, so it is memoised on its exact inputs (the
+  stored version — immutable —, the pair's facts, its held meetings, today): a cohort
+  looked at again the same day costs a dictionary lookup per pair. The scheme is handed to it
+  without its checkpoints (they do not move meetings; the timeline skips their events).
+* The filters, the search and the paging then run over those rows in Python: the summary
+  needs every pair's cadence anyway, and "behind the cadence" can only be known there.
+* The CSV streams the same statement through a server-side cursor, row by row, with the
+  same Python filter: its memory does not grow with the cohort.
+
+Decisions where the issue is silent:
+
+* Flags (quiet, lapsed, behind the cadence) are raised on live pairs only (active or
+  extended): an ended pair has nothing left to chase. Overdue and open tasks are counts and
+  stay true of any pair that has them.
+* A membership lapse: either person's `membership_status` is `lapsed` now (the roster's or
+  the sign-in claim's latest word; `membership_lapses` keeps the history).
+* Checkpoint counts leave out the coordinator's own checkpoints (the Museums Association's
+  calls): they are open tasks, counted as such. "Open" is open and not yet past its due
+  date; "overdue" is open past it (as on the checkpoints list), so the two never overlap.
+* Tasks are the open coordinator tasks of the cohort's pairs (tasks belong to the scheme's
+  coordinators, not to one of them).
+* Requests waiting: the cohort's open suggest-and-accept requests (AHEP), shown where the
+  scheme matches that way or any exist.
+* The name sort is the mentor's name, then the mentee's; "meetings" sorts by meetings held.
+  Each sort's ties are broken by the names, then the pair's id, so pages never swap rows.
+* The search looks in both people's names and e-mail addresses, case-insensitively: every
+  word must be in one of them. An erased member is shown as "Erased member" and is never
+  found by the words their row held.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import Date, Select, and_, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from mentorhub.admin.scope import Scope, in_scope
+from mentorhub.applications.models import Cohort
+from mentorhub.applications.queue import csv_cell, tenant_zone
+from mentorhub.applications.services import scheme_of
+from mentorhub.checkpoints.models import CheckpointItem, CoordinatorTask
+from mentorhub.core.paging import PAGE_SIZE, Page
+from mentorhub.db.access import NotFound
+from mentorhub.db.session import current_tenant
+from mentorhub.identity.models import Member
+from mentorhub.matching.models import MatchRequest
+from mentorhub.pairs.cadence import Held, summarise
+from mentorhub.pairs.models import LIVE_STATES, Pair
+from mentorhub.pairs.space_models import Meeting
+from mentorhub.schemes.errors import FactsError
+from mentorhub.schemes.rules import CohortDuration, Scheme
+from mentorhub.schemes.timeline import PairFacts
+from mentorhub.tenancy.models import Tenant
+
+__all__ = [
+    "CSV_HEAD",
+    "FLAGS",
+    "FLAG_WORDS",
+    "SORTS",
+    "SORT_WORDS",
+    "STATES",
+    "STATE_WORDS",
+    "Cockpit",
+    "CockpitQuery",
+    "CohortHeadline",
+    "CohortInfo",
+    "Figures",
+    "PairRow",
+    "Person",
+    "Summary",
+    "cockpit",
+    "cockpit_home",
+    "cohort_in_scope",
+    "csv_cells",
+    "jurisdiction_of",
+    "pairs_statement",
+    "stream_rows",
+]
+
+StateFilter = Literal["live", "active", "extended", "ended", "completed", "ended_early", "removed"]
+Flag = Literal["overdue", "quiet", "lapsed", "behind", "tasks"]
+Sort = Literal["name", "matched", "meetings", "overdue"]
+
+#: The state filter's choices, in the order the page offers them.
+STATES: tuple[StateFilter, ...] = (
+    "live",
+    "active",
+    "extended",
+    "ended",
+    "completed",
+    "ended_early",
+    "removed",
+)
+STATE_WORDS = {
+    "live": "Active or extended",
+    "active": "Active",
+    "extended": "Extended",
+    "ended": "Ended (any way)",
+    "completed": "Completed",
+    "ended_early": "Ended early",
+    "removed": "Removed",
+}
+FLAGS: tuple[Flag, ...] = ("overdue", "quiet", "lapsed", "behind", "tasks")
+FLAG_WORDS = {
+    "overdue": "Checkpoints overdue",
+    "quiet": "Quiet",
+    "lapsed": "Membership lapsed",
+    "behind": "Behind the cadence",
+    "tasks": "Open tasks",
+}
+SORTS: tuple[Sort, ...] = ("name", "matched", "meetings", "overdue")
+SORT_WORDS = {
+    "name": "Mentor's name",
+    "matched": "Matched on",
+    "meetings": "Meetings held",
+    "overdue": "Checkpoints overdue",
+}
+ERASED = "Erased member"
+COORDINATOR = "coordinator"
+
+_Mentor = aliased(Member, name="mentor")
+_Mentee = aliased(Member, name="mentee")
+
+
+# --- what the pages are given -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CockpitQuery:
+    """What the page asks for: a state, a flag, words to search, a sort, a page (1-based).
+    The default is the whole cohort by mentor's name, first page."""
+
+    state: StateFilter | None = None
+    flag: Flag | None = None
+    search: str = ""
+    sort: Sort = "name"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CohortInfo:
+    id: uuid.UUID
+    name: str
+    starts_on: date
+    ends_on: date
+    scheme_version: int
+    scheme_name: str
+    flow: str
+    #: The scheme's contact hours (None where it states none).
+    hours_min: float | None
+    hours_max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: uuid.UUID
+    name: str
+    email: str
+    lapsed: bool
+    erased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A pair's meetings against its cadence (`pairs.cadence.summarise`, condensed)."""
+
+    #: Meetings the timeline expects by today (held ones included) and in all; None when the
+    #: scheme expects no number (a cadence the pair agrees, not agreed yet).
+    expected: int | None
+    expected_total: int | None
+    #: Contact hours the scheme's minimum asks for by now (pro rata), or None.
+    hours_due: float | None
+    behind: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    id: uuid.UUID
+    state: str
+    end_kind: str | None
+    matched_on: date
+    mentor: Person
+    mentee: Person
+    held: int
+    contact_minutes: int
+    #: None: the pair's dates contradict its scheme (the timeline refused them).
+    figures: Figures | None
+    items_open: int
+    items_overdue: int
+    items_missed: int
+    open_tasks: int
+    quiet: bool
+    lapsed: bool
+    behind: bool
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def shown_state(self) -> str:
+        """active, extended, or how it ended (completed, ended_early, removed)."""
+        return (self.end_kind or self.state) if self.state == "ended" else self.state
+
+    @property
+    def contact_hours(self) -> float:
+        return self.contact_minutes / 60
+
+    def has(self, flag: str) -> bool:
+        if flag == "overdue":
+            return self.items_overdue > 0
+        if flag == "tasks":
+            return self.open_tasks > 0
+        return bool(getattr(self, flag))
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(f for f in FLAGS if self.has(f))
+
+
+@dataclass(frozen=True)
+class Summary:
+    pairs: int
+    #: active, extended, completed, ended_early, removed (an ended pair without its kind: ended).
+    by_state: dict[str, int]
+    held: int
+    #: Meetings expected by today over the pairs whose scheme expects a number, and how many
+    #: pairs that is.
+    expected: int
+    counted_pairs: int
+    contact_minutes: int
+    hours_due: float
+    behind: int
+    items_open: int
+    items_overdue: int
+    items_missed: int
+    quiet: int
+    lapsed: int
+    open_tasks: int
+    #: Open suggest-and-accept requests of the cohort (None: the scheme does not match that
+    #: way and none exist).
+    requests_waiting: int | None
+    #: How many pairs carry each flag (the flag filter's counts).
+    flagged: dict[str, int]
+
+    @property
+    def live(self) -> int:
+        return self.by_state.get("active", 0) + self.by_state.get("extended", 0)
+
+    @property
+    def ended(self) -> int:
+        return self.pairs - self.live
+
+
+@dataclass(frozen=True)
+class Cockpit:
+    cohort: CohortInfo
+    summary: Summary
+    page: Page[PairRow]
+    query: CockpitQuery
+
+
+@dataclass(frozen=True)
+class CohortHeadline:
+    id: uuid.UUID
+    name: str
+    starts_on: date
+    ends_on: date
+    live_pairs: int
+    overdue: int
+    quiet: int
+    open_tasks: int
+
+
+# --- the cadence, memoised ----------------------------------------------------------------
+
+
+class _Rules:
+    """A stored scheme version for the memo: equal by (tenant, version) — a stored version
+    never changes — and carried without its checkpoints."""
+
+    __slots__ = ("key", "scheme")
+
+    def __init__(self, key: tuple[uuid.UUID, int], scheme: Scheme) -> None:
+        self.key = key
+        self.scheme = scheme
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rules) and other.key == self.key
+
+
+_RULES: dict[tuple[uuid.UUID, int], _Rules] = {}
+
+
+async def _rules(session: AsyncSession, version: int) -> _Rules:
+    key = (current_tenant(session), version)
+    found = _RULES.get(key)
+    if found is None:
+        scheme = await scheme_of(session, version)
+        if len(_RULES) >= 512:
+            _RULES.clear()
+        found = _RULES[key] = _Rules(key, msgspec.structs.replace(scheme, checkpoints=()))
+    return found
+
+
+@lru_cache(maxsize=32_768)
+def _figures(
+    rules: _Rules,
+    facts: PairFacts,
+    held: tuple[Held, ...],
+    today: date,
+    ended_on: date | None,
+    jurisdiction: str,
+) -> Figures | None:
+    try:
+        s = summarise(
+            rules.scheme, facts, held, today, jurisdiction=jurisdiction, ended_on=ended_on
+        )
+    except FactsError:
+        return None
+    return Figures(s.expected_so_far, s.expected_total, s.hours_due_by_now, bool(s.behind))
+
+
+def pair_facts(
+    scheme: Scheme, cohort_starts_on: date, matched_on: date, extensions: Sequence[Any]
+) -> PairFacts:
+    """What the timeline is computed from — `pairs.services.lifecycle.facts_of` from a row's
+    columns instead of a loaded Pair (a test holds the two equal)."""
+    d = scheme.duration
+    cohort_start: date | None = cohort_starts_on
+    if isinstance(d, CohortDuration) and cohort_starts_on.month != d.start_month:
+        cohort_start = None
+    return PairFacts(
+        matched_on=matched_on,
+        cohort_start=cohort_start,
+        extensions=tuple(
+            (date.fromisoformat(str(e["agreed_on"])), int(e["months"])) for e in extensions or ()
+        ),
+    )
+
+
+# --- the cohort -----------------------------------------------------------------------------
+
+
+async def jurisdiction_of(session: AsyncSession) -> str:
+    """The session's tenant's jurisdiction (its holidays and time zone)."""
+    found = await session.execute(
+        select(Tenant.jurisdiction).where(Tenant.id == current_tenant(session))
+    )
+    return str(found.scalar_one())
+
+
+async def cohort_in_scope(session: AsyncSession, cohort_id: uuid.UUID, scope: Scope) -> CohortInfo:
+    """The cohort if the coordinator runs it; NotFound otherwise (missing, another tenant's,
+    out of scope: the same page)."""
+    if not in_scope(scope, cohort_id):
+        raise NotFound("cohort")
+    row = (
+        await session.execute(
+            select(
+                Cohort.id, Cohort.name, Cohort.starts_on, Cohort.ends_on, Cohort.scheme_version
+            ).where(Cohort.tenant_id == current_tenant(session), Cohort.id == cohort_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("cohort")
+    scheme = await scheme_of(session, row.scheme_version)
+    hours = scheme.meetings.contact_hours
+    return CohortInfo(
+        *row,
+        scheme_name=scheme.name,
+        flow=str(scheme.matching.flow),
+        hours_min=hours.min if hours is not None else None,
+        hours_max=hours.max if hours is not None else None,
+    )
+
+
+def _order(q: CockpitQuery, held: Any, overdue: Any) -> list[Any]:
+    names = [func.lower(_Mentor.display_name), func.lower(_Mentee.display_name)]
+    first: Any = {
+        "name": None,
+        "matched": Pair.matched_on,
+        "meetings": func.coalesce(held, 0),
+        "overdue": func.coalesce(overdue, 0),
+    }[q.sort]
+    if first is None:
+        keys = [n.desc() if q.descending else n for n in names]
+    else:
+        keys = [first.desc() if q.descending else first, *names]
+    return [*keys, Pair.id]
+
+
+def pairs_statement(
+    tenant_id: uuid.UUID, cohort_id: uuid.UUID, q: CockpitQuery, *, today: date, zone: str
+) -> Select[Any]:
+    """The cohort's pairs with their people and aggregates, in the query's order (the one
+    statement of the page and the CSV; the tests EXPLAIN it)."""
+    cohort_pairs = select(Pair.id).where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
+    local_day = cast(func.timezone(zone, Meeting.starts_at), Date)
+    meetings = (
+        select(
+            Meeting.pair_id.label("pair_id"),
+            func.count().label("held"),
+            func.array_agg(aggregate_order_by(local_day, Meeting.starts_at)).label("days"),
+            func.array_agg(
+                aggregate_order_by(
+                    func.coalesce(Meeting.held_minutes, Meeting.minutes), Meeting.starts_at
+                )
+            ).label("minutes"),
+        )
+        .where(
+            Meeting.tenant_id == tenant_id,
+            Meeting.state == "held",
+            Meeting.pair_id.in_(cohort_pairs),
+        )
+        .group_by(Meeting.pair_id)
+        .subquery("held_meetings")
+    )
+    is_open = CheckpointItem.state == "open"
+    items = (
+        select(
+            CheckpointItem.pair_id.label("pair_id"),
+            func.count().filter(and_(is_open, CheckpointItem.due_on >= today)).label("open"),
+            func.count().filter(and_(is_open, CheckpointItem.due_on < today)).label("overdue"),
+            func.count().filter(CheckpointItem.state == "missed").label("missed"),
+        )
+        .where(
+            CheckpointItem.tenant_id == tenant_id,
+            CheckpointItem.state.in_(("open", "missed")),
+            CheckpointItem.audience != COORDINATOR,
+            CheckpointItem.pair_id.in_(cohort_pairs),
+        )
+        .group_by(CheckpointItem.pair_id)
+        .subquery("waiting_items")
+    )
+    tasks = (
+        select(CoordinatorTask.pair_id.label("pair_id"), func.count().label("open_tasks"))
+        .where(
+            CoordinatorTask.tenant_id == tenant_id,
+            CoordinatorTask.state == "open",
+            CoordinatorTask.pair_id.in_(cohort_pairs),
+        )
+        .group_by(CoordinatorTask.pair_id)
+        .subquery("open_tasks")
+    )
+    people = []
+    for who in (_Mentor, _Mentee):
+        people += [
+            who.id,
+            who.display_name,
+            who.email,
+            who.membership_status,
+            who.erased_at,
+        ]
+    return (
+        select(
+            Pair.id,
+            Pair.state,
+            Pair.end_kind,
+            Pair.matched_on,
+            Pair.scheme_version,
+            Pair.extensions,
+            Pair.ended_at,
+            Pair.quiet_stage,
+            *people,
+            meetings.c.held,
+            meetings.c.days,
+            meetings.c.minutes,
+            items.c.open,
+            items.c.overdue,
+            items.c.missed,
+            tasks.c.open_tasks,
+        )
+        .join(_Mentor, and_(_Mentor.tenant_id == Pair.tenant_id, _Mentor.id == Pair.mentor_id))
+        .join(_Mentee, and_(_Mentee.tenant_id == Pair.tenant_id, _Mentee.id == Pair.mentee_id))
+        .outerjoin(meetings, meetings.c.pair_id == Pair.id)
+        .outerjoin(items, items.c.pair_id == Pair.id)
+        .outerjoin(tasks, tasks.c.pair_id == Pair.id)
+        .where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
+        .order_by(*_order(q, meetings.c.held, items.c.overdue))
+    )
+
+
+def _person(id_: uuid.UUID, name: str, email: str, status: str | None, erased: Any) -> Person:
+    if erased is not None:
+        return Person(id_, ERASED, "", False, True)
+    return Person(id_, name, email, status == "lapsed", False)
+
+
+class _Reader:
+    """Turns the statement's rows into PairRows (the cadence through the memo)."""
+
+    def __init__(
+        self, rules: dict[int, _Rules], cohort: CohortInfo, today: date, jurisdiction: str
+    ) -> None:
+        self.rules = rules
+        self.cohort = cohort
+        self.today = today
+        self.jurisdiction = jurisdiction
+        self.zone = tenant_zone(jurisdiction)
+
+    def row(self, r: Sequence[Any]) -> PairRow:
+        (pid, state, end_kind, matched_on, version, extensions, ended_at, quiet_stage) = r[:8]
+        mentor = _person(*r[8:13])
+        mentee = _person(*r[13:18])
+        held_n, days, minutes, i_open, i_overdue, i_missed, n_tasks = r[18:25]
+        held = tuple(Held(d, m) for d, m in zip(days or (), minutes or (), strict=True))
+        rules = self.rules[version]
+        ended_on = ended_at.astimezone(self.zone).date() if ended_at is not None else None
+        figures = _figures(
+            rules,
+            pair_facts(rules.scheme, self.cohort.starts_on, matched_on, extensions),
+            held,
+            self.today,
+            ended_on,
+            self.jurisdiction,
+        )
+        live = state in LIVE_STATES
+        return PairRow(
+            id=pid,
+            state=state,
+            end_kind=end_kind,
+            matched_on=matched_on,
+            mentor=mentor,
+            mentee=mentee,
+            held=int(held_n or 0),
+            contact_minutes=sum(max(0, m.minutes) for m in held),
+            figures=figures,
+            items_open=int(i_open or 0),
+            items_overdue=int(i_overdue or 0),
+            items_missed=int(i_missed or 0),
+            open_tasks=int(n_tasks or 0),
+            quiet=live and quiet_stage > 0,
+            lapsed=live and (mentor.lapsed or mentee.lapsed),
+            behind=live and figures is not None and figures.behind,
+        )
+
+
+def _words(search: str) -> list[str]:
+    return [w.casefold() for w in search.split()]
+
+
+def matches(row: PairRow, q: CockpitQuery, words: Iterable[str] = ()) -> bool:
+    """Whether a pair passes the query's state, flag and words (the page's and the CSV's
+    one filter)."""
+    if q.state is not None:
+        shown = row.shown_state
+        if q.state == "live":
+            if not row.live:
+                return False
+        elif q.state == "ended":
+            if row.live:
+                return False
+        elif shown != q.state:
+            return False
+    if q.flag is not None and not row.has(q.flag):
+        return False
+    if words:
+        fields = [
+            p.casefold()
+            for p in (row.mentor.name, row.mentor.email, row.mentee.name, row.mentee.email)
+            if p and p != ERASED
+        ]
+        for word in words:
+            if not any(word in f for f in fields):
+                return False
+    return True
+
+
+async def _reader(
+    session: AsyncSession, cohort: CohortInfo, today: date, jurisdiction: str
+) -> _Reader:
+    versions = (
+        await session.execute(
+            select(Pair.scheme_version)
+            .where(Pair.tenant_id == current_tenant(session), Pair.cohort_id == cohort.id)
+            .distinct()
+        )
+    ).scalars()
+    rules = {v: await _rules(session, v) for v in {cohort.scheme_version, *versions}}
+    return _Reader(rules, cohort, today, jurisdiction)
+
+
+def _summary(rows: Sequence[PairRow], requests_waiting: int | None) -> Summary:
+    by_state: dict[str, int] = dict.fromkeys(
+        ("active", "extended", "completed", "ended_early", "removed"), 0
+    )
+    flagged: dict[str, int] = dict.fromkeys(FLAGS, 0)
+    expected = counted = minutes = held = behind = 0
+    hours_due = 0.0
+    for r in rows:
+        by_state[r.shown_state] = by_state.get(r.shown_state, 0) + 1
+        held += r.held
+        minutes += r.contact_minutes
+        if r.figures is not None and r.figures.expected is not None:
+            expected += r.figures.expected
+            counted += 1
+        if r.figures is not None and r.figures.hours_due is not None:
+            hours_due += r.figures.hours_due
+        for f in r.flags:
+            flagged[f] += 1
+        behind += r.behind
+    return Summary(
+        pairs=len(rows),
+        by_state=by_state,
+        held=held,
+        expected=expected,
+        counted_pairs=counted,
+        contact_minutes=minutes,
+        hours_due=hours_due,
+        behind=behind,
+        items_open=sum(r.items_open for r in rows),
+        items_overdue=sum(r.items_overdue for r in rows),
+        items_missed=sum(r.items_missed for r in rows),
+        quiet=flagged["quiet"],
+        lapsed=flagged["lapsed"],
+        open_tasks=sum(r.open_tasks for r in rows),
+        requests_waiting=requests_waiting,
+        flagged=flagged,
+    )
+
+
+async def _requests_waiting(session: AsyncSession, cohort: CohortInfo) -> int | None:
+    n = int(
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(MatchRequest)
+                .where(
+                    MatchRequest.tenant_id == current_tenant(session),
+                    MatchRequest.state == "open",
+                    MatchRequest.cohort_id == cohort.id,
+                )
+            )
+        ).scalar_one()
+    )
+    return n if n or cohort.flow == "suggest_and_accept" else None
+
+
+async def cockpit(
+    session: AsyncSession,
+    cohort_id: uuid.UUID,
+    query: CockpitQuery,
+    *,
+    scope: Scope,
+    today: date,
+    jurisdiction: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Cockpit:
+    """One cohort's cockpit: its summary and the page of pairs the query asks for. NotFound
+    for a cohort out of `scope` or not the session tenant's. `today` is the tenant's (its
+    time zone); `jurisdiction` the tenant's (read when not given)."""
+    cohort = await cohort_in_scope(session, cohort_id, scope)
+    jurisdiction = jurisdiction or await jurisdiction_of(session)
+    reader = await _reader(session, cohort, today, jurisdiction)
+    zone = tenant_zone(jurisdiction).key
+    result = await session.execute(
+        pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
+    )
+    rows = [reader.row(r) for r in result.all()]
+    summary = _summary(rows, await _requests_waiting(session, cohort))
+    words = _words(query.search)
+    chosen = [r for r in rows if matches(r, query, words)]
+    total = len(chosen)
+    number = min(max(1, query.page), max(1, -(-total // size)))
+    start = (number - 1) * size
+    page = Page(rows=chosen[start : start + size], number=number, size=size, total=total)
+    return Cockpit(cohort=cohort, summary=summary, page=page, query=query)
+
+
+async def stream_rows(
+    session: AsyncSession,
+    cohort: CohortInfo,
+    query: CockpitQuery,
+    *,
+    today: date,
+    jurisdiction: str,
+    batch: int = 500,
+) -> AsyncIterator[PairRow]:
+    """Every pair the query lets through (all pages), in its order, read through a
+    server-side cursor `batch` rows at a time (the CSV). The caller's transaction holds the
+    cursor: keep it open while iterating."""
+    reader = await _reader(session, cohort, today, jurisdiction)
+    zone = tenant_zone(jurisdiction).key
+    statement = pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
+    words = _words(query.search)
+    result = await session.stream(statement.execution_options(yield_per=batch))
+    async for part in result.partitions(batch):
+        for r in part:
+            row = reader.row(r)
+            if matches(row, query, words):
+                yield row
+
+
+# --- the CSV --------------------------------------------------------------------------------
+
+CSV_HEAD = (
+    "Pair",
+    "Mentor",
+    "Mentor e-mail",
+    "Mentee",
+    "Mentee e-mail",
+    "State",
+    "Matched on",
+    "Meetings held",
+    "Meetings expected by today",
+    "Meetings expected in all",
+    "Contact hours",
+    "Contact hours due by now",
+    "Checkpoints open",
+    "Checkpoints overdue",
+    "Checkpoints missed",
+    "Open tasks",
+    "Quiet",
+    "Membership lapsed",
+    "Behind the cadence",
+)
+_SHOWN_STATES = {
+    "active": "Active",
+    "extended": "Extended",
+    "completed": "Completed",
+    "ended_early": "Ended early",
+    "removed": "Removed",
+    "ended": "Ended",
+}
+
+
+def shown_state_words(state: str) -> str:
+    return _SHOWN_STATES.get(state, state)
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def csv_cells(row: PairRow) -> list[str]:
+    """One pair as CSV cells, each through `applications.queue.csv_cell` (a cell a
+    spreadsheet would run as a formula starts with a quote)."""
+    f = row.figures
+    cells: list[Any] = [
+        str(row.id),
+        row.mentor.name,
+        row.mentor.email,
+        row.mentee.name,
+        row.mentee.email,
+        shown_state_words(row.shown_state),
+        row.matched_on.isoformat(),
+        row.held,
+        "" if f is None or f.expected is None else f.expected,
+        "" if f is None or f.expected_total is None else f.expected_total,
+        _hours(row.contact_hours),
+        _hours(f.hours_due if f is not None else None),
+        row.items_open,
+        row.items_overdue,
+        row.items_missed,
+        row.open_tasks,
+        row.quiet,
+        row.lapsed,
+        row.behind,
+    ]
+    return [csv_cell(c) for c in cells]
+
+
+# --- the cohorts ----------------------------------------------------------------------------
+
+
+async def cockpit_home(session: AsyncSession, *, scope: Scope, today: date) -> list[CohortHeadline]:
+    """The cohorts in `scope`, newest first, each with its live pairs, overdue checkpoint
+    items, quiet live pairs and open tasks (three grouped statements' worth, in one)."""
+    tenant_id = current_tenant(session)
+    live = Pair.state.in_(LIVE_STATES)
+    pairs = (
+        select(
+            Pair.cohort_id.label("cohort_id"),
+            func.count().filter(live).label("live"),
+            func.count().filter(and_(live, Pair.quiet_stage > 0)).label("quiet"),
+        )
+        .where(Pair.tenant_id == tenant_id)
+        .group_by(Pair.cohort_id)
+        .subquery("pair_counts")
+    )
+    overdue = (
+        select(Pair.cohort_id.label("cohort_id"), func.count().label("overdue"))
+        .select_from(CheckpointItem)
+        .join(
+            Pair,
+            and_(Pair.tenant_id == CheckpointItem.tenant_id, Pair.id == CheckpointItem.pair_id),
+        )
+        .where(
+            CheckpointItem.tenant_id == tenant_id,
+            CheckpointItem.state == "open",
+            CheckpointItem.due_on < today,
+            CheckpointItem.audience != COORDINATOR,
+        )
+        .group_by(Pair.cohort_id)
+        .subquery("overdue_counts")
+    )
+    tasks = (
+        select(Pair.cohort_id.label("cohort_id"), func.count().label("tasks"))
+        .select_from(CoordinatorTask)
+        .join(
+            Pair,
+            and_(Pair.tenant_id == CoordinatorTask.tenant_id, Pair.id == CoordinatorTask.pair_id),
+        )
+        .where(CoordinatorTask.tenant_id == tenant_id, CoordinatorTask.state == "open")
+        .group_by(Pair.cohort_id)
+        .subquery("task_counts")
+    )
+    query = (
+        select(
+            Cohort.id,
+            Cohort.name,
+            Cohort.starts_on,
+            Cohort.ends_on,
+            func.coalesce(pairs.c.live, 0),
+            func.coalesce(overdue.c.overdue, 0),
+            func.coalesce(pairs.c.quiet, 0),
+            func.coalesce(tasks.c.tasks, 0),
+        )
+        .outerjoin(pairs, pairs.c.cohort_id == Cohort.id)
+        .outerjoin(overdue, overdue.c.cohort_id == Cohort.id)
+        .outerjoin(tasks, tasks.c.cohort_id == Cohort.id)
+        .where(Cohort.tenant_id == tenant_id)
+        .order_by(Cohort.starts_on.desc(), Cohort.name, Cohort.id)
+    )
+    if scope is not None:
+        query = query.where(Cohort.id.in_(list(scope)))
+    rows = await session.execute(query)
+    return [CohortHeadline(*r) for r in rows.all()]
