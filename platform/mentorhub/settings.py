@@ -159,6 +159,11 @@ class Settings:
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_prefix: str = ""
+    # The platform console's hostname check (`tenancy/verify.py`): the scheme it fetches
+    # `<scheme>://<hostname>/.well-known/mentorhub-verify/<token>` with, and where to connect
+    # instead of DNS ((hostname or "*", address, port) entries; tests, the embedded default).
+    verify_scheme: str = "http"
+    verify_resolve: tuple[tuple[str, str, int], ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -256,6 +261,8 @@ class Settings:
             smtp=_smtp(),
             mail_from=_mail_from(),
             oidc_allow_loopback=oidc_allow_loopback,
+            verify_scheme=_verify_scheme(),
+            verify_resolve=parse_verify_resolve(_env("MENTORHUB_VERIFY_RESOLVE", "") or ""),
             **_storage(),
         )
 
@@ -268,6 +275,32 @@ def _log_level() -> str:
     if raw not in LOG_LEVELS:
         raise SettingsError(f"MENTORHUB_LOG_LEVEL={raw!r} must be one of {', '.join(LOG_LEVELS)}")
     return raw
+
+
+def _verify_scheme() -> str:
+    raw = (_env("MENTORHUB_VERIFY_SCHEME", "http") or "http").lower()
+    if raw not in {"http", "https"}:
+        raise SettingsError(f"MENTORHUB_VERIFY_SCHEME={raw!r} must be http or https")
+    return raw
+
+
+def parse_verify_resolve(raw: str) -> tuple[tuple[str, str, int], ...]:
+    """MENTORHUB_VERIFY_RESOLVE, curl's --resolve turned round: comma-separated
+    `hostname=address:port` (`*=127.0.0.1:8123`: every hostname), where the hostname check
+    connects instead of asking DNS; the request still names the hostname (Host)."""
+    out: list[tuple[str, str, int]] = []
+    for entry in filter(None, (e.strip() for e in raw.split(","))):
+        host, sep, target = entry.partition("=")
+        address, colon, port = target.rpartition(":")
+        host, address = host.strip().lower(), address.strip().strip("[]")
+        if not sep or not colon or not host or not address or not port.isdigit():
+            raise SettingsError(
+                f"MENTORHUB_VERIFY_RESOLVE entry {entry!r} must be hostname=address:port"
+            )
+        if not 0 < int(port) < 65536:
+            raise SettingsError(f"MENTORHUB_VERIFY_RESOLVE entry {entry!r}: port out of range")
+        out.append((host, address, int(port)))
+    return tuple(out)
 
 
 def _trusted_proxies() -> tuple[str, ...]:

@@ -1,8 +1,11 @@
-"""The runtime role (web, workers, clock) reads the platform's tables and writes none of them.
+"""The runtime role (web, workers, clock) reads the platform's tables and writes none of them
+directly.
 
-Tenants, their hostnames and platform administrators are written only by tenant loading and
-operator commands, which connect as the owner. Before migration 0006 the runtime role could
-list itself a platform administrator and rename or re-point tenants.
+Tenants, their hostnames and platform administrators are written by tenant loading and
+operator commands, which connect as the owner; the platform console (issue 17) changes
+tenants and hostnames only through the checked SECURITY DEFINER functions of migration 0018.
+Before migration 0006 the runtime role could list itself a platform administrator and rename
+or re-point tenants.
 """
 
 from __future__ import annotations
@@ -72,12 +75,25 @@ async def test_the_runtime_role_is_refused_platform_writes(db: Database, stateme
             await session.execute(text(statement))
 
 
-async def test_the_product_s_own_platform_writes_are_refused_to_the_runtime_role(
+async def test_the_product_writes_tenants_only_through_the_checked_functions(
     db: Database,
 ) -> None:
+    """The platform console (issue 17) changes tenants and hostnames through the SECURITY
+    DEFINER functions of migration 0018, which check what they are given; the runtime role
+    still cannot write a tenant file's way (`upsert_tenant`) nor list a platform admin."""
     tenant = await make_tenant(db)
-    with pytest.raises(DBAPIError, match="permission denied"):
-        await set_status(db, tenant.slug, "suspended")
+    await set_status(db, tenant.slug, "suspended")  # through mentorhub_tenant_set_status
+    async with db.platform() as session:
+        found = await session.get(type(tenant), tenant.id, populate_existing=True)
+        assert found is not None and found.status == "suspended" and found.suspended_at
+    with pytest.raises(DBAPIError, match="invalid tenant status"):
+        await set_status(db, tenant.slug, "deleted")
+    with pytest.raises(DBAPIError, match="invalid hostname"):
+        async with db.platform() as session:
+            await session.execute(
+                text("SELECT mentorhub_tenant_add_hostname(:id, 'not a host', :token)"),
+                {"id": tenant.id, "token": "t" * 43},
+            )
     with pytest.raises(DBAPIError, match="permission denied"):
         async with db.platform() as session:
             await upsert_tenant(session, tenant_info())

@@ -705,7 +705,8 @@ async def run_pass(
                         await session.execute(select(Tenant).where(Tenant.id.in_(list(due))))
                     ).scalars()
                 }
-            tenants = [found[t] for t in due if t in found]
+            # Suspended since the discovery read them: nothing for them either.
+            tenants = [found[t] for t in due if t in found and found[t].is_active]
 
     done: list[TenantPass | TenantFailure | None] = [None] * len(tenants)
     gate = asyncio.Semaphore(_parallel(db))

@@ -16,6 +16,10 @@ host, tenant hostnames included.
 
 Tenants are looked up in the process's `TenantDirectory` (`tenancy/directory.py`): no
 database round trip per request, and a change seen within a second.
+
+`/.well-known/mentorhub-verify/<token>` is answered here, on every Host, before any tenant
+is looked for: the platform console's hostname check (`tenancy/verify.py`). The body is the
+token when that Host has that token pending, else 404.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from mentorhub.core.outage import STATE_KEY, UNAVAILABLE_PATH, unavailable_reason
 from mentorhub.db import Database
 from mentorhub.tenancy.directory import TenantDirectory
+from mentorhub.tenancy.verify import CHALLENGE_PREFIX, answers
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -70,6 +75,9 @@ class TenantRouting:
         if path.startswith(GLOBAL_PREFIXES) or path == "/healthz":
             await self.app(scope, receive, send)
             return
+        if path.startswith(CHALLENGE_PREFIX):
+            await self._challenge(scope, send, path[len(CHALLENGE_PREFIX) :])
+            return
         try:
             scope = await self._route(scope, state, path)
         except Exception as exc:
@@ -86,6 +94,20 @@ class TenantRouting:
             await _redirect(scope, send, location)
             return
         await self.app(scope, receive, send)
+
+    async def _challenge(self, scope: Scope, send: Any, token: str) -> None:
+        """The hostname check's answer: the token if this Host has it pending, else 404."""
+        try:
+            tenants = (await self.directory.snapshot()).in_name_order
+        except Exception as exc:
+            if unavailable_reason(exc) is None:
+                raise
+            await _plain(send, 503, b"unavailable")
+            return
+        if scope.get("method", "GET") in ("GET", "HEAD") and answers(tenants, _host(scope), token):
+            await _plain(send, 200, token.encode())
+        else:
+            await _plain(send, 404, b"not found")
 
     async def _route(self, scope: Scope, state: dict[str, Any], path: str) -> Scope:
         tenants = await self.directory.snapshot()
@@ -129,6 +151,17 @@ _REDIRECT_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
+
+
+async def _plain(send: Callable[[Any], Awaitable[None]], status: int, body: bytes) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *_REDIRECT_HEADERS[1:],
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _redirect(scope: Scope, send: Callable[[Any], Awaitable[None]], location: bytes) -> None:

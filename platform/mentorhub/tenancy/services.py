@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.db import Database
@@ -89,7 +89,14 @@ async def list_tenants(db: Database) -> list[Tenant]:
 
 
 async def set_status(db: Database, slug: str, status: str) -> None:
+    """Suspend or resume a tenant (operators, tests); the platform console's actions
+    (`tenancy.lifecycle`) do the same with their audit rows. Through the checked function
+    `mentorhub_tenant_set_status` (migration 0018): the runtime role writes no tenant row
+    itself."""
     async with db.platform() as session:
         tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one()
-        tenant.status = status
+        await session.execute(
+            text("SELECT mentorhub_tenant_set_status(:id, :status)"),
+            {"id": tenant.id, "status": status},
+        )
     directory.invalidate()  # committed: this process's web routing reads it at once

@@ -1,4 +1,5 @@
-"""The platform admins' activity page: counts per tenant, never what or by whom."""
+"""The platform admins' activity page: counts per tenant, never what or by whom; each
+tenant links to its page in the platform console (`tenancy/views/console.py`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ async def platform_activity(db: DB, identity: CurrentIdentity) -> Template:
     tenants = await list_tenants(db)
     counts = await audit.action_counts(db, [t.id for t in tenants])
     return Template(
-        "identity/platform_activity.html",
+        "platform/activity.html",
         context={"tenants": tenants, "counts": counts, "identity": identity},
     )
 
