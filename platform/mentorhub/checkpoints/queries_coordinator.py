@@ -28,6 +28,10 @@ Decisions where the issue is silent:
   tasks page (`/coordinator/tasks`).
 * The search looks in the mentor's and the mentee's names: each word must be in one.
 * "Overdue" and "late" use the association's today (its time zone).
+* A coordinator given a scope by the tenant admin (`admin.scope`: the cohorts they run)
+  reads only the items and tasks of pairs in those cohorts (`ItemFilter.scope`, the
+  `scope` arguments; None: every cohort, as before scopes existed), and chooses only among
+  those cohorts.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sqlalchemy import ColumnElement, Select, and_, any_, case, func, literal, o
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from mentorhub.admin.scope import Scope
 from mentorhub.applications.models import Cohort
 from mentorhub.applications.services import scheme_of
 from mentorhub.checkpoints.models import CheckpointItem, CoordinatorTask
@@ -66,6 +71,7 @@ __all__ = [
     "item_for_coordinator",
     "items_page",
     "page_query",
+    "require_task_in_scope",
     "tasks_of",
     "viewer",
 ]
@@ -115,13 +121,14 @@ class CohortChoice:
     scheme_version: int
 
 
-async def cohort_choices(session: AsyncSession) -> list[CohortChoice]:
-    """The tenant's cohorts, newest first."""
-    rows = await session.execute(
-        select(Cohort.id, Cohort.name, Cohort.scheme_version).order_by(
-            Cohort.starts_on.desc(), Cohort.id
-        )
+async def cohort_choices(session: AsyncSession, scope: Scope = None) -> list[CohortChoice]:
+    """The tenant's cohorts (those in `scope`), newest first."""
+    query = select(Cohort.id, Cohort.name, Cohort.scheme_version).order_by(
+        Cohort.starts_on.desc(), Cohort.id
     )
+    if scope is not None:
+        query = query.where(Cohort.id.in_(scope))
+    rows = await session.execute(query)
     return [CohortChoice(*r) for r in rows.all()]
 
 
@@ -149,6 +156,8 @@ class ItemFilter:
     cohort_id: uuid.UUID | None = None
     search: str = ""
     newest_first: bool = False
+    #: The cohorts the coordinator runs (None: every cohort).
+    scope: Scope = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,8 @@ def _filtered(
         query = query.where(CheckpointItem.checkpoint == f.checkpoint)
     if f.cohort_id is not None:
         query = query.where(Pair.cohort_id == f.cohort_id)
+    if f.scope is not None:
+        query = query.where(Pair.cohort_id.in_(f.scope))
     if names or f.search:
         query = query.join(_Mentor, _Mentor.id == Pair.mentor_id).join(
             _Mentee, _Mentee.id == Pair.mentee_id
@@ -314,10 +325,12 @@ async def item_for_coordinator(
     viewer_id: uuid.UUID,
     *,
     zone: Any,
+    scope: Scope = None,
 ) -> ItemView:
     """One item the coordinator may read, with its pair, people and answers in words;
     NotFound for any other id (missing, another tenant's, not readable by the coordinator,
-    an item of the coordinator's own pair). One statement, then the cached scheme."""
+    an item of the coordinator's own pair, an item of a pair outside `scope`). One
+    statement, then the cached scheme."""
     try:
         key = uuid.UUID(str(item_id))
     except ValueError:
@@ -339,6 +352,8 @@ async def item_for_coordinator(
             Pair.mentee_id != viewer_id,
         )
     )
+    if scope is not None:
+        query = query.where(Pair.cohort_id.in_(scope))
     found = (await session.execute(query)).one_or_none()
     if found is None:
         raise NotFound("checkpoint item")
@@ -420,7 +435,15 @@ _TASK_COLUMNS = (
 )
 
 
-def _tasks(viewer_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
+def _task_pairs(viewer_id: uuid.UUID, scope: Scope) -> list[ColumnElement[bool]]:
+    """The tasks the coordinator reads: not of their own pair, and of a pair in scope."""
+    found = [Pair.mentor_id != viewer_id, Pair.mentee_id != viewer_id]
+    if scope is not None:
+        found.append(Pair.cohort_id.in_(scope))
+    return found
+
+
+def _tasks(viewer_id: uuid.UUID, scope: Scope = None) -> Select[*tuple[Any, ...]]:
     return (
         select(*_TASK_COLUMNS)
         .join(Pair, Pair.id == CoordinatorTask.pair_id)
@@ -428,17 +451,22 @@ def _tasks(viewer_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
         .join(_Mentee, _Mentee.id == Pair.mentee_id)
         .outerjoin(CheckpointItem, CheckpointItem.id == CoordinatorTask.item_id)
         .outerjoin(_Person, _Person.id == CoordinatorTask.done_by)
-        .where(Pair.mentor_id != viewer_id, Pair.mentee_id != viewer_id)
+        .where(*_task_pairs(viewer_id, scope))
     )
 
 
 async def tasks_of(
-    session: AsyncSession, viewer_id: uuid.UUID, *, open_limit: int = 200, done_limit: int = 20
+    session: AsyncSession,
+    viewer_id: uuid.UUID,
+    *,
+    open_limit: int = 200,
+    done_limit: int = 20,
+    scope: Scope = None,
 ) -> tuple[list[TaskRow], int, list[TaskRow]]:
     """The open tasks by due date (the first `open_limit`), how many are open, and the
     latest done ones (newest first). Three statements along `coordinator_tasks_by_state`."""
     open_rows = await session.execute(
-        _tasks(viewer_id)
+        _tasks(viewer_id, scope)
         .where(CoordinatorTask.state == "open")
         .order_by(CoordinatorTask.due_on, CoordinatorTask.id)
         .limit(open_limit)
@@ -452,18 +480,32 @@ async def tasks_of(
                     select(func.count())
                     .select_from(CoordinatorTask)
                     .join(Pair, Pair.id == CoordinatorTask.pair_id)
-                    .where(
-                        CoordinatorTask.state == "open",
-                        Pair.mentor_id != viewer_id,
-                        Pair.mentee_id != viewer_id,
-                    )
+                    .where(CoordinatorTask.state == "open", *_task_pairs(viewer_id, scope))
                 )
             ).scalar_one()
         )
     done_rows = await session.execute(
-        _tasks(viewer_id)
+        _tasks(viewer_id, scope)
         .where(CoordinatorTask.state == "done")
         .order_by(CoordinatorTask.done_at.desc().nulls_last(), CoordinatorTask.id)
         .limit(done_limit)
     )
     return open_tasks, total, [TaskRow(*r) for r in done_rows.all()]
+
+
+async def require_task_in_scope(
+    session: AsyncSession, task_id: uuid.UUID, viewer_id: uuid.UUID, scope: Scope
+) -> None:
+    """NotFound unless the task is one the coordinator reads (`tasks_of`'s rule): marking a
+    task of another cohort's pair done is refused as an unknown task."""
+    if scope is None:
+        return
+    found = (
+        await session.execute(
+            select(CoordinatorTask.id)
+            .join(Pair, Pair.id == CoordinatorTask.pair_id)
+            .where(CoordinatorTask.id == task_id, *_task_pairs(viewer_id, scope))
+        )
+    ).first()
+    if found is None:
+        raise NotFound("task")

@@ -7,6 +7,8 @@ page and action asks (DESIGN.md, "Who reads what").
   what is submitted to them: the plan once submitted, log entries their authors share, the
   counts (meetings held, contact hours) and the pair's dates. `require_party` refuses them
   the rest as "not found", so a page does not even confirm the content exists.
+* A coordinator given a scope by the tenant admin (`admin.scope`: the cohorts they run)
+  reads only the pairs of those cohorts; another cohort's pair is "not found", as below.
 * Anyone else — the other pairs' members, a tenant admin without the coordinator role, a
   platform admin (no member session in the tenant) — gets "not found" for the pair itself.
 
@@ -30,6 +32,7 @@ from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from mentorhub.admin.scope import cohorts_in_scope, in_scope
 from mentorhub.applications.models import Cohort
 from mentorhub.applications.services import scheme_of
 from mentorhub.db.access import NotFound
@@ -137,6 +140,10 @@ async def space_for(
     elif viewer.id == pair.mentee_id:
         role = "mentee"
     elif Role.COORDINATOR in viewer.roles:
+        # A coordinator with a scope (admin.scope) reads only the pairs of their cohorts;
+        # any other pair is refused as to a stranger.
+        if not in_scope(await cohorts_in_scope(session, viewer.id), pair.cohort_id):
+            raise NotFound("pair")
         role = "coordinator"
     else:
         raise NotFound("pair")

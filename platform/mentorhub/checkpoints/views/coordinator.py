@@ -9,6 +9,9 @@
 * `GET /coordinator/tasks` [coordinator_tasks]: the open tasks by due date and the ones
   done lately; `POST /coordinator/tasks/{task_id}` [coordinator_task_done] marks one done.
 
+A coordinator given a scope by the tenant admin (`admin.scope`) sees and acts on only the
+items and tasks of pairs in their cohorts; another cohort's item or task is "not found".
+
 The routes carry `rule(COORDINATOR)` like every coordinator page (a member without a staff
 role is refused, 403); the reads then need the coordinator role itself, so a tenant admin
 who is not a coordinator gets "not found" (404), as on a pair's page: checkpoint answers
@@ -30,6 +33,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from mentorhub.admin.scope import cohorts_in_scope
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
 from mentorhub.checkpoints import queries_coordinator as q
 from mentorhub.checkpoints.services.review import NOTE_MAX, complete_task, review_item
@@ -113,6 +117,7 @@ def _filter(
     cohorts: list[q.CohortChoice],
     checkpoints: list[tuple[str, str]],
     problems: list[Problem],
+    scope: frozenset[uuid.UUID] | None = None,
 ) -> q.ItemFilter:
     cohort_id = None
     if query.cohort:
@@ -129,6 +134,7 @@ def _filter(
         cohort_id=cohort_id,
         search=search_term(query.q),
         newest_first=query.sort == "due_desc",
+        scope=scope,
     )
 
 
@@ -147,9 +153,10 @@ async def coordinator_checkpoints(
     today = _today(tenant)
     async with reads.tenant(tenant.id) as session:
         me = await q.viewer(session, _me(identity))
-        cohorts = await q.cohort_choices(session)
+        scope = await cohorts_in_scope(session, me.id)  # None: every cohort
+        cohorts = await q.cohort_choices(session, scope)
         checkpoints = await q.checkpoint_choices(session, cohorts)
-        f = _filter(query, cohorts, checkpoints, problems)
+        f = _filter(query, cohorts, checkpoints, problems, scope)
         page, counts = await q.items_page(
             session, me.id, f, today=today, number=page_number(query.page)
         )
@@ -201,7 +208,8 @@ async def _item_page(
     zone = zone_of(tenant)
     async with reads.tenant(tenant.id) as session:
         me = await q.viewer(session, _me(identity))
-        view = await q.item_for_coordinator(session, item_id, me.id, zone=zone)
+        scope = await cohorts_in_scope(session, me.id)
+        view = await q.item_for_coordinator(session, item_id, me.id, zone=zone, scope=scope)
     context = _context(tenant, identity, view=view, item=view.item, notice=notice)
     if errors is not None:
         return rerender(
@@ -249,6 +257,11 @@ async def coordinator_checkpoint_post(
         form = await read_form(request, NoteForm)
         async with db.tenant(tenant.id) as session:
             me = await q.viewer(session, _me(identity))
+            if (scope := await cohorts_in_scope(session, me.id)) is not None:
+                # an item of a pair outside the coordinator's cohorts: not found (404)
+                await q.item_for_coordinator(
+                    session, item_id, me.id, zone=zone_of(tenant), scope=scope
+                )
             await review_item(
                 session, tenant, me, item_id, note=form.note, lock_version=form.lock_version
             )
@@ -277,7 +290,8 @@ async def _tasks_page(
 ) -> Template:
     async with reads.tenant(tenant.id) as session:
         me = await q.viewer(session, _me(identity))
-        open_tasks, open_total, done = await q.tasks_of(session, me.id)
+        scope = await cohorts_in_scope(session, me.id)
+        open_tasks, open_total, done = await q.tasks_of(session, me.id, scope=scope)
     context = _context(
         tenant,
         identity,
@@ -334,6 +348,8 @@ async def coordinator_task_done(
         values = {"note": form.note}
         async with db.tenant(tenant.id) as session:
             me = await q.viewer(session, _me(identity))
+            scope = await cohorts_in_scope(session, me.id)
+            await q.require_task_in_scope(session, task_id, me.id, scope)
             task = await complete_task(
                 session, tenant, me, task_id, note=form.note, lock_version=form.lock_version
             )
