@@ -188,7 +188,10 @@ def test_the_diff_names_changed_added_and_removed_rules_by_id() -> None:
         "14",
         "21",
     )
-    assert changes[moved].label.startswith("Checkpoint “")
+    title = doc["checkpoints"][1]["title"]
+    assert changes[moved].label == f"Checkpoint: {title} › On time until (days after it is due)"
+    assert changes["meetings.contact_hours.min"].label == "Least contact time in all (hours)"
+    assert changes["summary"].label == "summary"
     assert changes[f"checkpoints[{removed['id']}].title"].kind == "removed"
     assert changes["summary"].kind == "changed"
     assert changes["meetings.contact_hours.min"].kind == "added"

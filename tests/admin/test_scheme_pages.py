@@ -188,7 +188,7 @@ async def test_an_edit_that_fails_stores_nothing_and_one_that_passes_stores_the_
     seen = words(preview)
     assert "Nothing for existing pairs — 2 pairs stay on version 4." in seen
     assert "Pairs matched from now on start on version 5." in seen
-    assert "window days after" in seen and "Changed 7 10" in seen
+    assert "On time until (days after it is due)" in seen and "Changed 7 10" in seen
     assert "Due soon: {{ title }}" in seen
     assert await state(db, pw) == before  # the preview stores nothing
 

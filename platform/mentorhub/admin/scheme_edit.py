@@ -46,7 +46,12 @@ from mentorhub.core.problems import Problem
 from mentorhub.core.text import LINE, TEXT, BadText, clean_text
 from mentorhub.identity.secrets import derive_key
 from mentorhub.schemes.forms import CHOICE_KINDS
-from mentorhub.schemes.messages import BODY_MAX, MESSAGE_VARIABLES, SUBJECT_MAX
+from mentorhub.schemes.messages import (
+    BODY_MAX,
+    MESSAGE_VARIABLES,
+    SUBJECT_MAX,
+    allowed_variables,
+)
 
 __all__ = [
     "Change",
@@ -204,7 +209,7 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                 Field(
                     f"meetings.cadence.every.{name}",
                     ("meetings", "cadence", "every", name),
-                    f"A meeting every … {words}",
+                    f"Time between meetings: {words}",
                     "int",
                 )
             )
@@ -247,24 +252,24 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                     Field(
                         _key(path),
                         path,
-                        f"Due … {words} after {when.get('anchor', 'matching').replace('_', ' ')}",
+                        f"Due after {when.get('anchor', 'matching').replace('_', ' ')}: {words}",
                         "int",
                     )
                 )
         elif when.get("kind") == "after_each_meeting":
             path = (*prefix, "when", "within_days")
-            fields.append(Field(_key(path), path, "Due within … days of each meeting", "int"))
+            fields.append(Field(_key(path), path, "Due within (days of each meeting)", "int"))
         fields += [
             Field(
                 _key((*prefix, "window_days_before")),
                 (*prefix, "window_days_before"),
-                "Opens … days before it is due",
+                "Opens (days before it is due)",
                 "int",
             ),
             Field(
                 _key((*prefix, "window_days_after")),
                 (*prefix, "window_days_after"),
-                "On time until … days after it is due",
+                "On time until (days after it is due)",
                 "int",
             ),
         ]
@@ -293,13 +298,15 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                     open=False,
                 )
             )
+    titles = {c.get("id"): c.get("title") for c in document.get("checkpoints") or []}
     for j, cf in enumerate(document.get("checkpoint_forms") or []):
         for i, q in enumerate(cf.get("questions") or []):
             prefix = ("checkpoint_forms", j, "questions", i)
             groups.append(
                 Group(
                     _key(prefix),
-                    f"Form of “{cf.get('checkpoint')}”: {q.get('label') or q.get('id')}",
+                    f"Form of “{titles.get(cf.get('checkpoint')) or cf.get('checkpoint')}”: "
+                    f"{q.get('label') or q.get('id')}",
                     tuple(_question_fields(prefix, q)),
                     "checkpoint_forms",
                     open=False,
@@ -332,7 +339,15 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                         "Subject",
                         "opt_line",
                     ),
-                    Field(f"messages.{kind}.body", ("messages", kind, "body"), "Body", "text"),
+                    Field(
+                        f"messages.{kind}.body",
+                        ("messages", kind, "body"),
+                        "Body",
+                        "text",
+                        hint="Placeholders it may use: "
+                        + ", ".join(f"{{{{ {v} }}}}" for v in sorted(allowed_variables(kind)))
+                        + ".",
+                    ),
                 ),
                 "messages",
                 open=False,
@@ -587,6 +602,34 @@ def _show(value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+def _flat_path(doc: Any, path: Sequence[str | int]) -> str:
+    """A form field's key path as the diff writes it (items of named lists by name)."""
+    out = ""
+    for p in path:
+        if isinstance(doc, list) and isinstance(p, int):
+            key = _keyed(doc)
+            out += f"[{doc[p][key] if key and p < len(doc) else p}]"
+            doc = doc[p] if p < len(doc) else None
+        else:
+            out = f"{out}.{p}" if out else str(p)
+            doc = doc.get(p) if isinstance(doc, dict) else None
+    return out
+
+
+_PLAIN_SECTIONS = frozenset({"duration", "meetings", "matching"})
+
+
+def _form_labels(document: Mapping[str, Any]) -> dict[str, str]:
+    """The form's words for each rule it shows, by the diff's key path."""
+    labels: dict[str, str] = {}
+    for g in form_groups(document):
+        for f in g.fields:
+            flat = _key(f.path) if f.path[0] == "messages" else _flat_path(document, f.path)
+            words = f.label if g.section in _PLAIN_SECTIONS else f"{g.heading} › {f.label}"
+            labels[flat] = words
+    return labels
+
+
 def diff(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
@@ -602,15 +645,20 @@ def diff(
     if old_messages is not None or new_messages is not None:
         _flatten({"messages": dict(old_messages or {})}, "", a)
         _flatten({"messages": dict(new_messages or {})}, "", b)
+    names = {**_form_labels(old), **_form_labels(new)}
+
+    def label(path: str) -> str:
+        return names.get(path) or _label(path)
+
     changes: list[Change] = []
     for path, value in b.items():
         if path not in a:
-            changes.append(Change(path, _label(path), "added", new=_show(value)))
+            changes.append(Change(path, label(path), "added", new=_show(value)))
         elif a[path] != value:
-            changes.append(Change(path, _label(path), "changed", _show(a[path]), _show(value)))
+            changes.append(Change(path, label(path), "changed", _show(a[path]), _show(value)))
     for path, value in a.items():
         if path not in b:
-            changes.append(Change(path, _label(path), "removed", old=_show(value)))
+            changes.append(Change(path, label(path), "removed", old=_show(value)))
     return changes
 
 

@@ -130,7 +130,8 @@ async def admin_scheme_toml(
         "slug": tenant.slug,
         "name": tenant.name,
         "jurisdiction": tenant.jurisdiction,
-        "hostnames": tenant.hostnames,
+        # The routed (verified) names; a tenant with none yet lists those it was given.
+        "hostnames": tenant.hostnames or sorted(d.hostname for d in tenant.domains),
         "branding": branding,
     }
     return Response(
@@ -184,8 +185,26 @@ def _labels(document: dict[str, Any]) -> dict[str, str]:
     for g in se.form_groups(document):
         out[g.key] = g.heading
         for f in g.fields:
-            out[f.key] = f.label if f.path[0] != "messages" else f"{g.heading}: {f.label}"
+            out[f.key] = f.label
     return out
+
+
+def _in_context(problems: list[Problem], document: dict[str, Any]) -> list[Problem]:
+    """Each problem at a field of one checkpoint, question or message named with it too
+    ("Checkpoint: Review at 6 months — Opens (days before it is due) must be …"): the
+    summary lists problems of many fields with the same label."""
+    headings = {
+        f.key: g.heading
+        for g in se.form_groups(document)
+        if g.section not in ("duration", "meetings", "matching")
+        for f in g.fields
+    }
+    return [
+        Problem(path=p.path, message=f"{headings[p.path]} — {p.message}")
+        if p.path in headings
+        else p
+        for p in problems
+    ]
 
 
 def _at_fields(problems: list[Problem], document: dict[str, Any]) -> list[Problem]:
@@ -230,16 +249,19 @@ async def admin_scheme_edit_post(
         return _form_page(
             tenant, identity, current, values, Problems([problem]), status_code=409, stale=True
         )
-    document, messages, problems = se.apply_form(current.document, current.messages, posted)
-    if problems:
-        return _form_page(tenant, identity, current, shown, FormErrors(problems))
+    # A value that cannot be read keeps the rule's current value for the engine's check, so
+    # one round shows the form's problems and the engine's together.
+    document, messages, found = se.apply_form(current.document, current.messages, posted)
     document["version"] = current.version + 1
-    found: list[Problem] = []
+    unread = {p.path for p in found}
+    engine: list[Problem] = []
     try:
         parse_scheme(document, FORM_SOURCE)
     except SchemeError as exc:
-        found += _at_fields(exc.problems, current.document)
-    found += _at_fields(_messages_found(messages), current.document)
+        engine += _at_fields(exc.problems, current.document)
+    engine += _at_fields(_messages_found(messages), current.document)
+    found += [p for p in engine if p.path not in unread]
+    found = _in_context(found, current.document)
     if found:
         return _form_page(tenant, identity, current, shown, FormErrors(found))
     changes = se.diff(current.document, document, current.messages, messages)
