@@ -26,11 +26,14 @@ tasks, lapsed memberships), then VACUUM ANALYZE of the tables it wrote. The coor
 session is stored in Redis the way sign-in stores it (`SessionStore.create`).
 
 The app runs as `mentorhub serve --workers N`; the cockpit's load comes from wrk on
-loopback (`benchmarks.pairs.measure`: one thread, p50/p95/p99 from its Lua hook, any
-answer but 2xx fails the run, 30 s request timeout), the report's and the CSV's from this
-process (`http.client`, one connection). Figures are medians over `--rounds`; every round
-prints its own and the load average (the machine is shared: 2 cores). A route that does
-not answer 200 yet is reported as not measured, and the others are measured.
+loopback (`benchmarks.pairs.wrk`: one thread, p50/p95/p99 from its Lua hook, any answer
+but 2xx fails the run, 30 s request timeout), each run after the server and PostgreSQL
+have gone idle (a slow page's requests still queued when wrk stops would otherwise be
+served during the next run), its CPU counted until they are idle again; the report's and
+the CSV's load from this process (`http.client`, one connection). Figures are medians over
+`--rounds`; every round prints its own and the load average (the machine is shared: 2
+cores). A route that does not answer 200 yet is reported as not measured, and the others
+are measured.
 
     uv run python -m benchmarks.consoles                       # the full figures
     uv run python -m benchmarks.consoles --tenants 20 --members 20000 --pairs 6000 \\
@@ -47,6 +50,7 @@ import io
 import os
 import secrets
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -79,7 +83,7 @@ from benchmarks.pairs import (
     _processes,
     _server,
     load,
-    measure,
+    wrk,
 )
 from mentorhub.db import Database
 from mentorhub.db.session import Timeouts
@@ -172,11 +176,15 @@ def get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
 
 
 def probe(port: int, path: str, cookie: str) -> str | None:
-    """None when the route answers 200; otherwise why it is not measured."""
+    """None when the route answers 200 (its first answer's time printed); otherwise why it
+    is not measured."""
+    start = time.perf_counter()
     try:
-        status, _ = get(port, path, cookie)
+        status, body = get(port, path, cookie)
     except OSError as error:
         return f"no answer ({error})"
+    took = (time.perf_counter() - start) * 1000
+    print(f"  first answer: {status} in {took:,.0f} ms, {len(body):,} bytes: {path}", flush=True)
     if status == 200:
         return None
     return f"answered {status}"
@@ -288,9 +296,11 @@ class Download:
     growth_sampled_mib: float
     samples: int
     processes: int  # mentorhub serve's processes watched
+    cpu_app_s: float
+    cpu_db_s: float
 
 
-def download_csv(port: int, path: str, cookie: str) -> Download:
+def download_csv(port: int, path: str, cookie: str, data_dir: Path) -> Download:
     """One download of the streamed CSV, its rows counted as they arrive (a CSV reader over
     the response, so a quoted line break in a free-text answer is not a row)."""
     pids = server_pids(port)
@@ -298,6 +308,8 @@ def download_csv(port: int, path: str, cookie: str) -> Download:
     before = {pid: _status_kib(pid, "VmRSS") for pid in pids}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     counter = _Counting()
+    server, database = _server(port), _database(data_dir)
+    used, used_db = _cpu_seconds(server), _cpu_seconds(database)
     with RssSampler(pids) as sampler:
         start = time.perf_counter()
         connection.request("GET", path, headers={"Cookie": cookie})
@@ -324,6 +336,8 @@ def download_csv(port: int, path: str, cookie: str) -> Download:
         growth_sampled,
         sampler.samples,
         len(pids),
+        _cpu_seconds(server) - used,
+        _cpu_seconds(database) - used_db,
     )
 
 
@@ -367,7 +381,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="for mentorhub serve")
     parser.add_argument(
         "--filtered",
-        default="?flag=overdue&sort=meetings",
+        default="?flag=overdue&sort=meetings&order=desc",
         help="the filtered and sorted cockpit's query string",
     )
     args = parser.parse_args()
@@ -417,7 +431,6 @@ def figures(
         ("cockpit", cockpit),
         ("cockpit, filtered and sorted", filtered),
         ("report", report),
-        ("responses.csv", responses),
     ):
         why = probe(port, path, cookie)
         if why is not None:
@@ -446,55 +459,153 @@ def figures(
     cpu: CPU = {}
     if targets:
         print("1. the cockpit (wrk):", flush=True)
-        samples, cpu = measure(
-            f"http://127.0.0.1:{port}",
-            port,
-            data_dir,
-            targets,
-            args.rounds,
-            args.seconds,
-            script,
-        )
+        try:
+            samples, cpu = cockpit_figures(port, data_dir, targets, args, script)
+        except (RuntimeError, subprocess.CalledProcessError) as error:
+            for t in targets:
+                missing[t.name] = f"failed under load: {error}"
+            print(f"  FAILED: {error}", flush=True)
+            targets = []
 
     # 2. the report, requests one after another
     report_rounds: list[Timed] = []
     report_all: list[float] = []
     if "report" not in missing:
         print("2. the evaluation report (sequential requests):", flush=True)
-        sequential(port, report, cookie, 2, data_dir)  # warm: templates, plans, pools
-        for number in range(1, args.rounds + 1):
-            before = os.getloadavg()[0]
-            timed, took = sequential(port, report, cookie, args.report_requests, data_dir)
-            report_rounds.append(timed)
-            report_all += took
-            print(
-                f"  round {number}: median {timed.p50_ms:.0f} ms, p95 {timed.p95_ms:.0f} ms"
-                f" over {args.report_requests} requests; CPU per request: server"
-                f" {timed.cpu_app_ms:.0f} ms, PostgreSQL {timed.cpu_db_ms:.0f} ms"
-                f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
-                flush=True,
-            )
+        try:
+            report_figures(port, report, cookie, data_dir, args, report_rounds, report_all)
+        except (RuntimeError, OSError, http.client.HTTPException) as error:
+            missing["report"] = f"failed: {error}"
+            print(f"  FAILED: {error}", flush=True)
 
     # 3. the responses CSV, streamed
     downloads: list[Download] = []
     if "responses.csv" not in missing:
         print("3. the responses CSV (streamed):", flush=True)
-        download_csv(port, responses, cookie)  # warm
-        for number in range(1, args.rounds + 1):
-            before = os.getloadavg()[0]
-            d = download_csv(port, responses, cookie)
-            downloads.append(d)
-            hwm = "refused" if d.growth_hwm_mib is None else f"{d.growth_hwm_mib:.1f} MiB"
-            print(
-                f"  round {number}: {d.rows:,} rows, {d.mib:.1f} MiB in {d.seconds:.2f} s"
-                f" ({d.rows / d.seconds:,.0f} rows/s, first byte {d.first_byte_s * 1000:.0f} ms);"
-                f" peak RSS growth: VmHWM {hwm}, sampled {d.growth_sampled_mib:.1f} MiB"
-                f" ({d.samples:,} samples of {d.processes} processes)"
-                f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
-                flush=True,
-            )
+        try:
+            csv_figures(port, responses, cookie, data_dir, args, downloads)
+        except (RuntimeError, OSError, http.client.HTTPException) as error:
+            missing["responses.csv"] = f"failed: {error}"
+            print(f"  FAILED: {error}", flush=True)
 
     summary(cohort, args, targets, samples, cpu, report_rounds, report_all, downloads, missing)
+
+
+def warm(port: int, path: str, cookie: str, tries: int = 6) -> None:
+    """GET `path` until it has answered 200 twice (a first request may meet a cold cache,
+    or a statement timeout on a machine loaded by others); fails after `tries`."""
+    good = 0
+    for _ in range(tries):
+        status, _ = get(port, path, cookie)
+        good = good + 1 if status == 200 else 0
+        if good == 2:
+            return
+    raise RuntimeError(f"{path}: no two answers 200 in a row in {tries} tries")
+
+
+def settle(port: int, data_dir: Path, limit: float = 120) -> None:
+    """Wait until the server and PostgreSQL are idle (under 5 % of a core over half a
+    second): requests a wrk run left queued when it stopped are not counted in the next."""
+    server, database = _server(port), _database(data_dir)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        used = _cpu_seconds(server) + _cpu_seconds(database)
+        time.sleep(0.5)
+        if _cpu_seconds(server) + _cpu_seconds(database) - used < 0.025:
+            return
+
+
+def cockpit_figures(
+    port: int, data_dir: Path, targets: list[Target], args: argparse.Namespace, script: Path
+) -> tuple[dict[tuple[str, int], list[Figure]], CPU]:
+    """Each round: every target at each client count, one wrk run of `--seconds` after the
+    machine settled, with the CPU a request cost in the server's processes and in
+    PostgreSQL's (`benchmarks.pairs.wrk` and `_cpu_seconds`): from the run's start until
+    both are idle again, over the requests completed plus the one left in flight on each
+    connection."""
+    base = f"http://127.0.0.1:{port}"
+    server, database = _server(port), _database(data_dir)
+    for t in targets:  # warm the templates and the plans, one client
+        warm(port, t.path, t.cookie or "")
+    samples: dict[tuple[str, int], list[Figure]] = {}
+    cpu: CPU = {}
+    for number in range(1, args.rounds + 1):
+        line = []
+        before = os.getloadavg()[0]
+        for t in targets:
+            for c in t.connections:
+                settle(port, data_dir)
+                used, used_db = _cpu_seconds(server), _cpu_seconds(database)
+                f = wrk(base + t.path, c, args.seconds, script, t.cookie)
+                # wrk stops with a request in flight on each connection: the server still
+                # serves those c, so the CPU is counted until it is idle, over N + c.
+                settle(port, data_dir)
+                requests = f.rps * args.seconds + c
+                per = (_cpu_seconds(server) - used) * 1000 / requests
+                per_db = (_cpu_seconds(database) - used_db) * 1000 / requests
+                samples.setdefault((t.name, c), []).append(f)
+                cpu.setdefault((t.name, c), []).append((per, per_db))
+                line.append(
+                    f"{t.name} @{c}: p50 {f.p50:.0f} p95 {f.p95:.0f} ms, {f.rps:,.1f}/s,"
+                    f" CPU per request: server {per:.0f} ms, PostgreSQL {per_db:.0f} ms"
+                )
+        print(
+            f"  round {number}: "
+            + "; ".join(line)
+            + f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+    return samples, cpu
+
+
+def report_figures(
+    port: int,
+    path: str,
+    cookie: str,
+    data_dir: Path,
+    args: argparse.Namespace,
+    rounds: list[Timed],
+    every: list[float],
+) -> None:
+    sequential(port, path, cookie, 2, data_dir)  # warm: templates, plans, pools
+    for number in range(1, args.rounds + 1):
+        before = os.getloadavg()[0]
+        timed, took = sequential(port, path, cookie, args.report_requests, data_dir)
+        rounds.append(timed)
+        every += took
+        print(
+            f"  round {number}: median {timed.p50_ms:.0f} ms, p95 {timed.p95_ms:.0f} ms"
+            f" over {args.report_requests} requests; CPU per request: server"
+            f" {timed.cpu_app_ms:.0f} ms, PostgreSQL {timed.cpu_db_ms:.0f} ms"
+            f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+
+
+def csv_figures(
+    port: int,
+    path: str,
+    cookie: str,
+    data_dir: Path,
+    args: argparse.Namespace,
+    downloads: list[Download],
+) -> None:
+    # No warm-up: the first download is measured too (the largest growth is the one that
+    # counts; a warm process could hide growth in memory kept from an earlier download).
+    for number in range(1, args.rounds + 1):
+        before = os.getloadavg()[0]
+        d = download_csv(port, path, cookie, data_dir)
+        downloads.append(d)
+        hwm = "refused" if d.growth_hwm_mib is None else f"{d.growth_hwm_mib:.1f} MiB"
+        print(
+            f"  round {number}: {d.rows:,} rows, {d.mib:.1f} MiB in {d.seconds:.2f} s"
+            f" ({d.rows / d.seconds:,.0f} rows/s, first byte {d.first_byte_s * 1000:.0f} ms);"
+            f" peak RSS growth: VmHWM {hwm}, sampled {d.growth_sampled_mib:.1f} MiB"
+            f" ({d.samples:,} samples of {d.processes} processes); CPU: server"
+            f" {d.cpu_app_s:.1f} s, PostgreSQL {d.cpu_db_s:.1f} s"
+            f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
 
 
 def _verdict(ok: bool) -> str:
