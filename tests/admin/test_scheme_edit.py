@@ -27,11 +27,12 @@ from mentorhub.pairs.models import Pair
 from mentorhub.schemes.errors import SchemeError
 from mentorhub.schemes.loader import load_tenant_file, parse_tenant_file, scheme_document
 from mentorhub.schemes.models import SchemeVersion
-from mentorhub.schemes.services import current_scheme
+from mentorhub.schemes.services import current_scheme, store_version
 from mentorhub.schemes.validate import parse_scheme
 from mentorhub.settings import get_settings
 from mentorhub.tenancy.loading import load_tenants
 from mentorhub.tenancy.models import Tenant
+from tests.messages.conftest import live_db  # noqa: F401  (fixture)
 from tests.support import as_owner
 
 TENANT_FILES = sorted(Path(get_settings().tenants_dir).glob("*.toml"))
@@ -473,3 +474,47 @@ async def test_loading_keeps_a_console_version_and_its_wording(
     after = await snapshot(db, ahep)
     assert after["versions"] == [4, 5, 6]
     assert ("reminder", "Console wording: {{ title }}", None) not in after["templates"]
+
+
+async def test_two_confirmations_racing_store_one_version(live_db: Database) -> None:  # noqa: F811
+    """Two admins confirm proposals made against the same version at the same moment, on
+    separate connections that commit: one stores the next version, the other is stale."""
+    import asyncio
+
+    from tests.foundation.helpers import make_tenant
+
+    tenant = await make_tenant(live_db)
+    doc, _messages, f = reference("ahep")
+    async with live_db.tenant(tenant.id) as s:
+        await store_version(s, f.scheme, "ahep.toml")
+    v = doc["version"]
+
+    async def confirm(who: str) -> int | str:
+        try:
+            return await store_scheme_version(
+                live_db,
+                tenant.id,
+                None,
+                f"{who}@example.org",
+                {**doc, "summary": f"Edited by {who}"},
+                "the form",
+                who,
+                base_version=v,
+                messages={},
+            )
+        except StaleScheme:
+            return "stale"
+
+    results = await asyncio.gather(confirm("ann"), confirm("bob"))
+    assert sorted(results, key=str) == sorted([v + 1, "stale"], key=str)
+    async with live_db.tenant(tenant.id) as s:
+        rows = (await s.execute(select(SchemeVersion.version, SchemeVersion.created_by))).all()
+        entries = (
+            await s.execute(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "scheme.version_stored")
+            )
+        ).scalar_one()
+    assert sorted(r.version for r in rows) == [v, v + 1]
+    assert entries == 1

@@ -273,3 +273,30 @@ async def test_the_download_uploads_back_and_bad_files_store_nothing(
     )
     assert done.status_code == 303
     assert (await state(db, pw))[0] == [4, 5]  # numbered by the server, not the file
+
+
+async def test_a_proposal_made_for_one_tenant_is_refused_by_another(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    a = await pair_world(db, "ahep")
+    b = await pair_world(db, "ahep")
+    admin_a = (await viewers_of(settings, a))[TENANT_ADMIN]
+    admin_b = (await viewers_of(settings, b))[TENANT_ADMIN]
+    t = f"/t/{a.world.tenant.slug}/admin/scheme"
+    values = form_fields((await fetch(client, admin_a, "GET", f"{t}/edit")).text)
+    preview = await fetch(
+        client, admin_a, "POST", f"{t}/edit", data={**values, "checkpoints.0.title": "Agenda"}
+    )
+    assert preview.status_code == 200
+    sealed = hidden(preview.text, "proposal")
+    before_a, before_b = await state(db, a), await state(db, b)
+    # The same version number, the same scheme: only the tenant differs.
+    refused = await fetch(
+        client,
+        admin_b,
+        "POST",
+        f"/t/{b.world.tenant.slug}/admin/scheme/confirm",
+        data={"proposal": sealed},
+    )
+    assert refused.status_code == 400 and "not this association's" in words(refused)
+    assert await state(db, a) == before_a and await state(db, b) == before_b
