@@ -185,7 +185,7 @@ async def test_the_page_shows_the_figures_and_never_unshared_words(
         "Average meetings per pair 4.5",
         "Contact hours in total 52.0",
         "Achieved or partly achieved 95.8 %",
-        "100 % of the 5 people who answered both times gave a higher answer",
+        "I feel confident in myself 5 5 (100 %) 0 (0 %) 0 (0 %) 3 → 4.2 (+1.2)",
         "SHARED-QUOTE-0",
         "Fewer than 5 people sent this form in",
     ):

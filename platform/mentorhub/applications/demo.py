@@ -370,12 +370,14 @@ async def fill_demo_applications(
     from mentorhub.checkpoints.demo import seed_demo_checkpoints  # stand on the pairs
     from mentorhub.matching.demo import seed_demo_matching  # matching stands on applications
     from mentorhub.pairs.demo import seed_demo_pairs  # pairs stand on both
+    from mentorhub.reports.demo import seed_demo_report  # a finished cohort's report
 
     steps = (
         ("demo applications made: %d", seed_demo_applications),
         ("demo matching steps taken: %d", seed_demo_matching),
         ("demo pairs' steps taken: %d", functools.partial(seed_demo_pairs, storage=storage)),
         ("demo checkpoints' steps taken: %d", seed_demo_checkpoints),
+        ("demo evaluated cohort's steps taken: %d", seed_demo_report),
     )
     for done, step in steps:
         for attempt in range(1, DEMO_ATTEMPTS + 1):

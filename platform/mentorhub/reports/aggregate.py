@@ -77,6 +77,8 @@ class Table:
     several: bool = False
     #: A heading the table belongs under (a Likert grid's question, a role).
     group: str = ""
+    #: One statement of a Likert grid (the page shows the grid as one table).
+    grid: bool = False
 
     @property
     def total(self) -> int:
@@ -125,11 +127,12 @@ def table(
     several: bool = False,
     group: str = "",
     keep_empty: bool = True,
+    grid: bool = False,
 ) -> Table:
     """The table of `counts` (value → how many) in the order of `labels` ((value, words));
     values not in `labels` are left out. Suppressed below `min_group` respondents."""
     if respondents < min_group:
-        return Table(title, 0, (), suppressed=True, several=several, group=group)
+        return Table(title, 0, (), suppressed=True, several=several, group=group, grid=grid)
     rows = tuple(
         Share(words, counts.get(value, 0), percent(counts.get(value, 0), respondents))
         for value, words in labels
@@ -144,6 +147,7 @@ def table(
         mean_words=mean_words if mean is not None else "",
         several=several,
         group=group,
+        grid=grid,
     )
 
 

@@ -528,6 +528,7 @@ def _question_tables(
                     mean_scale=list(q.options),
                     mean_words=_likert_mean_words(q),
                     group=q.label,
+                    grid=True,
                 )
             )
         return out

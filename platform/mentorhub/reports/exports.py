@@ -25,6 +25,7 @@ from openpyxl.styles import Font
 from mentorhub.applications.queue import csv_cell
 from mentorhub.pairs.cpd import FONTS
 from mentorhub.reports.aggregate import Change, Table
+from mentorhub.reports.charts import Block, blocks, top_count, top_share, top_words
 from mentorhub.reports.evaluation import Report, Section
 
 __all__ = ["csv_line", "render_csv", "render_pdf", "render_xlsx", "report_rows"]
@@ -268,27 +269,65 @@ class _Document(FPDF):  # type: ignore[misc]
         self.para("; ".join(notes) + ".", 8.5, MUTED)
         self.ln(2)
 
-    def change_of(self, c: Change, suppressed: str) -> None:
+    def grid_of(self, b: Block, suppressed: str) -> None:
+        """A Likert grid: one bar per statement, the share in the scale's top answers."""
         if self.will_page_break(30):
             self.add_page()
         self.set_font("DejaVu", "B", 10)
-        title = f"{c.group}: {c.title}" if c.group else c.title
-        self.multi_cell(0, 5, title, align="L", new_x="LMARGIN", new_y="NEXT")
-        if c.suppressed:
+        self.multi_cell(0, 5, b.group, align="L", new_x="LMARGIN", new_y="NEXT")
+        shown = [t for t in b.tables if not t.suppressed]
+        if not shown:
             self.para(suppressed.capitalize() + ".", 9, MUTED)
             self.ln(2)
             return
-        for b, a in zip(c.before, c.after, strict=True):
-            self.bar(f"Before: {b.label}", b.count, b.percent, BAR)
-            self.bar(f"After: {a.label}", a.count, a.percent, AFTER)
-        words = (
-            f"{c.people} answered both times ({c.before_title}, then {c.after_title}): "
-            f"{c.rose_percent:g} % rose, {c.same_percent:g} % stayed the same, "
-            f"{c.fell_percent:g} % fell"
+        self.para(f"Share answering {top_words(shown[0])}, statement by statement:", 8.5, MUTED)
+        for t in b.tables:
+            if t.suppressed:
+                self.para(f"{t.title}: {suppressed}.", 9, MUTED)
+                continue
+            self.bar(t.title, top_count(t), top_share(t), BAR)
+        self.para(
+            f"Respondents: {shown[0].respondents}; means {shown[0].mean_words}: "
+            + "; ".join(f"{t.mean:g}" for t in shown if t.mean is not None)
+            + ".",
+            8.5,
+            MUTED,
         )
-        if c.mean_change is not None:
-            words += f"; mean {c.mean_before:g} → {c.mean_after:g} ({c.mean_change:+g})"
-        self.para(words + ".", 8.5, MUTED)
+        self.ln(2)
+
+    def changes_of(self, b: Block, suppressed: str) -> None:
+        """One question's changes: one bar per statement, the share whose answer rose."""
+        if self.will_page_break(30):
+            self.add_page()
+        self.set_font("DejaVu", "B", 10)
+        self.multi_cell(
+            0, 5, b.group or b.changes[0].title, align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+        shown = [c for c in b.changes if not c.suppressed]
+        if not shown:
+            self.para(suppressed.capitalize() + ".", 9, MUTED)
+            self.ln(2)
+            return
+        first = shown[0]
+        self.para(
+            f"{first.before_title}, then {first.after_title}: the share of the people who "
+            "answered both times whose answer rose.",
+            8.5,
+            MUTED,
+        )
+        for c in b.changes:
+            if c.suppressed:
+                self.para(f"{c.title}: {suppressed}.", 9, MUTED)
+                continue
+            self.bar(c.title, c.rose, c.rose_percent, AFTER)
+            if c.mean_change is not None:
+                self.para(
+                    f"{c.people} people; {c.rose_percent:g} % rose, {c.same_percent:g} % "
+                    f"stayed the same, {c.fell_percent:g} % fell; mean {c.mean_before:g} → "
+                    f"{c.mean_after:g} ({c.mean_change:+g})",
+                    8,
+                    MUTED,
+                )
         self.ln(2)
 
 
@@ -329,10 +368,13 @@ def render_pdf(report: Report, *, compress: bool = True) -> bytes:
             pdf.cell(0, 6, f.value, new_x="LMARGIN", new_y="NEXT")
         if section.figures:
             pdf.ln(2)
-        for t in section.tables:
-            pdf.table_of(t, report.suppressed_words)
-        for c in section.changes:
-            pdf.change_of(c, report.suppressed_words)
+        for b in blocks(section.tables, section.changes):
+            if b.kind == "grid":
+                pdf.grid_of(b, report.suppressed_words)
+            elif b.kind == "changes":
+                pdf.changes_of(b, report.suppressed_words)
+            else:
+                pdf.table_of(b.tables[0], report.suppressed_words)
         for g in section.quotes:
             pdf.set_font("DejaVu", "B", 10)
             pdf.multi_cell(0, 5, g.question, align="L", new_x="LMARGIN", new_y="NEXT")

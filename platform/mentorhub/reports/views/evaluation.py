@@ -100,7 +100,9 @@ async def report_page(
         identity,
         report=report,
         bar_chart=charts.bar_chart,
-        change_chart=charts.change_chart,
+        grid_chart=charts.grid_chart,
+        rise_chart=charts.rise_chart,
+        blocks=charts.blocks,
         downloads=f"/coordinator/reports/{cohort_id}",
     )
     return Template("reports/report.html", context=context)
