@@ -355,6 +355,32 @@ async def test_a_logo_is_stored_served_shown_and_removed(
     assert len(await audits(db, world, "settings.changed")) == 3
 
 
+async def test_a_first_logo_keeps_the_files_contact_address(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    world = await make_world(db, SLUG)
+    info = tenant_info(world.tenant.slug)
+    branding = msgspec.structs.replace(info.branding, contact_email="learning@museums.ab.ca")
+    async with as_owner(db) as owner, owner.platform() as session:
+        await upsert_tenant(session, msgspec.structs.replace(info, branding=branding))
+    csrf = await as_(client, settings, world, world.admin)
+    assert (
+        'value="learning@museums.ab.ca"' in (await client.get(url(world, "/admin/settings"))).text
+    )
+    assert (await upload(client, world, csrf, png())).status_code == 303
+    tenant = await tenant_now(db, world.id)
+    assert tenant.branding["contact_email"] == "learning@museums.ab.ca"  # still Reply-To
+    footer = (await client.get(url(world, "/me"))).text
+    assert '<a href="mailto:learning@museums.ab.ca">' in footer
+    page = await client.get(url(world, "/admin/settings"))
+    assert 'value="learning@museums.ab.ca"' in page.text
+    assert 'name="lock_version" value="0"' in page.text  # a logo does not stale the form
+    assert (await save(client, world, csrf, contact_email="")).status_code == 303
+    assert (await tenant_now(db, world.id)).branding["contact_email"] == ""
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

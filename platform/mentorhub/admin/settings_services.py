@@ -135,12 +135,19 @@ def check_settings(change: SettingsChange) -> list[Problem]:
 async def _profile(session: AsyncSession, tenant_id: uuid.UUID) -> TenantProfile:
     """The tenant's profile row, created if absent, locked FOR UPDATE: every settings action
     takes this lock first, so two of them (a save and a logo upload) run one after the other
-    and each reads the branding the other wrote."""
-    await session.execute(
-        pg_insert(TenantProfile.__table__)  # type: ignore[arg-type]
-        .values(tenant_id=tenant_id, id=uuid.uuid4())
-        .on_conflict_do_nothing()
-    )
+    and each reads the branding the other wrote. A new row starts with the tenant file's
+    contact e-mail (the branding's), so a first logo upload does not drop it."""
+    if await q.profile_for_update(session) is None:
+        tenant = await q.tenant_row(session)
+        await session.execute(
+            pg_insert(TenantProfile.__table__)  # type: ignore[arg-type]
+            .values(
+                tenant_id=tenant_id,
+                id=uuid.uuid4(),
+                contact_email=str((tenant.branding or {}).get("contact_email") or "")[:320],
+            )
+            .on_conflict_do_nothing()
+        )
     profile = await q.profile_for_update(session)
     assert profile is not None, "the row was just inserted or already there"
     return profile
