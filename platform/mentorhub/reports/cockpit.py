@@ -59,10 +59,11 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Date, Select, and_, cast, func, select
+from sqlalchemy import Date, Select, and_, case, cast, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.sqltypes import NullType
 
 from mentorhub.admin.scope import Scope, in_scope
 from mentorhub.applications.models import Cohort
@@ -182,7 +183,7 @@ class CohortInfo:
     hours_max: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Person:
     id: uuid.UUID
     name: str
@@ -204,7 +205,7 @@ class Figures:
     behind: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PairRow:
     id: uuid.UUID
     state: str
@@ -223,6 +224,8 @@ class PairRow:
     quiet: bool
     lapsed: bool
     behind: bool
+    #: The flags it carries, in FLAGS' order.
+    flags: tuple[str, ...]
 
     @property
     def live(self) -> bool:
@@ -238,15 +241,7 @@ class PairRow:
         return self.contact_minutes / 60
 
     def has(self, flag: str) -> bool:
-        if flag == "overdue":
-            return self.items_overdue > 0
-        if flag == "tasks":
-            return self.open_tasks > 0
-        return bool(getattr(self, flag))
-
-    @property
-    def flags(self) -> tuple[str, ...]:
-        return tuple(f for f in FLAGS if self.has(f))
+        return flag in self.flags
 
 
 @dataclass(frozen=True)
@@ -340,12 +335,24 @@ async def _rules(session: AsyncSession, version: int) -> _Rules:
 @lru_cache(maxsize=32_768)
 def _figures(
     rules: _Rules,
-    facts: PairFacts,
-    held: tuple[Held, ...],
+    cohort_starts_on: date,
+    matched_on: date,
+    extensions: tuple[tuple[str, int], ...],
+    days: tuple[date, ...],
+    minutes: tuple[int, ...],
     today: date,
     ended_on: date | None,
     jurisdiction: str,
 ) -> Figures | None:
+    """The pair's cadence figures, memoised on plain values (cheap to hash: a cohort seen
+    again the same day costs a lookup per pair)."""
+    facts = pair_facts(
+        rules.scheme,
+        cohort_starts_on,
+        matched_on,
+        [{"agreed_on": on, "months": n} for on, n in extensions],
+    )
+    held = [Held(d, m) for d, m in zip(days, minutes, strict=True)]
     try:
         s = summarise(
             rules.scheme, facts, held, today, jurisdiction=jurisdiction, ended_on=ended_on
@@ -435,11 +442,18 @@ def pairs_statement(
         select(
             Meeting.pair_id.label("pair_id"),
             func.count().label("held"),
-            func.array_agg(aggregate_order_by(local_day, Meeting.starts_at)).label("days"),
-            func.array_agg(
-                aggregate_order_by(
-                    func.coalesce(Meeting.held_minutes, Meeting.minutes), Meeting.starts_at
-                )
+            # As the driver gives them (lists of dates and of ints), without a per-item
+            # conversion.
+            type_coerce(
+                func.array_agg(aggregate_order_by(local_day, Meeting.starts_at)), NullType()
+            ).label("days"),
+            type_coerce(
+                func.array_agg(
+                    aggregate_order_by(
+                        func.coalesce(Meeting.held_minutes, Meeting.minutes), Meeting.starts_at
+                    )
+                ),
+                NullType(),
             ).label("minutes"),
         )
         .where(
@@ -493,7 +507,8 @@ def pairs_statement(
             Pair.end_kind,
             Pair.matched_on,
             Pair.scheme_version,
-            Pair.extensions,
+            # Decoded only where there is something (most pairs were never extended).
+            case((func.jsonb_array_length(Pair.extensions) > 0, Pair.extensions)),
             Pair.ended_at,
             Pair.quiet_stage,
             *people,
@@ -538,18 +553,37 @@ class _Reader:
         mentor = _person(*r[8:13])
         mentee = _person(*r[13:18])
         held_n, days, minutes, i_open, i_overdue, i_missed, n_tasks = r[18:25]
-        held = tuple(Held(d, m) for d, m in zip(days or (), minutes or (), strict=True))
-        rules = self.rules[version]
+        days = tuple(days or ())
+        minutes = tuple(minutes or ())
         ended_on = ended_at.astimezone(self.zone).date() if ended_at is not None else None
         figures = _figures(
-            rules,
-            pair_facts(rules.scheme, self.cohort.starts_on, matched_on, extensions),
-            held,
+            self.rules[version],
+            self.cohort.starts_on,
+            matched_on,
+            tuple((str(e["agreed_on"]), int(e["months"])) for e in extensions or ()),
+            days,
+            minutes,
             self.today,
             ended_on,
             self.jurisdiction,
         )
         live = state in LIVE_STATES
+        overdue = int(i_overdue or 0)
+        tasks = int(n_tasks or 0)
+        quiet = live and quiet_stage > 0
+        lapsed = live and (mentor.lapsed or mentee.lapsed)
+        behind = live and figures is not None and figures.behind
+        flags = tuple(
+            f
+            for f, on in (
+                ("overdue", overdue > 0),
+                ("quiet", quiet),
+                ("lapsed", lapsed),
+                ("behind", behind),
+                ("tasks", tasks > 0),
+            )
+            if on
+        )
         return PairRow(
             id=pid,
             state=state,
@@ -558,15 +592,16 @@ class _Reader:
             mentor=mentor,
             mentee=mentee,
             held=int(held_n or 0),
-            contact_minutes=sum(max(0, m.minutes) for m in held),
+            contact_minutes=sum(max(0, m) for m in minutes),
             figures=figures,
             items_open=int(i_open or 0),
-            items_overdue=int(i_overdue or 0),
+            items_overdue=overdue,
             items_missed=int(i_missed or 0),
-            open_tasks=int(n_tasks or 0),
-            quiet=live and quiet_stage > 0,
-            lapsed=live and (mentor.lapsed or mentee.lapsed),
-            behind=live and figures is not None and figures.behind,
+            open_tasks=tasks,
+            quiet=quiet,
+            lapsed=lapsed,
+            behind=behind,
+            flags=flags,
         )
 
 
@@ -602,15 +637,22 @@ def matches(row: PairRow, q: CockpitQuery, words: Iterable[str] = ()) -> bool:
 
 
 async def _reader(
-    session: AsyncSession, cohort: CohortInfo, today: date, jurisdiction: str
+    session: AsyncSession,
+    cohort: CohortInfo,
+    today: date,
+    jurisdiction: str,
+    versions: Iterable[int] | None = None,
 ) -> _Reader:
-    versions = (
-        await session.execute(
-            select(Pair.scheme_version)
-            .where(Pair.tenant_id == current_tenant(session), Pair.cohort_id == cohort.id)
-            .distinct()
-        )
-    ).scalars()
+    """The row reader with the scheme versions of the cohort's pairs (`versions` when the
+    caller knows them, else read: one statement)."""
+    if versions is None:
+        versions = (
+            await session.execute(
+                select(Pair.scheme_version)
+                .where(Pair.tenant_id == current_tenant(session), Pair.cohort_id == cohort.id)
+                .distinct()
+            )
+        ).scalars()
     rules = {v: await _rules(session, v) for v in {cohort.scheme_version, *versions}}
     return _Reader(rules, cohort, today, jurisdiction)
 
@@ -686,12 +728,13 @@ async def cockpit(
     time zone); `jurisdiction` the tenant's (read when not given)."""
     cohort = await cohort_in_scope(session, cohort_id, scope)
     jurisdiction = jurisdiction or await jurisdiction_of(session)
-    reader = await _reader(session, cohort, today, jurisdiction)
     zone = tenant_zone(jurisdiction).key
     result = await session.execute(
         pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
     )
-    rows = [reader.row(r) for r in result.all()]
+    raw = result.all()
+    reader = await _reader(session, cohort, today, jurisdiction, {r[4] for r in raw})
+    rows = [reader.row(r) for r in raw]
     summary = _summary(rows, await _requests_waiting(session, cohort))
     words = _words(query.search)
     chosen = [r for r in rows if matches(r, query, words)]
