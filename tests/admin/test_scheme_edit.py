@@ -518,3 +518,75 @@ async def test_two_confirmations_racing_store_one_version(live_db: Database) -> 
         ).scalar_one()
     assert sorted(r.version for r in rows) == [v, v + 1]
     assert entries == 1
+
+
+# --- questions removed and added --------------------------------------------------------------
+
+
+def _plain_question(doc: dict[str, Any], role: str) -> int:
+    """A question of `role`'s form nothing else reads (no feeds, exclusion or approver)."""
+    questions = doc["forms"][role]["questions"]
+    return next(
+        i
+        for i, q in enumerate(questions)
+        if not q.get("feeds") and not q.get("excludes") and not q.get("approver")
+    )
+
+
+def test_a_question_is_removed_and_one_added_and_the_engine_agrees() -> None:
+    doc, messages, _ = reference("ahep")
+    i = _plain_question(doc, "mentor")
+    gone = doc["forms"]["mentor"]["questions"][i]
+    posted = se.form_values(doc, messages)
+    posted[f"forms.mentor.questions.{i}._remove"] = "yes"
+    posted["forms.mentor.questions.new.id"] = "pronouns"
+    posted["forms.mentor.questions.new.kind"] = "single_choice"
+    posted["forms.mentor.questions.new.label"] = "Your pronouns"
+    posted["forms.mentor.questions.new.options"] = "she/her\nhe/him\nthey/them"
+    new_doc, new_messages, problems = se.apply_form(doc, messages, posted)
+    assert problems == []
+    scheme = parse_scheme(new_doc, "form")
+    assert scheme.forms.mentor is not None
+    ids = [q.id for q in scheme.forms.mentor.questions]
+    assert gone["id"] not in ids and ids[-1] == "pronouns"
+    assert scheme.forms.mentor.questions[-1].options == ("she/her", "he/him", "they/them")
+    kinds = {c.path: c.kind for c in se.diff(doc, new_doc, messages, new_messages)}
+    assert kinds[f"forms.mentor.questions[{gone['id']}].label"] == "removed"
+    assert kinds["forms.mentor.questions[pronouns].label"] == "added"
+
+
+def test_no_identifier_adds_no_question_whatever_else_is_filled() -> None:
+    doc, messages, _ = reference("ahep")
+    posted = se.form_values(doc, messages)
+    posted["forms.mentee.questions.new.label"] = "Half a question"
+    new_doc, _, problems = se.apply_form(doc, messages, posted)
+    assert problems == [] and new_doc == doc
+
+
+def test_problems_of_moved_and_added_questions_reach_their_fields() -> None:
+    doc, messages, _ = reference("ahep")
+    i = _plain_question(doc, "mentor")
+    n = len(doc["forms"]["mentor"]["questions"])
+    posted = se.form_values(doc, messages)
+    posted[f"forms.mentor.questions.{i}._remove"] = "yes"
+    posted["forms.mentor.questions.new.id"] = "Not An Id"
+    posted["forms.mentor.questions.new.kind"] = "text"
+    new_doc, _, problems = se.apply_form(doc, messages, posted)
+    assert problems == []
+    with pytest.raises(SchemeError) as caught:
+        parse_scheme(new_doc, "form")
+    fields = {se.field_for(p.path, doc, posted) for p in caught.value.problems}
+    assert "forms.mentor.questions.new.id" in fields
+    # The question after the removed one moved up one place: named by its old place.
+    if i + 1 < n:
+        moved = f"scheme.forms.mentor.questions[{i}].label"
+        assert se.field_for(moved, doc, posted) == f"forms.mentor.questions.{i + 1}.label"
+
+
+def test_a_new_questions_kind_must_be_one_of_the_list() -> None:
+    doc, messages, _ = reference("ahep")
+    posted = se.form_values(doc, messages)
+    posted["forms.mentee.questions.new.id"] = "extra"
+    posted["forms.mentee.questions.new.kind"] = "likert"
+    _, _, problems = se.apply_form(doc, messages, posted)
+    assert [p.path for p in problems] == ["forms.mentee.questions.new.kind"]

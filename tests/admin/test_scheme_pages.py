@@ -300,3 +300,40 @@ async def test_a_proposal_made_for_one_tenant_is_refused_by_another(
     )
     assert refused.status_code == 400 and "not this association's" in words(refused)
     assert await state(db, a) == before_a and await state(db, b) == before_b
+
+
+async def test_a_question_removed_and_one_added_in_the_form(
+    client: httpx.AsyncClient, db: Database, world: tuple[PairWorld, dict[str, Viewer]]
+) -> None:
+    pw, viewers = world
+    admin = viewers[TENANT_ADMIN]
+    t = f"/t/{pw.world.tenant.slug}/admin/scheme"
+    page = await fetch(client, admin, "GET", f"{t}/edit")
+    assert '<select id="forms.mentee.questions.new.kind"' in page.text
+    values = form_fields(page.text)
+    questions = pw.world.scheme.forms.mentee.questions  # type: ignore[union-attr]
+    i, gone = next(
+        (i, q) for i, q in enumerate(questions) if not (q.feeds or q.excludes or q.approver)
+    )
+    sent = {
+        **values,
+        f"forms.mentee.questions.{i}._remove": "yes",
+        "forms.mentee.questions.new.id": "pronouns",
+        "forms.mentee.questions.new.kind": "text",
+        "forms.mentee.questions.new.label": "Your pronouns",
+    }
+    preview = await fetch(client, admin, "POST", f"{t}/edit", data=sent)
+    assert preview.status_code == 200, words(preview)[:600]
+    seen = words(preview)
+    assert "Added" in seen and "Your pronouns" in seen
+    assert "Removed" in seen and gone.label in seen
+    done = await fetch(
+        client, admin, "POST", f"{t}/confirm", data={"proposal": hidden(preview.text, "proposal")}
+    )
+    assert done.status_code == 303
+    async with db.tenant(pw.id) as s:
+        document = (
+            await s.execute(select(SchemeVersion.document).where(SchemeVersion.version == 5))
+        ).scalar_one()
+    ids = [q["id"] for q in document["forms"]["mentee"]["questions"]]
+    assert gone.id not in ids and ids[-1] == "pronouns"

@@ -73,7 +73,18 @@ __all__ = [
 ]
 
 FieldKind = Literal[
-    "int", "opt_int", "opt_float", "float", "line", "opt_line", "text", "bool", "lines"
+    "int",
+    "opt_int",
+    "opt_float",
+    "float",
+    "line",
+    "opt_line",
+    "text",
+    "bool",
+    "lines",
+    # A question's "remove" box, and a new question's kind (one of `choices`).
+    "remove",
+    "choice",
 ]
 Messages = dict[str, dict[str, str]]
 
@@ -92,6 +103,7 @@ class Field:
     label: str
     kind: FieldKind
     hint: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +170,70 @@ def _question_fields(prefix: tuple[str | int, ...], q: Mapping[str, Any]) -> lis
                 hint="One per line.",
             )
         )
+    out.append(
+        Field(_key((*prefix, "_remove")), (*prefix, "_remove"), f"Remove “{name}”", "remove")
+    )
+    return out
+
+
+#: The kinds a question added in the form may have (others need limits only a file states).
+NEW_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "forms": (
+        ("text", "A line of text"),
+        ("long_text", "Paragraphs of text"),
+        ("single_choice", "One of the options"),
+        ("multiple_choice", "Any of the options"),
+        ("yes_no", "Yes or no"),
+        ("consent", "A box to tick"),
+    ),
+    "checkpoint_forms": (
+        ("text", "A line of text"),
+        ("long_text", "Paragraphs of text"),
+        ("single_choice", "One of the options"),
+        ("multiple_choice", "Any of the options"),
+        ("yes_no", "Yes or no"),
+    ),
+}
+
+
+def _new_question_group(list_path: tuple[str | int, ...], section: str, where: str) -> Group:
+    """The fields of one question added at the end of the list at `list_path`."""
+    key = _key((*list_path, "new"))
+
+    def f(name: str, label: str, kind: FieldKind, **more: Any) -> Field:
+        return Field(f"{key}.{name}", (*list_path, "new", name), label, kind, **more)
+
+    return Group(
+        key,
+        f"Add a question to {where}",
+        (
+            f(
+                "id",
+                "Its identifier",
+                "opt_line",
+                hint="Lower-case letters, digits and underscores, starting with a letter; "
+                "leave blank to add no question.",
+            ),
+            f("kind", "How it is answered", "choice", choices=NEW_KINDS[section]),
+            f("label", "The question", "opt_line"),
+            f("help", "Help text", "text"),
+            f("required", "Must be answered", "bool"),
+            f("options", "Options (for a choice)", "lines", hint="One per line."),
+        ),
+        section,
+        open=False,
+    )
+
+
+def question_lists(document: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every list of questions the form edits: its key path and its section."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    forms = document.get("forms") or {}
+    for role in ("mentor", "mentee"):
+        if forms.get(role):
+            out.append((("forms", role, "questions"), "forms"))
+    for j, _cf in enumerate(document.get("checkpoint_forms") or []):
+        out.append((("checkpoint_forms", j, "questions"), "checkpoint_forms"))
     return out
 
 
@@ -298,20 +374,33 @@ def form_groups(document: Mapping[str, Any]) -> list[Group]:
                     open=False,
                 )
             )
+        if form:
+            groups.append(
+                _new_question_group(
+                    ("forms", role, "questions"), "forms", f"the {role}s’ application"
+                )
+            )
     titles = {c.get("id"): c.get("title") for c in document.get("checkpoints") or []}
     for j, cf in enumerate(document.get("checkpoint_forms") or []):
+        cf_title = titles.get(cf.get("checkpoint")) or cf.get("checkpoint")
         for i, q in enumerate(cf.get("questions") or []):
             prefix = ("checkpoint_forms", j, "questions", i)
             groups.append(
                 Group(
                     _key(prefix),
-                    f"Form of “{titles.get(cf.get('checkpoint')) or cf.get('checkpoint')}”: "
-                    f"{q.get('label') or q.get('id')}",
+                    f"Form of “{cf_title}”: {q.get('label') or q.get('id')}",
                     tuple(_question_fields(prefix, q)),
                     "checkpoint_forms",
                     open=False,
                 )
             )
+        groups.append(
+            _new_question_group(
+                ("checkpoint_forms", j, "questions"),
+                "checkpoint_forms",
+                f"the form of “{cf_title}”",
+            )
+        )
 
     criteria = (document.get("matching") or {}).get("criteria") or []
     if criteria:
@@ -395,8 +484,12 @@ _FLOAT = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,6})?")
 
 def _parse(f: Field, raw: str) -> Any:
     """One posted value as the document holds it; BadText says what is wrong."""
-    if f.kind == "bool":
+    if f.kind in ("bool", "remove"):
         return raw.strip() == "yes"
+    if f.kind == "choice":
+        if raw.strip() not in {value for value, _ in f.choices}:
+            raise BadText(f"Choose how “{f.label}” is answered from the list")
+        return raw.strip()
     if f.kind == "lines":
         lines = [
             clean_text(line, label=f.label, kind=LINE, max_length=OPTION_MAX)
@@ -456,7 +549,21 @@ def apply_form(
     doc = copy.deepcopy(dict(document))
     words: Messages = {k: dict(v) for k, v in messages.items()}
     problems: list[Problem] = []
+    added: dict[str, dict[str, Any]] = {}
     for f in _fields(document):
+        if f.kind == "remove":
+            continue  # applied below, with the questions added
+        if "new" in f.path:
+            raw = posted.get(f.key, "")
+            if f.kind == "choice" and not posted.get(f.key[: -len("kind")] + "id", "").strip():
+                continue  # no question added: its kind is not asked for
+            try:
+                value = _parse(f, raw)
+            except BadText as exc:
+                problems.append(Problem(path=f.key, message=exc.message))
+                continue
+            added.setdefault(_key(f.path[: f.path.index("new")]), {})[str(f.path[-1])] = value
+            continue
         if f.key not in posted and f.kind != "bool":
             continue
         try:
@@ -477,6 +584,13 @@ def apply_form(
         if f.kind == "text" and f.path[-1] == "help" and value == "" and _get(doc, f.path) is None:
             continue
         _set(doc, f.path, value)
+    for list_path, _section in question_lists(document):
+        questions = _get(doc, list_path)
+        kept = kept_questions(document, list_path, posted)
+        new_list = [questions[i] for i in kept]
+        if (question := _new_question(added.get(_key(list_path), {}))) is not None:
+            new_list.append(question)
+        _set(doc, list_path, new_list)
     for path in _RANGES:
         found = _get(doc, path)
         if isinstance(found, dict) and found.get("min") is None and found.get("max") is None:
@@ -484,12 +598,61 @@ def apply_form(
     return doc, words, problems
 
 
-def field_for(problem_path: str, document: Mapping[str, Any]) -> str:
+def kept_questions(
+    document: Mapping[str, Any], list_path: Sequence[str | int], posted: Mapping[str, str]
+) -> list[int]:
+    """The indices of the questions at `list_path` the form keeps (not ticked "remove")."""
+    questions = _get(document, list_path) or []
+    return [
+        i
+        for i in range(len(questions))
+        if posted.get(_key((*list_path, i, "_remove")), "").strip() != "yes"
+    ]
+
+
+def _new_question(values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The question the "Add a question" fields describe, or None (no identifier given)."""
+    if not values.get("id"):
+        return None
+    question: dict[str, Any] = {
+        "id": values["id"],
+        "kind": values.get("kind") or "text",
+        "label": values.get("label") or "",
+        "help": values.get("help") or "",
+        "required": bool(values.get("required")),
+    }
+    if question["kind"] in CHOICE_KINDS or values.get("options"):
+        question["options"] = list(values.get("options") or [])
+    return question
+
+
+def _renumbered(path: str, document: Mapping[str, Any], posted: Mapping[str, str]) -> str:
+    """A problem's dotted path in the sent document as the form's keys name it: a question
+    after a removed one moved up, and one past the kept ones is the added question."""
+    for list_path, _section in question_lists(document):
+        head = _key(list_path) + "."
+        if not path.startswith(head):
+            continue
+        index, _, rest = path[len(head) :].partition(".")
+        if not index.isdigit():
+            return path
+        kept = kept_questions(document, list_path, posted)
+        n = int(index)
+        moved = f"{head}{kept[n]}" if n < len(kept) else f"{head}new"
+        return f"{moved}.{rest}" if rest else moved
+    return path
+
+
+def field_for(
+    problem_path: str, document: Mapping[str, Any], posted: Mapping[str, str] | None = None
+) -> str:
     """The form key a problem at `problem_path` (`scheme.checkpoints[2].title`,
     `messages.reminder.body`) is shown at: the field itself, else the nearest fieldset or
     section holding it, else "" (the error summary only)."""
     path = problem_path.removeprefix("scheme.")
     path = re.sub(r"\[(\d+)\]", r".\1", path)
+    if posted is not None:
+        path = _renumbered(path, document, posted)
     anchors: set[str] = set()
     for g in form_groups(document):
         anchors.add(g.key)

@@ -207,13 +207,16 @@ def _in_context(problems: list[Problem], document: dict[str, Any]) -> list[Probl
     ]
 
 
-def _at_fields(problems: list[Problem], document: dict[str, Any]) -> list[Problem]:
+def _at_fields(
+    problems: list[Problem], document: dict[str, Any], posted: dict[str, str]
+) -> list[Problem]:
     """The scheme engine's problems, each at the form field (or fieldset) it concerns and
-    named by its label, so the summary reads "Longest meeting (minutes): must be …"."""
+    named by its label, so the summary reads "Longest meeting (minutes): must be …"
+    (`posted`: what the form removed and added, for questions that moved)."""
     labels = _labels(document)
     out: list[Problem] = []
     for p in problems:
-        key = se.field_for(p.path, document)
+        key = se.field_for(p.path, document, posted)
         where = labels.get(key) or p.path.removeprefix("scheme.") or "The scheme"
         out.append(Problem(path=key, message=f"{where}: {p.message}"))
     return out
@@ -258,8 +261,8 @@ async def admin_scheme_edit_post(
     try:
         parse_scheme(document, FORM_SOURCE)
     except SchemeError as exc:
-        engine += _at_fields(exc.problems, current.document)
-    engine += _at_fields(_messages_found(messages), current.document)
+        engine += _at_fields(exc.problems, current.document, posted)
+    engine += _at_fields(_messages_found(messages), current.document, posted)
     found += [p for p in engine if p.path not in unread]
     found = _in_context(found, current.document)
     if found:
