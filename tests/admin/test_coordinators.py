@@ -214,6 +214,19 @@ async def test_a_scoped_coordinator_reads_only_their_cohorts_pairs_and_checkpoin
     assert (await client.get(url(world, f"/pairs/{later_pair.id}"))).status_code == 200
     for pair in (pw.pair, pw.other_pair):
         assert (await client.get(url(world, f"/pairs/{pair.id}"))).status_code == 404
+    # ...nor end it or remove it (the actions ask the same `pairs.access.space_for`).
+    for action, data in (
+        ("end", {"kind": "completed"}),
+        ("remove", {"reason": "An ethics breach"}),
+    ):
+        answer = await client.post(
+            url(world, f"/pairs/{pw.pair.id}/{action}"),
+            data={**data, "lock_version": "0", "_csrf_token": csrf},
+        )
+        assert answer.status_code == 404, action
+    async with db.tenant(world.id) as session:
+        state = (await session.execute(select(Pair.state).where(Pair.id == pw.pair.id))).scalar()
+    assert state == pw.pair.state  # still live
     # Checkpoints: the list, its counts and cohort choices, one item, Mark as reviewed.
     listed = await client.get(url(world, "/coordinator/checkpoints"))
     assert listed.status_code == 200
