@@ -208,7 +208,7 @@ async def _checked(db: Database, settings: Settings, form: NewTenant) -> Startin
         jurisdiction_problem = "must be a country code, optionally with its subdivision"
     if jurisdiction_problem is not None:
         problems.append(
-            Problem(path="jurisdiction", message=f"Jurisdiction {jurisdiction_problem}")
+            Problem(path="jurisdiction", message=f"Jurisdiction: {jurisdiction_problem}")
         )
     hosts = hostnames_of(form.hostnames)
     if len(hosts) > MAX_HOSTNAMES:

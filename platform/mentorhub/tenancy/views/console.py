@@ -312,7 +312,9 @@ async def _suspend_page(
     name="platform_tenant_suspend_confirm",
     opt=rule(PLATFORM_ADMIN),
 )
-async def platform_tenant_suspend_confirm(db: DB, identity: CurrentIdentity, slug: FromPath[str]) -> Template:
+async def platform_tenant_suspend_confirm(
+    db: DB, identity: CurrentIdentity, slug: FromPath[str]
+) -> Template:
     return await _suspend_page(db, identity, slug)
 
 
