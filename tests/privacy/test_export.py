@@ -138,9 +138,7 @@ async def test_the_mentee_downloads_exactly_their_own_data(
     # Audited: who and how much, never the content.
     async with db.tenant(world.id) as session:
         [entry] = (
-            await session.execute(
-                select(AuditEntry).where(AuditEntry.action == "privacy.exported")
-            )
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "privacy.exported"))
         ).scalars()
     assert entry.subject == str(mentee.id)
     assert entry.details["attachments"] == 1

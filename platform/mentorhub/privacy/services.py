@@ -20,8 +20,9 @@ ZIP to a temporary file outside it (documents can be large and the storage slow)
   them, their approval requests' summary, details, comment and approver address, board
   ratification notes, the reasons they gave in matching (and the reasons given to them),
   conflict-of-interest reasons naming them, the end reason of a pair they ended, the record,
-  place, link and cancellation reason of meetings they wrote; their private log entries and
-  calendar feeds are deleted; their chat messages read "(removed)"; the mails and
+  place, link and cancellation reason of meetings they wrote; their private log entries are
+  deleted and their calendar feeds revoked with their secret's digest replaced (the runtime
+  role may not delete feed rows); their chat messages read "(removed)"; the mails and
   notifications to them lose their address and template variables.
 * Checkpoint answers they gave (their own items and the pair items they sent in): free text
   (text, long text, e-mail, location questions, and any answer no stored form explains) is
@@ -55,15 +56,17 @@ ZIP to a temporary file outside it (documents can be large and the storage slow)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.applications.models import Application, BoardRatification, Interview
@@ -187,13 +190,30 @@ _SCRUBBED = (
     ("pairs", "end_reason", False),
     ("match_proposals", "note", False),
     ("matching_runs", "note", False),
-    ("board_ratifications", "note", False),
-    ("conflicts_of_interest", "reason", False),
     ("match_requests", "reasons", False),
     ("match_requests", "decline_reason", False),
     ("meetings", "record", False),
     ("meetings", "cancel_reason", False),
 )
+
+
+async def _rewrite(session: AsyncSession, model: Any, where: Any, **changes: Any) -> int:
+    """Change rows of a table the runtime role may insert and delete but not update
+    (chat messages, conflicts of interest, board ratifications): each row is deleted and
+    written again with the same id, dates and links, `changes` applied."""
+    rows = list((await session.execute(select(model).where(where))).scalars())
+    if not rows:
+        return 0
+    columns = [(a.key, a.columns[0].name) for a in model.__mapper__.column_attrs]
+    values = [{name: getattr(r, key) for key, name in columns} | changes for r in rows]
+    for row in rows:
+        session.expunge(row)
+    ids = [r.id for r in rows]
+    await session.execute(
+        delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
+    )
+    await session.execute(insert(model.__table__), values)
+    return len(rows)
 
 
 async def _scrub(session: AsyncSession, words: list[str]) -> int:
@@ -324,9 +344,11 @@ async def _erase_rows(
             approver_email=f"approver-{me.hex}@erased.invalid",
         ),
     )
-    await run(
-        "board_ratifications",
-        update(BoardRatification).where(BoardRatification.member_id == me).values(note=None),
+    counts["board_ratifications"] = await _rewrite(
+        session,
+        BoardRatification,
+        and_(BoardRatification.member_id == me, BoardRatification.note.is_not(None)),
+        note=None,
     )
     await run(
         "match_requests",
@@ -361,11 +383,14 @@ async def _erase_rows(
         "match_proposals_mentee",
         update(MatchProposal).where(MatchProposal.mentee_id == me).values(mentee_reason=None),
     )
-    await run(
-        "conflicts_of_interest",
-        update(ConflictOfInterest)
-        .where(or_(ConflictOfInterest.mentee_id == me, ConflictOfInterest.mentor_id == me))
-        .values(reason=""),
+    counts["conflicts_of_interest"] = await _rewrite(
+        session,
+        ConflictOfInterest,
+        and_(
+            or_(ConflictOfInterest.mentee_id == me, ConflictOfInterest.mentor_id == me),
+            ConflictOfInterest.reason != "",
+        ),
+        reason="",
     )
     await run(
         "pairs_ended",
@@ -386,11 +411,21 @@ async def _erase_rows(
         update(Meeting).where(Meeting.cancelled_by == me).values(cancel_reason=""),
     )
     await run("log_entries", delete(LogEntry).where(LogEntry.author_id == me))
-    await run(
-        "chat_messages",
-        update(ChatMessage).where(ChatMessage.author_id == me).values(body=REMOVED),
+    counts["chat_messages"] = await _rewrite(
+        session,
+        ChatMessage,
+        and_(ChatMessage.author_id == me, ChatMessage.body != REMOVED),
+        body=REMOVED,
     )
-    await run("calendar_feeds", delete(CalendarFeed).where(CalendarFeed.member_id == me))
+    # The runtime role may not delete feeds: the secret's digest is replaced by the digest
+    # of a random value nobody holds, and the feed revoked, so the old address answers 404.
+    feeds = list(
+        (await session.execute(select(CalendarFeed).where(CalendarFeed.member_id == me))).scalars()
+    )
+    for feed in feeds:
+        feed.token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+        feed.revoked_at = feed.revoked_at or now
+    counts["calendar_feeds"] = len(feeds)
     await run(
         "documents",
         update(Document)
