@@ -211,6 +211,9 @@ async def test_an_edit_that_fails_stores_nothing_and_one_that_passes_stores_the_
     page = await fetch(client, admin, "GET", t)
     assert "Version 5 stored" in words(page) and "Current version: 5" in words(page)
     assert "the console, by" in words(page) and "Longer window" in words(page)
+    audit = await fetch(client, admin, "GET", f"/t/{pw.world.tenant.slug}/admin/audit")
+    assert audit.status_code == 200
+    assert "summary: Longer window" in words(audit) and "version: 5" in words(audit)
 
     # The same proposal again: made against version 4, now stale.
     again = await fetch(client, admin, "POST", f"{t}/confirm", data={"proposal": sealed})

@@ -109,11 +109,15 @@ async def test_a_failing_edit_changes_nothing_and_a_passing_one_makes_the_next_v
             "#meetings.session_minutes.max",
         } & set(hrefs)
         await look(page, "admin-scheme-edit-errors")
-        # The summary's link takes the keyboard user to the field.
-        await page.locator('.error-summary a[href="#checkpoints.0.window_days_before"]').click()
-        assert await page.evaluate("() => document.activeElement.id") in (
-            "checkpoints.0.window_days_before",
-            "",
+        # The summary's link, followed with the keyboard, brings the field into view.
+        link = page.locator('.error-summary a[href="#checkpoints.0.window_days_before"]')
+        await link.focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_url("**#checkpoints.0.window_days_before")
+        target = page.locator('[id="checkpoints.0.window_days_before"]')
+        assert await target.evaluate(
+            "(el) => { const r = el.getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= window.innerHeight; }"
         )
         assert await stored(db, pw) == before
 
