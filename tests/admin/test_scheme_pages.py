@@ -340,3 +340,23 @@ async def test_a_question_removed_and_one_added_in_the_form(
         ).scalar_one()
     ids = [q["id"] for q in document["forms"]["mentee"]["questions"]]
     assert gone.id not in ids and ids[-1] == "pronouns"
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["advice-skills-academy", "ahep", "alberta-museums", "arts-marketing", "museums-association"],
+)
+async def test_every_reference_schemes_form_sent_back_as_shown_changes_nothing(
+    client: httpx.AsyncClient, db: Database, settings: Settings, slug: str
+) -> None:
+    """The form as the browser shows and sends it (text, numbers, ticked boxes, options one
+    per line) reads back as the same rules for each reference tenant."""
+    pw = await pair_world(db, slug)
+    admin = (await viewers_of(settings, pw))[TENANT_ADMIN]
+    t = f"/t/{pw.world.tenant.slug}/admin/scheme"
+    page = await fetch(client, admin, "GET", f"{t}/edit")
+    assert page.status_code == 200
+    answer = await fetch(client, admin, "POST", f"{t}/edit", data=form_fields(page.text))
+    assert answer.status_code == 400, words(answer)[:600]
+    assert "You changed nothing" in words(answer)
+    assert "error-message" not in answer.text  # no field has a problem
