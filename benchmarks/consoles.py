@@ -142,6 +142,22 @@ async def _set_up(owner_url: str, redis_url: str, n: Sizes, cohort_pairs: int) -
     return cohort
 
 
+async def _custom_plans(owner_url: str) -> None:
+    """`--custom-plans`: PostgreSQL plans each of the app's statements with its parameters'
+    values, never with a cached generic plan (which it may choose after five executions of
+    a prepared statement on one connection; asyncpg prepares every statement)."""
+    owner = Database.connect(owner_url, pool_size=1)
+    try:
+        async with owner.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(
+                text("ALTER ROLE mentorhub_app SET plan_cache_mode = force_custom_plan")
+            )
+    finally:
+        await owner.dispose()
+    print("  DIAGNOSIS: mentorhub_app's plan_cache_mode = force_custom_plan", flush=True)
+
+
 async def coordinator_cookie(redis_url: str, cohort: Cohort) -> str:
     """A real session of the cohort's coordinator in Redis, stored as sign-in stores it."""
     redis = Redis.from_url(redis_url)
@@ -384,6 +400,13 @@ def main() -> None:
         default="?flag=overdue&sort=meetings&order=desc",
         help="the filtered and sorted cockpit's query string",
     )
+    parser.add_argument(
+        "--custom-plans",
+        action="store_true",
+        help="diagnosis, not production: the app's role plans every statement with its"
+        " values (plan_cache_mode = force_custom_plan), to tell a generic plan's cost from"
+        " the page's own",
+    )
     args = parser.parse_args()
     n = Sizes(args.tenants, args.members, args.pairs)
     print(f"load average at the start: {os.getloadavg()} on {os.cpu_count()} cores", flush=True)
@@ -391,6 +414,8 @@ def main() -> None:
     with bench_services(MENTORHUB_SECRET_KEY=secret, MENTORHUB_PATH_PREFIX_TENANTS="true") as bench:
         cohort = asyncio.run(_set_up(bench.owner_url, bench.redis_url, n, args.cohort_pairs))
         cookie = asyncio.run(coordinator_cookie(bench.redis_url, cohort))
+        if args.custom_plans:
+            asyncio.run(_custom_plans(bench.owner_url))
         script = Path(tempfile.mkdtemp(prefix="mentorhub-consoles-")) / "report.lua"
         script.write_text(LUA)
         env = base_env() | {
@@ -629,10 +654,15 @@ def summary(
         f" + a Museums Association cohort of {cohort.pairs:,} pairs (medians of {args.rounds}"
         f" round(s); mentorhub serve --workers {args.workers}; CPU ms per request in its"
         " processes and in PostgreSQL's)"
+        + (
+            "; DIAGNOSIS RUN: plan_cache_mode = force_custom_plan for the app's role"
+            if args.custom_plans
+            else ""
+        )
     )
     if targets:
         header = (
-            f"{'cockpit page':<40} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f"{'cockpit page':<48} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
             f" {'req/s':>7} {'CPU app':>8} {'CPU db':>7}"
         )
         print(header)
@@ -643,7 +673,7 @@ def summary(
                 per = statistics.median(a for a, _ in cpu[(t.name, c)])
                 per_db = statistics.median(b for _, b in cpu[(t.name, c)])
                 print(
-                    f"{t.name:<40} {c:>7} {f.p50:>8.1f} {f.p95:>8.1f} {f.p99:>8.1f}"
+                    f"{t.name:<48} {c:>7} {f.p50:>8.1f} {f.p95:>8.1f} {f.p99:>8.1f}"
                     f" {f.rps:>7.1f} {per:>8.1f} {per_db:>7.1f}"
                 )
         for t in targets:
