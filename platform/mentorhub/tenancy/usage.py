@@ -3,24 +3,32 @@ month, and one tenant's details — counts only, never a tenant's content.
 
 The counts come from `mentorhub_tenant_usage(since)` (migration 0018) alone: members (not
 erased), active pairs, mails sent since `since`, per tenant, read across tenants through
-policies only the function's definer passes. The list is two statements whatever the
-number of tenants (the tenants with their hostnames, then the usage of all of them), no
-statement per tenant.
+policies only the function's definer passes. The list is three statements whatever the
+number of tenants (the tenants' columns it shows, all hostnames, then the usage of all of
+them), no statement per tenant and no ORM object per row.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from mentorhub.db import Database
-from mentorhub.tenancy.models import PlatformAuditEntry, Tenant
+from mentorhub.tenancy.models import PlatformAuditEntry, Tenant, TenantDomain, TenantStatus
 
-__all__ = ["TenantRow", "Usage", "audit_entries", "month_start", "tenant_rows", "usage"]
+__all__ = [
+    "TenantRow",
+    "TenantSummary",
+    "Usage",
+    "audit_entries",
+    "month_start",
+    "tenant_rows",
+    "usage",
+]
 
 
 @dataclass(frozen=True)
@@ -31,17 +39,26 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class TenantSummary:
+    """What the list shows of a tenant (read as plain columns: no ORM objects for 1,000)."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    created_at: datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+
+@dataclass(frozen=True)
 class TenantRow:
-    tenant: Tenant
+    tenant: Tenant | TenantSummary
     usage: Usage
-
-    @property
-    def verified(self) -> list[str]:
-        return sorted(d.hostname for d in self.tenant.domains if d.verified_at is not None)
-
-    @property
-    def pending(self) -> list[str]:
-        return sorted(d.hostname for d in self.tenant.domains if d.verified_at is None)
+    verified: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
 
 
 def month_start(now: datetime | None = None) -> datetime:
@@ -66,14 +83,26 @@ async def usage(db: Database, since: datetime) -> dict[uuid.UUID, Usage]:
 
 async def tenant_rows(db: Database, since: datetime | None = None) -> list[TenantRow]:
     """Every tenant in name order, with its hostnames and its usage since `since` (default:
-    the 1st of this month)."""
+    the 1st of this month): three statements whatever the number of tenants."""
     async with db.platform() as session:
-        stmt = (
-            select(Tenant).options(selectinload(Tenant.domains)).order_by(Tenant.name, Tenant.slug)
-        )
-        tenants = list((await session.execute(stmt)).scalars())
+        tenants = [
+            TenantSummary(r.id, r.slug, r.name, r.status, r.created_at)
+            for r in await session.execute(
+                select(
+                    Tenant.id, Tenant.slug, Tenant.name, Tenant.status, Tenant.created_at
+                ).order_by(Tenant.name, Tenant.slug)
+            )
+        ]
+        hosts: dict[uuid.UUID, tuple[list[str], list[str]]] = {t.id: ([], []) for t in tenants}
+        for d in await session.execute(
+            select(
+                TenantDomain.tenant_id, TenantDomain.hostname, TenantDomain.verified_at
+            ).order_by(TenantDomain.hostname)
+        ):
+            if d.tenant_id in hosts:
+                hosts[d.tenant_id][0 if d.verified_at is not None else 1].append(d.hostname)
     counts = await usage(db, since or month_start())
-    return [TenantRow(t, counts.get(t.id, Usage())) for t in tenants]
+    return [TenantRow(t, counts.get(t.id, Usage()), *hosts[t.id]) for t in tenants]
 
 
 async def tenant_row(db: Database, slug: str, since: datetime | None = None) -> TenantRow | None:
@@ -86,7 +115,13 @@ async def tenant_row(db: Database, slug: str, since: datetime | None = None) -> 
     if tenant is None:
         return None
     counts = await usage(db, since or month_start())
-    return TenantRow(tenant, counts.get(tenant.id, Usage()))
+    domains = sorted(tenant.domains, key=lambda d: d.hostname)
+    return TenantRow(
+        tenant,
+        counts.get(tenant.id, Usage()),
+        [d.hostname for d in domains if d.verified_at is not None],
+        [d.hostname for d in domains if d.verified_at is None],
+    )
 
 
 async def audit_entries(

@@ -38,6 +38,7 @@ from mentorhub.identity.oidc import OidcClient
 from mentorhub.identity.services import SsoForm, SsoProblems, sso_overview
 from mentorhub.settings import Settings
 from mentorhub.tenancy import lifecycle, usage
+from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.verify import ChallengeFailed, challenge_url
 from mentorhub.web.deps import DB, CurrentIdentity
 from mentorhub.web.forms import (
@@ -170,15 +171,19 @@ async def _tenant_page(
     if row is None:
         raise NotFoundException()
     settings = _settings(state)
-    sso = await sso_overview(db, row.tenant.id, settings.secret_key or "")
-    pending = [d for d in row.tenant.domains if d.verified_at is None]
+    tenant = row.tenant
+    assert isinstance(tenant, Tenant)  # one tenant's page reads the row itself
+    sso = await sso_overview(db, tenant.id, settings.secret_key or "")
+    pending = sorted((d for d in tenant.domains if d.verified_at is None), key=lambda d: d.hostname)
     context = {
         "identity": identity,
         "row": row,
         "tenant_": row.tenant,
         "usage": row.usage,
         "since": usage.month_start(),
-        "verified": [d for d in row.tenant.domains if d.verified_at is not None],
+        "verified": sorted(
+            (d for d in tenant.domains if d.verified_at is not None), key=lambda d: d.hostname
+        ),
         "pending": [
             (d, challenge_url(settings, d.hostname, d.verify_token or "")) for d in pending
         ],
