@@ -282,7 +282,12 @@ async def _participants(
             continue  # an empty list: nothing chosen
         bucket = values.setdefault((role, key), {})
         bucket[answer] = bucket.get(answer, 0) + int(n)
-    answered = {(role, key): int(n) for role, key, n in await _rows(session, _ANSWERED, params)}
+    # respondents: a single answer's are its counts' sum; a multiple choice's are counted
+    answered = {key: sum(bucket.values()) for key, bucket in values.items()}
+    several = sorted({q.id for _, q in questions if q.kind == "multiple_choice"})
+    if several:
+        counted = await _rows(session, _ANSWERED, _params(session, cohort_id, keys=several))
+        answered.update({(role, key): int(n) for role, key, n in counted})
     tables = [
         table(
             q.label,
@@ -582,7 +587,16 @@ async def _form_sections(
             continue
         bucket = values.setdefault((cp, key), {})
         bucket[(int(row), answer)] = bucket.get((int(row), answer), 0) + int(n)
-    answered = {(cp, key): int(n) for cp, key, n in await _rows(session, _ITEM_ANSWERED, params)}
+    # respondents: a single answer's are its counts' sum; a multiple choice's are counted
+    answered = {key: sum(bucket.values()) for key, bucket in values.items()}
+    several = sorted(
+        {q.id for _, _, _, f in forms for q in f.questions if q.kind == "multiple_choice"}
+    )
+    if several:
+        counted_several = await _rows(
+            session, _ITEM_ANSWERED, _params(session, cohort_id, keys=several)
+        )
+        answered.update({(cp, key): int(n) for cp, key, n in counted_several})
     quotes: dict[tuple[str, str], list[str]] = {}
     found = await _rows(
         session,

@@ -103,6 +103,7 @@ async def report_page(
         grid_chart=charts.grid_chart,
         rise_chart=charts.rise_chart,
         blocks=charts.blocks,
+        top_words=charts.top_words,
         downloads=f"/coordinator/reports/{cohort_id}",
     )
     return Template("reports/report.html", context=context)
