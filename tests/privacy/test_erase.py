@@ -169,7 +169,7 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
         viewers[TENANT_ADMIN],
         "POST",
         erase_url(world, mentee.id),
-        {"confirm": mentee.email.upper()},
+        {"confirm_email": mentee.email.upper()},
     )
     assert answer.status_code == 200, answer.text[:800]
     assert f"{mentee.display_name} was erased" in answer.text
@@ -215,7 +215,11 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     # A second erase: said so, nothing changes, nothing audited.
     still = await snapshot(db, world.id)
     again = await fetch(
-        app_client, viewers[TENANT_ADMIN], "POST", erase_url(world, mentee.id), {"confirm": ""}
+        app_client,
+        viewers[TENANT_ADMIN],
+        "POST",
+        erase_url(world, mentee.id),
+        {"confirm_email": ""},
     )
     assert again.status_code == 200
     assert "Already erased" in again.text and "Nothing was changed" in again.text
@@ -272,7 +276,7 @@ async def test_refusals_change_nothing(
             who or viewers[TENANT_ADMIN],
             "POST",
             erase_url(world, member_id),
-            {"confirm": confirm},
+            {"confirm_email": confirm},
         )
 
     # Yourself.
@@ -286,7 +290,7 @@ async def test_refusals_change_nothing(
     for typed in (world.pw.mentor.email, "", "not an address"):
         answer = await post(mentee.id, typed)
         assert answer.status_code == 400, typed
-        assert 'href="#confirm"' in answer.text
+        assert 'href="#confirm_email"' in answer.text
     assert await unchanged(db, world, mentee.id) == before
     # Another tenant's member: not found here, on the page and the post.
     theirs = other.pw.mentee
@@ -332,7 +336,11 @@ async def test_only_a_tenant_admin_erases(
     page = await fetch(app_client, viewers[viewer], "GET", erase_url(world, target.id))
     assert page.status_code == status
     answer = await fetch(
-        app_client, viewers[viewer], "POST", erase_url(world, target.id), {"confirm": target.email}
+        app_client,
+        viewers[viewer],
+        "POST",
+        erase_url(world, target.id),
+        {"confirm_email": target.email},
     )
     assert answer.status_code == status
     if status == 303:

@@ -24,7 +24,9 @@ of access reaches further than the product's pages):
 * checkpoint items they answer, and the pair items of their pairs, with the answers;
 * the mails and notifications sent to them (kind, subject, address, status, dates; not the
   template's variables, which repeat the pages' content);
-* the audit entries naming them as actor (their e-mail) or subject (their e-mail or id).
+* the audit entries naming them as actor (their e-mail) or subject (their e-mail or id);
+  rows naming their address from before their account existed, or about another account's
+  id, are not theirs: an address may have belonged to an earlier account that was erased.
 
 Only this tenant's rows are read (the tenant transaction and row-level security), and only
 rows that name the member, so another member's words never reach the file.
@@ -180,7 +182,6 @@ async def gather(session: AsyncSession, member: Member) -> Gathered:
         .where(or_(MatchProposal.mentor_id == me, MatchProposal.mentee_id == me))
         .order_by(MatchProposal.created_at),
     )
-    audit_subjects = [member.email, str(me)]
     data: dict[str, Any] = {
         "format": FORMAT,
         "about": (
@@ -292,13 +293,33 @@ async def gather(session: AsyncSession, member: Member) -> Gathered:
                 session,
                 select(AuditEntry)
                 .where(
-                    or_(AuditEntry.actor == member.email, AuditEntry.subject.in_(audit_subjects))
+                    or_(
+                        AuditEntry.subject == str(me),
+                        and_(
+                            or_(
+                                AuditEntry.actor == member.email,
+                                AuditEntry.subject == member.email,
+                            ),
+                            AuditEntry.created_at >= member.created_at,
+                        ),
+                    )
                 )
                 .order_by(AuditEntry.created_at, AuditEntry.id),
             )
+            if not _another_members(r.subject, me)
         ],
     }
     return Gathered(data, attachments)
+
+
+def _another_members(subject: str | None, me: uuid.UUID) -> bool:
+    """Whether an audit row's subject is another member's id: a row naming the member's
+    e-mail as actor but about another account (e.g. an earlier, erased account of the same
+    address) is that account's."""
+    try:
+        return subject is not None and uuid.UUID(subject) != me
+    except ValueError:
+        return False
 
 
 def _default(value: object) -> object:

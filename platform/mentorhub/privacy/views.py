@@ -94,7 +94,9 @@ async def my_data_export(
 class EraseForm(msgspec.Struct, kw_only=True):
     """The member's e-mail address, typed as confirmation."""
 
-    confirm: Annotated[str, field("The member's e-mail address", kind=EMAIL, max_length=320)] = ""
+    confirm_email: Annotated[
+        str, field("The member's e-mail address", kind=EMAIL, max_length=320)
+    ] = ""
 
 
 def _erase_page(
@@ -148,12 +150,12 @@ async def admin_member_erase_post(
             form = await read_form(request, EraseForm)
         except FormErrors as errors:
             return _erase_page(tenant, identity, member, errors=errors, status_code=400)
-        if form.confirm.strip().lower() != member.email.lower():
+        if form.confirm_email.strip().lower() != member.email.lower():
             problem = Problem(
-                path="confirm",
+                path="confirm_email",
                 message=f"Type {member.display_name}'s e-mail address exactly, to confirm",
             )
-            mismatch = FormErrors([problem], {"confirm": form.confirm})
+            mismatch = FormErrors([problem], {"confirm_email": form.confirm_email})
             return _erase_page(tenant, identity, member, errors=mismatch, status_code=400)
     name = member.display_name
     try:
