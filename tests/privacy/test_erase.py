@@ -406,3 +406,60 @@ async def test_signing_in_again_after_erasure_makes_a_fresh_member(
     assert exported.data["applications"] == []
     assert marker not in str(exported.data)
     assert str(old.id) not in str(exported.data)
+
+
+class StorageAway(DirectoryStorage):
+    """The real directory storage, whose deletes fail while `away` (the storage service is
+    unreachable): reads and writes go to the directory as usual."""
+
+    away = True
+
+    async def delete(self, key: str) -> None:
+        if self.away:
+            raise OSError("storage unreachable")
+        await super().delete(key)
+
+
+async def test_bytes_left_by_a_storage_outage_are_unreachable_and_deleted_on_retry(
+    db: Database,
+    settings: Settings,  # noqa: F811
+    storage: DirectoryStorage,
+) -> None:
+    world = await privacy_world(db, storage)
+    mentee, admin = world.pw.mentee, world.pw.world.admin
+    flaky = StorageAway(storage.root)
+    document_id = world.rich.ids["document_id"]
+    async with db.tenant(world.id) as session:
+        document = await session.get(Document, {"tenant_id": world.id, "id": document_id})
+        assert document is not None
+        key = document.storage_key
+
+    async def erase() -> services.Erased:
+        return await services.erase_member(
+            db,
+            world.id,
+            mentee.id,
+            actor=admin.email,
+            actor_id=admin.id,
+            storage=flaky,
+            sessions=None,
+        )
+
+    done = await erase()
+    assert not done.already and done.left_in_storage == [key]
+    assert await storage.exists(key)  # the bytes are still there...
+    # ...but nobody reaches them: the row is a tombstone, refused to the other person.
+    configured = dataclasses.replace(settings, storage_dir=storage.root)
+    viewers = await viewers_of(configured, world.pw)
+    async with serving(create_app(configured, db=db), base_url=BASE) as client:
+        path = f"/t/{world.slug}/pairs/{world.pw.pair.id}/documents/{document_id}"
+        assert (await fetch(client, viewers[MENTOR], "GET", path)).status_code == 404
+        listing = await fetch(client, viewers[MENTOR], "GET", path.rsplit("/", 1)[0])
+        assert world.m("DOC_NAME") not in listing.text
+    # The repeated request says "already erased", changes no row, and deletes the bytes.
+    before = await snapshot(db, world.id)
+    flaky.away = False
+    again = await erase()
+    assert again.already and again.left_in_storage == []
+    assert not await storage.exists(key)
+    assert await snapshot(db, world.id) == before
