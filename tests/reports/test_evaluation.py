@@ -197,7 +197,7 @@ async def test_the_page_shows_the_figures_and_never_unshared_words(
 
     small = await client.get(rw.url(rw.small))
     assert small.status_code == 200
-    assert "fewer than 5 — not shown pairs" in words(small)
+    assert "This cohort’s pairs: fewer than 5 — not shown." in words(small)
     assert "SMALL-COHORT-MARKER" not in small.text and "Meetings held" not in small.text
 
 

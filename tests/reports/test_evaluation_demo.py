@@ -13,6 +13,7 @@ from mentorhub.applications.models import Cohort
 from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db import Database
 from mentorhub.demo import seed_demo_members
+from mentorhub.pairs.demo import demo_past_cohorts
 from mentorhub.reports.demo import COHORT_NAME, HELD, PAIRS, SLUG, seed_demo_report
 from mentorhub.reports.evaluation import build_report
 from mentorhub.settings import get_settings
@@ -49,6 +50,9 @@ async def test_the_demo_makes_a_living_report_once(db: Database) -> None:
     assert not final.suppressed and any(not t.suppressed for t in final.tables)
     took_part = next(s for s in report.sections if s.key == "participants")
     assert any(not t.suppressed for t in took_part.tables)
+
+    # the other demo steps' cohorts (made by the demo tenant admin) do not include it
+    assert cohort.id not in await demo_past_cohorts(db, ma)
 
     # a second fill (a restart) adds nothing
     assert await seed_demo_report(db, tenants, now=now) == 0

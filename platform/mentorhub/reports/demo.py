@@ -151,15 +151,17 @@ async def _seed(db: Database, tenant: Tenant, today: date) -> int:
                     )
                 ).scalar_one()
             )
-    coordinator, admin = staff.get(emails[0]), staff.get(emails[1])
-    if coordinator is None or admin is None or scheme is None or paired:
+    coordinator = staff.get(emails[0])
+    if coordinator is None or emails[1] not in staff or scheme is None or paired:
         return 0
     steps = 0
     starts = date(today.year - 1, today.month, 1) - timedelta(days=240)
     ends = starts + timedelta(days=183)
     if cohort is None:
+        # made by the coordinator: the demo's other steps find *their* cohorts as the ones
+        # the demo tenant admin made (pairs.demo.demo_past_cohorts)
         cohort = await applications.create_cohort(
-            db, tid, admin.id, name=COHORT_NAME, starts_on=starts, ends_on=ends
+            db, tid, coordinator.id, name=COHORT_NAME, starts_on=starts, ends_on=ends
         )
         steps += 1
     async with db.tenant(tid) as session:
