@@ -65,10 +65,11 @@ async def _fill(
     actor: uuid.UUID,
     version: int,
 ) -> list[uuid.UUID]:
-    people = [
+    member_ids = [uuid.uuid4() for _ in range(2 * n)]
+    people: list[dict[str, Any]] = [
         {
             "tenant_id": tenant_id,
-            "id": uuid.uuid4(),
+            "id": member_ids[k],
             "email": f"p{k}.{uuid.uuid4().hex[:8]}@example.org",
             "display_name": f"Person {k:05d} {uuid.uuid4().hex[:4]}",
             "roles": ["mentor" if k % 2 else "mentee"],
@@ -81,7 +82,7 @@ async def _fill(
         pairs = await create_pairs(
             session,
             [
-                NewPair(cohort_id, people[2 * k + 1]["id"], people[2 * k]["id"], "coordinator")
+                NewPair(cohort_id, member_ids[2 * k + 1], member_ids[2 * k], "coordinator")
                 for k in range(n)
             ],
             actor_id=actor,
@@ -98,7 +99,7 @@ async def _fill(
             .where(Pair.id.in_(ids[::50]))
             .values(state="ended", end_kind="completed", ended_at=datetime.now(UTC))
         )
-        meetings = []
+        meetings: list[dict[str, Any]] = []
         for k, pid in enumerate(ids):
             for j in range(k % 4):  # 0-3 held, a proposed one for every third pair
                 meetings.append(
@@ -131,7 +132,7 @@ async def _fill(
                     }
                 )
         await session.execute(insert(Meeting), meetings)
-        items = []
+        items: list[dict[str, Any]] = []
         for k in range(10 * n):
             state = STATES[k % len(STATES)]
             due = today + timedelta(days=(k % 61) - 40)

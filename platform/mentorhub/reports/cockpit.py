@@ -328,8 +328,14 @@ async def _rules(session: AsyncSession, version: int) -> _Rules:
         scheme = await scheme_of(session, version)
         if len(_RULES) >= 512:
             _RULES.clear()
-        found = _RULES[key] = _Rules(key, msgspec.structs.replace(scheme, checkpoints=()))
+        found = _RULES[key] = _Rules(key, _without_checkpoints(scheme))
     return found
+
+
+def _without_checkpoints(scheme: Scheme) -> Scheme:
+    """The scheme for the meetings' figures: its checkpoints do not move meetings (the
+    timeline only adds their events), so the memo's misses skip computing them."""
+    return msgspec.structs.replace(scheme, checkpoints=())
 
 
 @lru_cache(maxsize=32_768)
