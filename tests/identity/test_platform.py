@@ -58,7 +58,7 @@ async def test_platform_admin_signs_in_and_sees_only_counts(
     await sign_in(platform_client, SLUG_A, "mentor")  # something to count
     done = await platform_sign_in(platform_client, "admin")
     assert done.status_code == 303, done.text[:400]
-    assert done.headers["location"] == "/platform/activity"
+    assert done.headers["location"] == "/platform/tenants"  # the tenants and their usage
     page = await platform_client.get("/platform/activity")
     assert page.status_code == 200
     assert "Signed in: 1" in page.text

@@ -99,8 +99,8 @@ async def test_a_hostname_change_takes_effect(
     # By hand (another process): seen once the snapshot is a second old.
     await _owner_sql(
         db,
-        "INSERT INTO tenant_domains (hostname, tenant_id)"
-        " SELECT 'mentoring.ahep.test', id FROM tenants WHERE slug = 'ahep'",
+        "INSERT INTO tenant_domains (hostname, tenant_id, verified_at)"
+        " SELECT 'mentoring.ahep.test', id, now() FROM tenants WHERE slug = 'ahep'",
     )
     assert await scheme("mentoring.ahep.test") == 404
     clock.now += MAX_AGE

@@ -395,7 +395,7 @@ async def platform_login_callback(
             issuer=config.issuer,
         )
     )
-    return land(request, PLATFORM, "/platform/activity", cookie=PLATFORM_COOKIE, token=token)
+    return land(request, PLATFORM, "/platform/tenants", cookie=PLATFORM_COOKIE, token=token)
 
 
 @post("/platform/logout", name="platform_logout", opt=rule(PLATFORM_ADMIN), status_code=303)
