@@ -100,7 +100,9 @@ async def test_the_ma_report_in_chromium(
         # a cohort of three pairs: only that
         await page.goto(f"{site}{rw.url(rw.small)}")
         seen = await words(page)
-        assert "This cohort’s pairs: fewer than 5 — not shown." in seen and "Meetings held" not in seen
+        assert (
+            "This cohort’s pairs: fewer than 5 — not shown." in seen and "Meetings held" not in seen
+        )
         await look(page, "report-small-cohort")
     finally:
         await page.context.close()

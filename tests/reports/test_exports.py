@@ -68,9 +68,10 @@ async def test_the_csv_holds_the_figures_and_the_suppressions(db: Database) -> N
     assert cells[("Meetings and contact hours", "Meetings held")] == "27"
     assert cells[("Meetings and contact hours", "Average meetings per pair")] == "4.5"
     assert cells[("Development goals", "Achieved or partly achieved")] == "95.8 %"
-    assert rows[
-        next(i for i, r in enumerate(rows) if r[3] == "SHARED-QUOTE-0")
-    ][:2] == ["Final online survey (mentees)", "What people wrote"]
+    assert rows[next(i for i, r in enumerate(rows) if r[3] == "SHARED-QUOTE-0")][:2] == [
+        "Final online survey (mentees)",
+        "What people wrote",
+    ]
     # a quote that looks like a formula is neutralised
     assert any(r[3] == '\'=HYPERLINK("x")' for r in rows)
     assert not any(r[3].startswith("=") for r in rows)
