@@ -42,6 +42,7 @@ from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import PLATFORM_COOKIE, Identity, SessionStore
+from mentorhub.matching.models import MatchRequest
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.services import NewPair, create_pairs
 from mentorhub.pairs.space_models import ChatMessage, LogEntry, Meeting
@@ -632,3 +633,59 @@ async def test_the_person_page_shows_states_never_content(
     assert (await client.get(cw.url(f"/coordinator/people/{uuid.uuid4()}"))).status_code == 404
     loner = await add_member(db, cw.world.tenant, "Lonely Member", roles=("mentee",))
     assert (await client.get(cw.url(f"/coordinator/people/{loner.id}"))).status_code == 404
+
+
+async def test_ahep_counts_the_cohorts_requests_waiting(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    """Suggest and accept: the cohort's open requests are waiting; a closed one, or one of
+    another cohort, is not."""
+    cw = await cockpit_world(db, "ahep")
+    now = datetime.now(UTC)
+
+    async def request(cohort: uuid.UUID, state: str) -> None:
+        mentee = await add_member(db, cw.world.tenant, f"Asking {state}", roles=("mentee",))
+        async with db.tenant(cw.world.id) as session:
+            application = uuid.uuid4()
+            await session.execute(
+                insert(Application).values(
+                    tenant_id=cw.world.id,
+                    id=application,
+                    cohort_id=cohort,
+                    member_id=mentee.id,
+                    role="mentee",
+                    state="accepted",
+                    answers={},
+                    submitted_at=now,
+                )
+            )
+            await session.execute(
+                insert(MatchRequest).values(
+                    tenant_id=cw.world.id,
+                    id=uuid.uuid4(),
+                    cohort_id=cohort,
+                    mentee_id=mentee.id,
+                    mentee_application_id=application,
+                    choices=[cw.zebra.id],
+                    choice_index=0,
+                    mentor_id=cw.zebra.id,
+                    reasons="REQUEST-REASONS-SECRET",
+                    state=state,
+                    asked_at=now - timedelta(days=1),
+                    expires_at=now + timedelta(days=6),
+                    closed_at=None if state == "open" else now,
+                )
+            )
+
+    await request(cw.world.cohort.id, "open")
+    await request(cw.world.cohort.id, "open")
+    await request(cw.world.cohort.id, "declined")
+    await request(cw.other_cohort, "open")
+    await as_(client, settings, cw, cw.world.coordinator)
+    page = await client.get(cw.home)
+    assert page.status_code == 200
+    assert summary_value(page, "Requests waiting") == "2"
+    assert summary_value(page, "Expected by today") == "—"  # the pair agrees its cadence
+    assert "REQUEST-REASONS-SECRET" not in page.text
