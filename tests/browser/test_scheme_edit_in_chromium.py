@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 from sqlalchemy import select, text
 
@@ -114,11 +114,7 @@ async def test_a_failing_edit_changes_nothing_and_a_passing_one_makes_the_next_v
         await link.focus()
         await page.keyboard.press("Enter")
         await page.wait_for_url("**#checkpoints.0.window_days_before")
-        target = page.locator('[id="checkpoints.0.window_days_before"]')
-        assert await target.evaluate(
-            "(el) => { const r = el.getBoundingClientRect();"
-            " return r.top >= 0 && r.bottom <= window.innerHeight; }"
-        )
+        await expect(page.locator('[id="checkpoints.0.window_days_before"]')).to_be_in_viewport()
         assert await stored(db, pw) == before
 
         # Fix both: only the engine's own check is left, then it passes.
