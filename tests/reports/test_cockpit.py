@@ -40,12 +40,14 @@ from mentorhub.app import create_app
 from mentorhub.applications.models import Application, Cohort
 from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.db import Database
+from mentorhub.db.access import NotFound
 from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import PLATFORM_COOKIE, Identity, SessionStore
 from mentorhub.matching.models import MatchRequest
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.services import NewPair, create_pairs
 from mentorhub.pairs.space_models import ChatMessage, LogEntry, Meeting
+from mentorhub.reports import cockpit as q
 from mentorhub.settings import Settings
 from tests.applications.conftest import World, add_member, make_world
 from tests.applications.test_coordinator_pages import sign_in_as
@@ -689,3 +691,27 @@ async def test_ahep_counts_the_cohorts_requests_waiting(
     assert summary_value(page, "Requests waiting") == "2"
     assert summary_value(page, "Expected by today") == "—"  # the pair agrees its cadence
     assert "REQUEST-REASONS-SECRET" not in page.text
+
+
+async def test_the_query_function_as_the_benchmark_calls_it(db: Database) -> None:
+    """`cockpit(session, cohort_id, query, scope=, today=)`: the tenant's jurisdiction read
+    from the session's tenant when not given; a cohort out of scope is not found."""
+    cw = await cockpit_world(db)
+    async with db.tenant(cw.world.id, read_only=True) as session:
+        view = await q.cockpit(
+            session,
+            cw.world.cohort.id,
+            q.CockpitQuery(flag="quiet"),
+            scope=None,
+            today=local_today(),
+        )
+        assert [r.mentor.name for r in view.page.rows] == ["Maya Mentor"]
+        assert view.summary.pairs == 5 and view.cohort.name == "2027 intake"
+        with pytest.raises(NotFound):
+            await q.cockpit(
+                session,
+                cw.world.cohort.id,
+                q.CockpitQuery(),
+                scope=frozenset({cw.other_cohort}),
+                today=local_today(),
+            )
