@@ -19,10 +19,12 @@ from mentorhub.db import Database, NotFound
 from mentorhub.matching import suggest_flow as flow
 from mentorhub.matching import tasks
 from mentorhub.matching.models import ConflictOfInterest, MatchRequest
+from mentorhub.messages.models import Message
 from mentorhub.outbox.kinds import MATCHING_SWEEP
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.rules import Refused
 from mentorhub.pairs.services import CapacityFull, NewPair, create_pair
+from mentorhub.tenancy.services import set_status
 from tests.applications.conftest import World, make_world
 from tests.matching.flows_helpers import contexts, count, kinds_to, run_outbox
 from tests.messages.conftest import inbox, live_db, sink  # noqa: F401  (fixtures)
@@ -382,6 +384,32 @@ async def test_many_acceptances_for_a_mentors_last_places_never_exceed_capacity(
         for c in await contexts(db, world, m.member_id, "match_request_exhausted")
     ]
     assert len(told) == 5 and {c["outcome"] for c in told} == {"has no free place left"}
+
+
+async def test_a_sweep_queued_before_a_suspension_sends_nothing_until_resumed(
+    db: Database,
+) -> None:
+    """A suspended tenant receives no scheduled mail: a `matching.sweep` written just before
+    the suspension runs as a no-op (its row done); after resuming, the clock's next sweep
+    does the work."""
+    world = await make_world(db, "ahep")
+    solo = await mentor(db, world, "Solo Mentor", [A], capacity=1)
+    first = await mentee(db, world, "First")
+    t0 = datetime.now(UTC)
+    await flow.choose(db, world.id, first.member_id, [solo.member_id], "One.", now=t0)
+    lapsed = t0 + timedelta(days=8)  # the ask has lapsed: the sweep would pass it on
+    assert world.id in await tasks.schedule_sweeps(db, lapsed)
+    before = await count(db, world, Message)  # the ask's own mail to the mentor
+    await set_status(db, world.tenant.slug, "suspended")
+    await run_outbox(db, world, kind=MATCHING_SWEEP)
+    assert await count(db, world, MatchRequest, MatchRequest.state == "open") == 1
+    assert await count(db, world, Message) == before
+    assert world.id not in await tasks.schedule_sweeps(db, lapsed)  # none while suspended
+    await set_status(db, world.tenant.slug, "active")
+    assert world.id in await tasks.schedule_sweeps(db, lapsed)
+    await run_outbox(db, world, kind=MATCHING_SWEEP)
+    assert await count(db, world, MatchRequest, MatchRequest.state == "open") == 0
+    assert await count(db, world, Message) > before  # the mentee is told now
 
 
 async def test_a_mentor_who_fills_up_passes_the_other_waiting_requests_on(

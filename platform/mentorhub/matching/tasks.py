@@ -70,7 +70,12 @@ async def schedule_sweeps(db: Database, now: datetime | None = None) -> list[uui
 
 
 async def sweep_handler(session: AsyncSession, message: OutboxMessage) -> None:
-    """The worker's handler for `matching.sweep` (in the row's tenant transaction)."""
+    """The worker's handler for `matching.sweep` (in the row's tenant transaction). A sweep
+    written just before its tenant was suspended does nothing (the row is done): a suspended
+    tenant gets no scheduled mail, and the clock schedules a new sweep once it is resumed."""
+    status = await session.scalar(select(Tenant.status).where(Tenant.id == message.tenant_id))
+    if status != "active":
+        return
     await sweep_at(session, message)
 
 
