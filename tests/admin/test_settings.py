@@ -320,6 +320,8 @@ async def test_a_logo_is_stored_served_shown_and_removed(
         f'<img class="brand-logo" src="{url(world, "/logo/" + sha)}" alt="{tenant.name}">'
         in home.text
     )
+    signed_in = await client.get(url(world, f"/logo/{sha}"))  # cached for a member too
+    assert signed_in.headers["cache-control"] == "public, max-age=31536000, immutable"
     client.cookies.clear()  # the logo is public: anyone's browser fetches it
     served = await client.get(url(world, f"/logo/{sha}"))
     assert served.status_code == 200

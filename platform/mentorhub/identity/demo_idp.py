@@ -176,11 +176,12 @@ async def _realm(db: Database, settings: Settings, name: str) -> Realm:
         )
     tenant = await _tenant(db, name)
     async with db.tenant(tenant.id) as session:
-        members = (await session.execute(select(Member).order_by(Member.display_name))).scalars()
-        people = [
-            (m.email, m.display_name, role_labels(m.roles, empty="Member"))
-            for m in members
-        ]
+        members = (  # an erased member's placeholder is nobody to sign in as
+            await session.execute(
+                select(Member).where(Member.erased_at.is_(None)).order_by(Member.display_name)
+            )
+        ).scalars()
+        people = [(m.email, m.display_name, role_labels(m.roles, empty="Member")) for m in members]
     return Realm(
         name=name,
         title=tenant.name,

@@ -197,7 +197,11 @@ class SecurityHeaders:
         no_store = (
             secret_in_path
             or area in PRIVATE_AREAS
-            or (area != "static" and (identity is not None or _carries_session(scope)))
+            # static files and a tenant's logo (public, named by its digest) are the same
+            # bytes for everyone: cacheable, signed in or not
+            or (
+                area not in ("static", "logo") and (identity is not None or _carries_session(scope))
+            )
         )
         headers = [
             (name, value)
