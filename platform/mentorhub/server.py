@@ -266,6 +266,9 @@ async def run_all(
         os.environ["MENTORHUB_BASE_URL"] = f"http://localhost:{port}"
         get_settings.cache_clear()
         settings = replace(get_settings(), data_dir=data_dir)
+        if not settings.verify_resolve:  # no DNS names a demo hostname: the console's
+            # hostname check asks this very server (MENTORHUB_VERIFY_RESOLVE overrides it)
+            settings = replace(settings, verify_resolve=(("*", "127.0.0.1", port),))
         stop_worker = hooks["worker"](settings)
         await send_demo_mail(db, settings, tenants, f"http://localhost:{port}")
         # Made through the actions while the product serves (a first start makes ~70).
