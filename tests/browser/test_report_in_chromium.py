@@ -62,7 +62,11 @@ async def test_the_ma_report_in_chromium(
     token = await _token(settings, rw, rw.world.coordinator)
     page = await new_page(browser, site, (TENANT_COOKIE, token), device_scale_factor=1)
     try:
-        await page.goto(f"{site}{rw.url()}")
+        # the list of reports, then the cohort's
+        await page.goto(f"{site}/t/{rw.world.tenant.slug}/coordinator/reports")
+        await look(page, "report-index")
+        await page.get_by_role("link", name="2027 intake").click()
+        await page.wait_for_url(f"{site}{rw.url()}")
         seen = await words(page)
         for expected in (
             "Evaluation report: 2027 intake",

@@ -300,3 +300,40 @@ async def test_a_bad_cohort_id_changes_nothing_and_is_not_found(
         assert page.status_code in (400, 404), bad
     # the report reads only: the same figures after every request
     assert (await _report(db, rw)) == (await _report(db, rw))
+
+
+async def test_the_list_of_reports_shows_the_cohorts_in_scope(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    rw = await report_world(db)
+    index = f"/t/{rw.world.tenant.slug}/coordinator/reports"
+    await sign_in_as(client, settings, rw.world, rw.world.coordinator)
+    page = await client.get(index)
+    assert page.status_code == 200
+    text = words(page)
+    assert "2027 intake" in text and "Small pilot" in text
+    assert f'href="/t/{rw.world.tenant.slug}/coordinator/reports/{rw.cohort.id}"' in page.text
+    assert "2027 intake : evaluation report 1 January 2027 to 31 December 2027 6" in text
+
+    scoped = await add_member(db, rw.world.tenant, "Sam Scoped", roles=("coordinator",))
+    async with db.tenant(rw.id) as session:
+        session.add(
+            CoordinatorScope(
+                tenant_id=rw.id, id=uuid.uuid4(), member_id=scoped.id, cohort_id=rw.small.id
+            )
+        )
+    client.cookies.clear()
+    await sign_in_as(client, settings, rw.world, scoped)
+    text = words(await client.get(index))
+    assert "Small pilot" in text and "2027 intake" not in text
+
+    client.cookies.clear()
+    await sign_in_as(client, settings, rw.world, rw.world.admin)
+    assert (await client.get(index)).status_code == 404
+    client.cookies.clear()
+    await sign_in_as(client, settings, rw.world, rw.mentees[0])
+    assert (await client.get(index)).status_code == 403
+    client.cookies.clear()
+    assert (await client.get(index)).status_code in (302, 303)

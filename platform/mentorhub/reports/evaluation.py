@@ -78,11 +78,13 @@ __all__ = [
     "AGGREGATED",
     "QUOTES_PER_QUESTION",
     "RESPONSE_HEADER",
+    "CohortRow",
     "QuoteGroup",
     "Report",
     "Section",
     "build_report",
     "cohort_respondents",
+    "cohort_rows",
     "response_rows",
 ]
 
@@ -704,6 +706,37 @@ async def _changes(
         "are counted; 'rose' means a higher place on the scale.",
         changes=tuple(changes),
     )
+
+
+# --- the cohorts' list -----------------------------------------------------------------------
+
+_COHORTS = """
+SELECT c.id, c.name, c.starts_on, c.ends_on, count(p.id) AS pairs
+FROM cohorts c LEFT JOIN pairs p ON p.tenant_id = c.tenant_id AND p.cohort_id = c.id
+WHERE c.tenant_id = :t
+GROUP BY c.id, c.name, c.starts_on, c.ends_on
+ORDER BY c.starts_on DESC, c.id
+"""
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    id: uuid.UUID
+    name: str
+    starts_on: date
+    ends_on: date
+    pairs: int
+
+
+async def cohort_rows(session: AsyncSession, scope: frozenset[uuid.UUID] | None) -> list[CohortRow]:
+    """The tenant's cohorts (those in `scope`; None: all), latest start first, with how
+    many pairs each has (one statement)."""
+    found = await _rows(session, _COHORTS, {"t": current_tenant(session)})
+    return [
+        CohortRow(cid, name, starts, ends, int(n))
+        for cid, name, starts, ends, n in found
+        if scope is None or cid in scope
+    ]
 
 
 # --- the report -----------------------------------------------------------------------------

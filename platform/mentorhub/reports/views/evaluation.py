@@ -1,5 +1,7 @@
 """The cohort's evaluation report (issue 17, point 2):
 
+* `GET /coordinator/reports` [reports]: the cohorts the coordinator runs, each with its
+  number of pairs and a link to its report.
 * `GET /coordinator/reports/{cohort_id}` [report]: the page — sections with figures, tables
   and SVG charts (`reports.charts`), the change from baseline to final, quotes shared with
   permission; small groups suppressed (`reports.aggregate`).
@@ -43,6 +45,7 @@ from mentorhub.reports.evaluation import (
     Report,
     build_report,
     cohort_respondents,
+    cohort_rows,
     response_rows,
 )
 from mentorhub.reports.exports import csv_line, render_csv, render_pdf, render_xlsx
@@ -84,6 +87,19 @@ def _download(body: bytes | str, media_type: str, filename: str) -> Response[Any
             "Cache-Control": "no-store",
         },
     )
+
+
+@get("/coordinator/reports", name="reports", opt=rule(COORDINATOR))
+async def reports_index(
+    tenant: CurrentTenant, reads: TenantReads, identity: CurrentIdentity
+) -> Template:
+    """The cohorts in the coordinator's scope, each a link to its report."""
+    assert identity.member_id is not None
+    async with reads.tenant(tenant.id) as session:
+        me = await viewer(session, identity.member_id)
+        cohorts = await cohort_rows(session, await cohorts_in_scope(session, me.id))
+    context = page_context(tenant, identity, cohorts=cohorts, min_group=MIN_GROUP)
+    return Template("reports/report_index.html", context=context)
 
 
 @get(PAGE, name="report", opt=rule(COORDINATOR))
@@ -189,6 +205,7 @@ async def report_responses_csv(
 
 
 ROUTES: list[HTTPRouteHandler] = [
+    reports_index,
     report_page,
     report_csv,
     report_xlsx,
