@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from mentorhub.admin.models import CoordinatorScope
 from mentorhub.app import create_app
@@ -695,7 +695,8 @@ async def test_ahep_counts_the_cohorts_requests_waiting(
 
 async def test_the_query_function_as_the_benchmark_calls_it(db: Database) -> None:
     """`cockpit(session, cohort_id, query, scope=, today=)`: the tenant's jurisdiction read
-    from the session's tenant when not given; a cohort out of scope is not found."""
+    from the session's tenant when not given; planned for its values; a cohort out of scope
+    is not found."""
     cw = await cockpit_world(db)
     async with db.tenant(cw.world.id, read_only=True) as session:
         view = await q.cockpit(
@@ -707,6 +708,9 @@ async def test_the_query_function_as_the_benchmark_calls_it(db: Database) -> Non
         )
         assert [r.mentor.name for r in view.page.rows] == ["Maya Mentor"]
         assert view.summary.pairs == 5 and view.cohort.name == "2027 intake"
+        # Planned for its own values each time (never a prepared statement's generic plan).
+        mode = await session.execute(text("SHOW plan_cache_mode"))
+        assert mode.scalar_one() == "force_custom_plan"
         with pytest.raises(NotFound):
             await q.cockpit(
                 session,

@@ -59,7 +59,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Date, Select, and_, case, cast, func, select, type_coerce
+from sqlalchemy import Date, Select, and_, case, cast, func, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -302,20 +302,15 @@ class CohortHeadline:
 
 
 class _Rules:
-    """A stored scheme version for the memo: equal by (tenant, version) — a stored version
-    never changes — and carried without its checkpoints."""
+    """A stored scheme version (tenant, version) for the memo, carried without its
+    checkpoints. One object per version (`_RULES`), so the memo compares it by identity —
+    a stored version never changes."""
 
     __slots__ = ("key", "scheme")
 
     def __init__(self, key: tuple[uuid.UUID, int], scheme: Scheme) -> None:
         self.key = key
         self.scheme = scheme
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rules) and other.key == self.key
 
 
 _RULES: dict[tuple[uuid.UUID, int], _Rules] = {}
@@ -515,7 +510,8 @@ def pairs_statement(
             Pair.scheme_version,
             # Decoded only where there is something (most pairs were never extended).
             case((func.jsonb_array_length(Pair.extensions) > 0, Pair.extensions)),
-            Pair.ended_at,
+            # The day it ended in the tenant's zone.
+            cast(func.timezone(zone, Pair.ended_at), Date),
             Pair.quiet_stage,
             *people,
             meetings.c.held,
@@ -552,16 +548,14 @@ class _Reader:
         self.cohort = cohort
         self.today = today
         self.jurisdiction = jurisdiction
-        self.zone = tenant_zone(jurisdiction)
 
     def row(self, r: Sequence[Any]) -> PairRow:
-        (pid, state, end_kind, matched_on, version, extensions, ended_at, quiet_stage) = r[:8]
+        (pid, state, end_kind, matched_on, version, extensions, ended_on, quiet_stage) = r[:8]
         mentor = _person(*r[8:13])
         mentee = _person(*r[13:18])
         held_n, days, minutes, i_open, i_overdue, i_missed, n_tasks = r[18:25]
         days = tuple(days or ())
         minutes = tuple(minutes or ())
-        ended_on = ended_at.astimezone(self.zone).date() if ended_at is not None else None
         figures = _figures(
             self.rules[version],
             self.cohort.starts_on,
@@ -579,17 +573,19 @@ class _Reader:
         quiet = live and quiet_stage > 0
         lapsed = live and (mentor.lapsed or mentee.lapsed)
         behind = live and figures is not None and figures.behind
-        flags = tuple(
-            f
-            for f, on in (
-                ("overdue", overdue > 0),
-                ("quiet", quiet),
-                ("lapsed", lapsed),
-                ("behind", behind),
-                ("tasks", tasks > 0),
+        flags: tuple[str, ...] = ()
+        if overdue or quiet or lapsed or behind or tasks:
+            flags = tuple(
+                f
+                for f, on in (
+                    ("overdue", overdue > 0),
+                    ("quiet", quiet),
+                    ("lapsed", lapsed),
+                    ("behind", behind),
+                    ("tasks", tasks > 0),
+                )
+                if on
             )
-            if on
-        )
         return PairRow(
             id=pid,
             state=state,
@@ -702,6 +698,15 @@ def _summary(rows: Sequence[PairRow], requests_waiting: int | None) -> Summary:
     )
 
 
+async def _custom_plans(session: AsyncSession) -> None:
+    """Plan the pairs statement for its own tenant and cohort every time, for the rest of
+    the transaction. The driver prepares statements, and after five runs PostgreSQL may
+    keep a generic plan, made without knowing which tenant and cohort: for this statement
+    one that runs for seconds on a large tenant (the consoles benchmark saw the 5 s
+    statement timeout) where a plan for the values takes milliseconds."""
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def _requests_waiting(session: AsyncSession, cohort: CohortInfo) -> int | None:
     n = int(
         (
@@ -735,7 +740,12 @@ async def cockpit(
     cohort = await cohort_in_scope(session, cohort_id, scope)
     jurisdiction = jurisdiction or await jurisdiction_of(session)
     zone = tenant_zone(jurisdiction).key
-    result = await session.execute(
+    await _custom_plans(session)
+    # Run as a Core statement: columns only, no ORM loading of 3,000 rows. The statement
+    # names the tenant on every table itself (the ORM's scoping would only repeat it), and
+    # row-level security holds as for any statement.
+    connection = await session.connection()
+    result = await connection.execute(
         pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
     )
     raw = result.all()
@@ -767,7 +777,9 @@ async def stream_rows(
     zone = tenant_zone(jurisdiction).key
     statement = pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
     words = _words(query.search)
-    result = await session.stream(statement.execution_options(yield_per=batch))
+    await _custom_plans(session)
+    connection = await session.connection()
+    result = await connection.stream(statement.execution_options(yield_per=batch))
     async for part in result.partitions(batch):
         for r in part:
             row = reader.row(r)
