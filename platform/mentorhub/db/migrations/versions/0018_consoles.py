@@ -47,7 +47,10 @@ depends_on = None
 _USAGE = "(SELECT current_setting('mentorhub.scope', true)) = 'usage'"
 
 SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-HOSTNAME = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+HOSTNAME = (  # labels of 1-63 letters, digits and inner hyphens; 253 in all
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+    r"(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 FUNCTIONS = f"""
 CREATE FUNCTION mentorhub_tenant_create(
