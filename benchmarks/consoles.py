@@ -58,7 +58,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 
 from benchmarks._consoles_data import COHORT_SLUG, Cohort, load_cohort
@@ -66,13 +65,9 @@ from benchmarks._services import bench_services
 from benchmarks.applications import _timed, peak_rss_mb
 from benchmarks.pages import (
     LUA,
-    MENTORHUB,
     Figure,
-    base_env,
     free_port,
-    listen,
     median_figure,
-    running,
 )
 from benchmarks.pairs import (
     CPU,
@@ -83,11 +78,14 @@ from benchmarks.pairs import (
     _processes,
     _server,
     load,
+    member_cookie,
+    serve_env,
+    serving,
     wrk,
 )
 from mentorhub.db import Database
 from mentorhub.db.session import Timeouts
-from mentorhub.identity.sessions import TENANT_COOKIE, Identity, SessionStore
+from mentorhub.identity.sessions import Identity
 
 COCKPIT_GOAL_MS = 100.0
 REPORT_GOAL_S = 1.0
@@ -159,23 +157,18 @@ async def _custom_plans(owner_url: str) -> None:
 
 
 async def coordinator_cookie(redis_url: str, cohort: Cohort) -> str:
-    """A real session of the cohort's coordinator in Redis, stored as sign-in stores it."""
-    redis = Redis.from_url(redis_url)
-    store = SessionStore(redis, idle_seconds=86_400, absolute_seconds=86_400)
-    try:
-        token = await store.create(
-            Identity(
-                email=cohort.coordinator_email,
-                display_name=cohort.coordinator_name,
-                tenant_id=str(cohort.tenant_id),
-                tenant_slug=COHORT_SLUG,
-                member_id=str(cohort.coordinator_id),
-                roles=("coordinator",),
-            )
-        )
-    finally:
-        await redis.aclose()
-    return f"{TENANT_COOKIE}={token}"
+    """A real session of the cohort's coordinator."""
+    return await member_cookie(
+        redis_url,
+        Identity(
+            email=cohort.coordinator_email,
+            display_name=cohort.coordinator_name,
+            tenant_id=str(cohort.tenant_id),
+            tenant_slug=COHORT_SLUG,
+            member_id=str(cohort.coordinator_id),
+            roles=("coordinator",),
+        ),
+    )
 
 
 # --- HTTP from this process ---------------------------------------------------------------------
@@ -418,23 +411,8 @@ def main() -> None:
             asyncio.run(_custom_plans(bench.owner_url))
         script = Path(tempfile.mkdtemp(prefix="mentorhub-consoles-")) / "report.lua"
         script.write_text(LUA)
-        env = base_env() | {
-            "DATABASE_URL": bench.owner_url,
-            "MENTORHUB_APP_DATABASE_URL": bench.app_url,
-            "REDIS_URL": bench.redis_url,
-            "MENTORHUB_SECRET_KEY": secret,
-            "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",  # no mail is sent here
-            "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),
-            "MENTORHUB_PATH_PREFIX_TENANTS": "true",
-            "MENTORHUB_DATA_DIR": str(bench.tmp / "data"),
-        }
         port = free_port()
-        with running(
-            [*MENTORHUB, "serve", "--workers", str(args.workers), *listen(port)],
-            env,
-            f"http://127.0.0.1:{port}/healthz",
-        ):
-            print(f"mentorhub serve --workers {args.workers} on :{port}", flush=True)
+        with serving(port, args.workers, serve_env(bench, secret)):
             figures(port, bench.data_dir, script, cohort, cookie, args)
 
 

@@ -52,7 +52,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -61,7 +62,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from benchmarks._services import bench_services
+from benchmarks._services import BenchServices, bench_services
 from benchmarks.applications import MEMBERS_SQL, _owner_sql, _timed, _vacuum, peak_rss_mb
 from benchmarks.pages import (
     LUA,
@@ -441,24 +442,59 @@ async def _feed_token(tenant_id: uuid.UUID, member_id: uuid.UUID) -> str | None:
         await db.dispose()
 
 
-async def session_cookie(redis_url: str, measured: Measured) -> str:
-    """A real session of the pair's mentor in Redis, stored as sign-in stores it."""
+async def member_cookie(redis_url: str, identity: Identity) -> str:
+    """The Cookie header of a real session of `identity` in Redis, stored as sign-in
+    stores it (shared with benchmarks.consoles)."""
     redis = Redis.from_url(redis_url)
     store = SessionStore(redis, idle_seconds=86_400, absolute_seconds=86_400)
     try:
-        token = await store.create(
-            Identity(
-                email=measured.mentor_email,
-                display_name=measured.mentor_name,
-                tenant_id=str(measured.tenant_id),
-                tenant_slug=SLUG,
-                member_id=str(measured.mentor_id),
-                roles=("mentor",),
-            )
-        )
+        token = await store.create(identity)
     finally:
         await redis.aclose()
     return f"{TENANT_COOKIE}={token}"
+
+
+async def session_cookie(redis_url: str, measured: Measured) -> str:
+    """A real session of the pair's mentor."""
+    return await member_cookie(
+        redis_url,
+        Identity(
+            email=measured.mentor_email,
+            display_name=measured.mentor_name,
+            tenant_id=str(measured.tenant_id),
+            tenant_slug=SLUG,
+            member_id=str(measured.mentor_id),
+            roles=("mentor",),
+        ),
+    )
+
+
+def serve_env(bench: BenchServices, secret: str) -> dict[str, str]:
+    """The environment `mentorhub serve` runs with against the benchmark's services
+    (shared with benchmarks.consoles)."""
+    return base_env() | {
+        "DATABASE_URL": bench.owner_url,
+        "MENTORHUB_APP_DATABASE_URL": bench.app_url,
+        "REDIS_URL": bench.redis_url,
+        "MENTORHUB_SECRET_KEY": secret,
+        "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",  # no mail is sent here
+        "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),  # documents (none uploaded)
+        "MENTORHUB_PATH_PREFIX_TENANTS": "true",
+        "MENTORHUB_DATA_DIR": str(bench.tmp / "data"),
+    }
+
+
+@contextmanager
+def serving(port: int, workers: int, env: dict[str, str]) -> Iterator[None]:
+    """`mentorhub serve --workers N` on the port, until the block ends (shared with
+    benchmarks.consoles)."""
+    with running(
+        [*MENTORHUB, "serve", "--workers", str(workers), *listen(port)],
+        env,
+        f"http://127.0.0.1:{port}/healthz",
+    ):
+        print(f"mentorhub serve --workers {workers} on :{port}", flush=True)
+        yield
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -677,23 +713,8 @@ def main() -> None:
             )
         else:
             print("the calendar feed is not measured: pairs.services.calendar is not there")
-        env = base_env() | {
-            "DATABASE_URL": bench.owner_url,
-            "MENTORHUB_APP_DATABASE_URL": bench.app_url,
-            "REDIS_URL": bench.redis_url,
-            "MENTORHUB_SECRET_KEY": secret,
-            "MENTORHUB_SMTP_URL": "smtp://127.0.0.1:9",  # no mail is sent here
-            "MENTORHUB_STORAGE_DIR": tempfile.gettempdir(),  # documents (none uploaded)
-            "MENTORHUB_PATH_PREFIX_TENANTS": "true",
-            "MENTORHUB_DATA_DIR": str(bench.tmp / "data"),
-        }
         port = free_port()
-        with running(
-            [*MENTORHUB, "serve", "--workers", str(args.workers), *listen(port)],
-            env,
-            f"http://127.0.0.1:{port}/healthz",
-        ):
-            print(f"mentorhub serve --workers {args.workers} on :{port}", flush=True)
+        with serving(port, args.workers, serve_env(bench, secret)):
             samples, cpu = measure(
                 f"http://127.0.0.1:{port}",
                 port,
