@@ -21,8 +21,6 @@ member, whose export holds nothing of the old one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -63,26 +61,9 @@ from tests.pairs.confidentiality_helpers import (
     snapshot,
     viewers_of,
 )
+from tests.privacy.conftest import BASE
 from tests.privacy.helpers import KEPT, MENTEE_OWN, PrivacyWorld, privacy_world, text_hits
 from tests.support import serving
-
-BASE = "https://localhost"
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> DirectoryStorage:
-    return DirectoryStorage(tmp_path / "documents")
-
-
-@pytest.fixture
-async def app_client(
-    db: Database,
-    settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
-) -> AsyncIterator[httpx.AsyncClient]:
-    configured = dataclasses.replace(settings, storage_dir=storage.root)
-    async with serving(create_app(configured, db=db), base_url=BASE) as c:
-        yield c
 
 
 def erase_url(world: PrivacyWorld, member_id: object) -> str:
@@ -139,7 +120,7 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     db: Database,
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
-    app_client: httpx.AsyncClient,
+    client: httpx.AsyncClient,
 ) -> None:
     world = await privacy_world(db, storage)
     elsewhere = await privacy_world(db, storage)
@@ -161,11 +142,11 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     assert await storage.exists(key)
     store, token = await a_session(settings, world)
 
-    page = await fetch(app_client, viewers[TENANT_ADMIN], "GET", erase_url(world, mentee.id))
+    page = await fetch(client, viewers[TENANT_ADMIN], "GET", erase_url(world, mentee.id))
     assert page.status_code == 200
     assert f"Erase {mentee.display_name}" in page.text
     answer = await fetch(
-        app_client,
+        client,
         viewers[TENANT_ADMIN],
         "POST",
         erase_url(world, mentee.id),
@@ -215,7 +196,7 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     # A second erase: said so, nothing changes, nothing audited.
     still = await snapshot(db, world.id)
     again = await fetch(
-        app_client,
+        client,
         viewers[TENANT_ADMIN],
         "POST",
         erase_url(world, mentee.id),
@@ -224,7 +205,7 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     assert again.status_code == 200
     assert "Already erased" in again.text and "Nothing was changed" in again.text
     assert await snapshot(db, world.id) == still
-    page = await fetch(app_client, viewers[TENANT_ADMIN], "GET", erase_url(world, mentee.id))
+    page = await fetch(client, viewers[TENANT_ADMIN], "GET", erase_url(world, mentee.id))
     assert "There is nothing more to erase" in page.text
 
 
@@ -263,7 +244,7 @@ async def test_refusals_change_nothing(
     db: Database,
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
-    app_client: httpx.AsyncClient,
+    client: httpx.AsyncClient,
 ) -> None:
     world = await privacy_world(db, storage)
     other = await privacy_world(db, storage)
@@ -272,7 +253,7 @@ async def test_refusals_change_nothing(
 
     async def post(member_id: object, confirm: str, who: Viewer | None = None) -> httpx.Response:
         return await fetch(
-            app_client,
+            client,
             who or viewers[TENANT_ADMIN],
             "POST",
             erase_url(world, member_id),
@@ -295,7 +276,7 @@ async def test_refusals_change_nothing(
     # Another tenant's member: not found here, on the page and the post.
     theirs = other.pw.mentee
     other_before = await unchanged(db, other, theirs.id)
-    page = await fetch(app_client, viewers[TENANT_ADMIN], "GET", erase_url(world, theirs.id))
+    page = await fetch(client, viewers[TENANT_ADMIN], "GET", erase_url(world, theirs.id))
     assert page.status_code == 404
     assert (await post(theirs.id, theirs.email)).status_code == 404
     assert await unchanged(db, other, theirs.id) == other_before
@@ -325,7 +306,7 @@ async def test_only_a_tenant_admin_erases(
     db: Database,
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
-    app_client: httpx.AsyncClient,
+    client: httpx.AsyncClient,
     viewer: str,
     status: int,
 ) -> None:
@@ -333,10 +314,10 @@ async def test_only_a_tenant_admin_erases(
     viewers = await viewers_of(settings, world.pw)
     target = world.pw.other_mentee
     before = await unchanged(db, world, target.id)
-    page = await fetch(app_client, viewers[viewer], "GET", erase_url(world, target.id))
+    page = await fetch(client, viewers[viewer], "GET", erase_url(world, target.id))
     assert page.status_code == status
     answer = await fetch(
-        app_client,
+        client,
         viewers[viewer],
         "POST",
         erase_url(world, target.id),

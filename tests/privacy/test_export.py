@@ -10,15 +10,10 @@ their own; a visitor without a session is sent to sign in, a platform admin too.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import select
 
-from mentorhub.app import create_app
 from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.pairs.storage import DirectoryStorage
@@ -42,25 +37,6 @@ from tests.privacy.helpers import (
     privacy_world,
     unzip,
 )
-from tests.support import serving
-
-BASE = "https://localhost"
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> DirectoryStorage:
-    return DirectoryStorage(tmp_path / "documents")
-
-
-@pytest.fixture
-async def client(
-    db: Database,
-    settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
-) -> AsyncIterator[httpx.AsyncClient]:
-    configured = dataclasses.replace(settings, storage_dir=storage.root)
-    async with serving(create_app(configured, db=db), base_url=BASE) as c:
-        yield c
 
 
 def _markers_in(blob: str, world: PrivacyWorld) -> set[str]:
