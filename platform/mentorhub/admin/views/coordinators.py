@@ -23,20 +23,21 @@ import msgspec
 from litestar import get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
 from mentorhub.admin import settings_queries as q
 from mentorhub.admin import settings_services as services
+from mentorhub.admin.views._common import actor_id, back_with_notice, form_page
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.identity import services as identity_services
 from mentorhub.identity.guards import TENANT_ADMIN, rule
 from mentorhub.identity.models import Role
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity
-from mentorhub.identity.views._common import AnyRequest, AsyncRedis, Sessions, base
+from mentorhub.identity.views._common import AnyRequest, AsyncRedis, Sessions
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web import flash
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
-from mentorhub.web.forms import EMAIL, NAME, FormErrors, field, read_form, rerender
+from mentorhub.web.forms import EMAIL, NAME, FormErrors, field, read_form
 
 PAGE = "/admin/coordinators"
 TEMPLATE = "admin/coordinators.html"
@@ -79,11 +80,7 @@ async def _page(
         "failed": str(failed) if failed else None,
         "scope_field": scope_field,
     }
-    if errors is not None:
-        return rerender(
-            TEMPLATE, context, errors, values=values or {}, status_code=status_code or 400
-        )
-    return Template(TEMPLATE, context={**context, "errors": None, "values": {}})
+    return form_page(TEMPLATE, context, values or {}, errors, status_code=status_code or 400)
 
 
 @get(PAGE, name="admin_coordinators", opt=rule(TENANT_ADMIN))
@@ -129,8 +126,7 @@ async def admin_coordinator_add(
         "created": change.created,
         "changed": change.changed,
     }
-    await flash.put(aredis, request, TENANT_COOKIE, notice)
-    return Redirect(f"{base(request)}{PAGE}", status_code=303)
+    return await back_with_notice(aredis, request, PAGE, notice)
 
 
 @post(
@@ -163,7 +159,7 @@ async def admin_coordinator_scope(
             member_id,
             cohort_ids,
             actor=identity.email,
-            actor_id=uuid.UUID(identity.member_id) if identity.member_id else None,
+            actor_id=actor_id(identity),
         )
     except Problems:
         return await _page(tenant, reads, identity, errors=refused, failed=member_id)
@@ -173,8 +169,7 @@ async def admin_coordinator_scope(
         "cohorts": list(change.after),
         "changed": change.changed,
     }
-    await flash.put(aredis, request, TENANT_COOKIE, notice)
-    return Redirect(f"{base(request)}{PAGE}", status_code=303)
+    return await back_with_notice(aredis, request, PAGE, notice)
 
 
 ROUTES: list[HTTPRouteHandler] = [

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -40,10 +39,11 @@ from litestar.response import Redirect, Template
 from mentorhub.admin import queries as q
 from mentorhub.admin import scheme_edit as se
 from mentorhub.admin.services import StaleScheme, store_scheme_version
+from mentorhub.admin.views._common import actor_id, back_with_notice, form_page
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.identity.guards import TENANT_ADMIN, rule
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity
-from mentorhub.identity.views._common import AnyRequest, AppSettings, AsyncRedis, base, secret_key
+from mentorhub.identity.views._common import AnyRequest, AppSettings, AsyncRedis, secret_key
 from mentorhub.schemes.describe import describe
 from mentorhub.schemes.errors import SchemeError
 from mentorhub.schemes.loader import parse_tenant_file, scheme_document
@@ -164,11 +164,7 @@ def _form_page(
         groups=se.form_groups(current.document),
         stale=stale,
     )
-    if errors is None:
-        return Template("admin/scheme_edit.html", context={**context, "values": values})
-    return rerender(
-        "admin/scheme_edit.html", context, errors, values=values, status_code=status_code
-    )
+    return form_page("admin/scheme_edit.html", context, values, errors, status_code=status_code)
 
 
 @get(PAGE + "/edit", name="admin_scheme_edit", opt=rule(TENANT_ADMIN))
@@ -417,7 +413,7 @@ async def admin_scheme_confirm(
         version = await store_scheme_version(
             db,
             tenant.id,
-            None if identity.member_id is None else uuid.UUID(identity.member_id),
+            actor_id(identity),
             identity.email,
             proposal.document,
             proposal.source,
@@ -434,8 +430,9 @@ async def admin_scheme_confirm(
         return _refused(tenant, identity, "Nothing was stored", [problem], 409)
     except SchemeError as exc:
         return _refused(tenant, identity, "Nothing was stored", list(exc.problems), 400)
-    await flash.put(aredis, request, TENANT_COOKIE, {"kind": "scheme_stored", "version": version})
-    return Redirect(base(request) + PAGE, status_code=303)
+    return await back_with_notice(
+        aredis, request, PAGE, {"kind": "scheme_stored", "version": version}
+    )
 
 
 ROUTES = [

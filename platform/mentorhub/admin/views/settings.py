@@ -19,7 +19,6 @@ Every page but the logo's carries `rule(TENANT_ADMIN)`.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -27,19 +26,20 @@ from litestar import get, post
 from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
 from mentorhub.admin import settings_queries as q
 from mentorhub.admin import settings_services as services
 from mentorhub.admin.logo import MAX_BYTES, MAX_SIDE, MIN_SIDE, LogoProblem
+from mentorhub.admin.views._common import actor_id, back_with_notice, form_page
 from mentorhub.core.problems import Problem, Problems
 from mentorhub.identity.guards import PUBLIC, TENANT_ADMIN, rule
 from mentorhub.identity.sessions import TENANT_COOKIE, Identity
-from mentorhub.identity.views._common import AnyRequest, AsyncRedis, base
+from mentorhub.identity.views._common import AnyRequest, AsyncRedis
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web import flash
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
-from mentorhub.web.forms import EMAIL, NAME, URL, FormErrors, field, read_form, rerender
+from mentorhub.web.forms import EMAIL, NAME, URL, FormErrors, field, read_form
 
 PAGE = "/admin/settings"
 TEMPLATE = "admin/settings.html"
@@ -75,10 +75,6 @@ class LogoUpload(msgspec.Struct, kw_only=True):
     logo: Annotated[bytes, field("Logo", max_length=MAX_BYTES, required=True)]
 
 
-def _member(identity: Identity) -> uuid.UUID | None:
-    return uuid.UUID(identity.member_id) if identity.member_id else None
-
-
 async def _page(
     tenant: Tenant,
     reads: TenantReads,
@@ -103,9 +99,7 @@ async def _page(
         "min_side": MIN_SIDE,
     }
     shown = {**current.form_values(), **(values or {})}
-    if errors is not None:
-        return rerender(TEMPLATE, context, errors, values=shown, status_code=status_code or 400)
-    return Template(TEMPLATE, context={**context, "errors": None, "values": shown})
+    return form_page(TEMPLATE, context, shown, errors, status_code=status_code or 400)
 
 
 @get(PAGE, name="admin_settings", opt=rule(TENANT_ADMIN))
@@ -138,7 +132,7 @@ async def admin_settings_save(
     typed = msgspec.structs.asdict(form)
     try:
         changed = await services.save_settings(
-            db, tenant.id, change, actor=identity.email, actor_id=_member(identity)
+            db, tenant.id, change, actor=identity.email, actor_id=actor_id(identity)
         )
     except Problems as exc:
         return await _page(tenant, reads, identity, errors=exc, values=typed)
@@ -150,8 +144,7 @@ async def admin_settings_save(
         return await _page(
             tenant, reads, identity, errors=Problems([problem]), status_code=409, stale=True
         )
-    await flash.put(aredis, request, TENANT_COOKIE, {"kind": "settings", "changed": changed})
-    return Redirect(f"{base(request)}{PAGE}", status_code=303)
+    return await back_with_notice(aredis, request, PAGE, {"kind": "settings", "changed": changed})
 
 
 @post(f"{PAGE}/logo", name="admin_logo_upload", opt=rule(TENANT_ADMIN), status_code=303)
@@ -167,7 +160,7 @@ async def admin_logo_upload(
     try:
         upload = await read_form(request, LogoUpload)
         stored = await services.upload_logo(
-            db, tenant.id, upload.logo, actor=identity.email, actor_id=_member(identity)
+            db, tenant.id, upload.logo, actor=identity.email, actor_id=actor_id(identity)
         )
     except FormErrors as errors:
         return await _page(tenant, reads, identity, errors=errors)
@@ -176,8 +169,7 @@ async def admin_logo_upload(
             tenant, reads, identity, errors=Problems([Problem(path="logo", message=exc.message)])
         )
     notice = {"kind": "logo", "what": "uploaded" if stored else "same"}
-    await flash.put(aredis, request, TENANT_COOKIE, notice)
-    return Redirect(f"{base(request)}{PAGE}", status_code=303)
+    return await back_with_notice(aredis, request, PAGE, notice)
 
 
 @post(f"{PAGE}/logo/remove", name="admin_logo_remove", opt=rule(TENANT_ADMIN), status_code=303)
@@ -189,11 +181,10 @@ async def admin_logo_remove(
     aredis: AsyncRedis,
 ) -> Response[Any]:
     removed = await services.remove_logo(
-        db, tenant.id, actor=identity.email, actor_id=_member(identity)
+        db, tenant.id, actor=identity.email, actor_id=actor_id(identity)
     )
     notice = {"kind": "logo", "what": "removed" if removed else "none"}
-    await flash.put(aredis, request, TENANT_COOKIE, notice)
-    return Redirect(f"{base(request)}{PAGE}", status_code=303)
+    return await back_with_notice(aredis, request, PAGE, notice)
 
 
 @get("/logo/{sha:str}", name="tenant_logo", opt=rule(PUBLIC))
