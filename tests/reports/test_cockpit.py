@@ -532,6 +532,35 @@ async def test_the_cohorts_page_and_scope(
     assert (await client.get(cw.url(f"/coordinator/cockpit/{uuid.uuid4()}"))).status_code == 404
 
 
+async def test_each_cohort_links_to_its_evaluation_report(
+    db: Database,
+    client: httpx.AsyncClient,
+    settings: Settings,  # noqa: F811
+) -> None:
+    """The cockpit's home (every cohort) and the cohort's page link to the cohort's
+    evaluation report (route `report`), and the link leads to it; the pages stay the
+    coordinator's (a member: 403, a tenant admin who is not a coordinator: 404)."""
+    cw = await cockpit_world(db)
+    mine = cw.url(f"/coordinator/reports/{cw.world.cohort.id}")
+    other = cw.url(f"/coordinator/reports/{cw.other_cohort}")
+    await as_(client, settings, cw, cw.world.coordinator)
+    home = await client.get(cw.url("/coordinator/cockpit"))
+    assert home.status_code == 200
+    assert f'href="{mine}"' in home.text and f'href="{other}"' in home.text
+    assert "Evaluation report for 2027 intake" in words(home)
+    page = await client.get(cw.home)
+    assert page.status_code == 200 and f'href="{mine}"' in page.text
+    assert f'href="{other}"' not in page.text
+    report = await client.get(mine)
+    assert report.status_code == 200, report.text
+    assert "2027 intake" in report.text
+    for who, status in ((cw.pw.mentee, 403), (cw.world.admin, 404)):
+        await as_(client, settings, cw, who)
+        for path in ("/coordinator/cockpit", f"/coordinator/cockpit/{cw.world.cohort.id}"):
+            got = await client.get(cw.url(path))
+            assert got.status_code == status and f'href="{mine}"' not in got.text
+
+
 async def _mentor_of(db: Database, cw: CockpitWorld, pair_id: uuid.UUID) -> uuid.UUID:
     async with db.tenant(cw.world.id) as session:
         return (

@@ -150,3 +150,50 @@ def test_the_memo_computes_once_and_agrees_with_summarise() -> None:
     # The scheme without its checkpoints gives the same figures (the memo's shortcut).
     stripped = q._Rules((uuid.uuid4(), tf.scheme.version), q._without_checkpoints(tf.scheme))
     assert q._figures(stripped, *args[1:]) == first
+
+
+def test_the_cadence_key_gives_the_memo_s_figures() -> None:
+    """The pairs statement hands each pair's cadence as one string (version|matched on|ended
+    on|day:minutes,…|extensions' JSON); the reader's figures for it are `_figures`' for the
+    same values, extensions and an early end included, and a second look is the memo's."""
+    tf = load_tenant("museums-association")
+    version = tf.scheme.version
+    rules = q._Rules((uuid.uuid4(), version), q._without_checkpoints(tf.scheme))
+    matched = date(2027, 1, 11)
+    today = matched + timedelta(days=200)
+    cohort = q.CohortInfo(
+        id=uuid.uuid4(),
+        name="2027 intake",
+        starts_on=matched,
+        ends_on=matched + timedelta(days=365),
+        scheme_version=version,
+        scheme_name=tf.scheme.name,
+        flow="coordinator",
+        hours_min=None,
+        hours_max=None,
+    )
+    reader = q._Reader({version: rules}, cohort, today, "GB-ENG", uuid.uuid4())
+    cases = [
+        (f"{version}|2027-01-11|||", (), (), (), None),
+        (
+            f"{version}|2027-01-11||2027-02-10:90,2027-03-13:75|",
+            (),
+            (date(2027, 2, 10), date(2027, 3, 13)),
+            (90, 75),
+            None,
+        ),
+        (
+            f'{version}|2027-01-11|2027-06-01|2027-02-10:60|[{{"months": 3, "agreed_on": '
+            '"2027-05-01", "note": "a|b"}]',
+            (("2027-05-01", 3),),
+            (date(2027, 2, 10),),
+            (60,),
+            date(2027, 6, 1),
+        ),
+    ]
+    for key, extensions, days, minutes, ended_on in cases:
+        expected = q._figures(
+            rules, matched, matched, extensions, days, minutes, today, ended_on, "GB-ENG"
+        )
+        assert reader.figures_of(key) == expected
+        assert reader.figures_of(key) is reader.memo[key]

@@ -51,6 +51,7 @@ Decisions where the issue is silent:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -59,11 +60,21 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Date, Select, and_, case, cast, func, select, text, type_coerce
+from sqlalchemy import (
+    Date,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.sqltypes import NullType
 
 from mentorhub.admin.scope import Scope, in_scope
 from mentorhub.applications.models import Cohort
@@ -148,6 +159,9 @@ SORT_WORDS = {
 }
 ERASED = "Erased member"
 COORDINATOR = "coordinator"
+
+#: The days in the cadence key (to_char: whatever the session's DateStyle).
+_DAY = "YYYY-MM-DD"
 
 _Mentor = aliased(Member, name="mentor")
 _Mentee = aliased(Member, name="mentee")
@@ -439,23 +453,18 @@ def pairs_statement(
     statement of the page and the CSV; the tests EXPLAIN it)."""
     cohort_pairs = select(Pair.id).where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
     local_day = cast(func.timezone(zone, Meeting.starts_at), Date)
+    length = func.coalesce(Meeting.held_minutes, Meeting.minutes)
     meetings = (
         select(
             Meeting.pair_id.label("pair_id"),
             func.count().label("held"),
-            # As the driver gives them (lists of dates and of ints), without a per-item
-            # conversion.
-            type_coerce(
-                func.array_agg(aggregate_order_by(local_day, Meeting.starts_at)), NullType()
-            ).label("days"),
-            type_coerce(
-                func.array_agg(
-                    aggregate_order_by(
-                        func.coalesce(Meeting.held_minutes, Meeting.minutes), Meeting.starts_at
-                    )
-                ),
-                NullType(),
-            ).label("minutes"),
+            func.sum(func.greatest(length, 0)).label("contact"),
+            # The held meetings as "day:minutes,day:minutes…" in their order: the cadence
+            # memo's key (one string, hashed once), parsed only when the memo misses.
+            func.string_agg(
+                func.concat(func.to_char(local_day, _DAY), ":", length),
+                aggregate_order_by(literal_column("','"), Meeting.starts_at),
+            ).label("trail"),
         )
         .where(
             Meeting.tenant_id == tenant_id,
@@ -501,22 +510,35 @@ def pairs_statement(
             who.membership_status,
             who.erased_at,
         ]
-    return (
-        select(
+    # The day it ended in the tenant's zone.
+    ended_on = cast(func.timezone(zone, Pair.ended_at), Date)
+    # Everything the pair's cadence figures are computed from besides the cohort, the
+    # day and the jurisdiction (the memo's key; see `_Reader.figures_of`). The extensions
+    # come last: their JSON may hold the separator.
+    cadence_key = func.concat(
+        Pair.scheme_version,
+        "|",
+        func.to_char(Pair.matched_on, _DAY),
+        "|",
+        func.to_char(ended_on, _DAY),
+        "|",
+        meetings.c.trail,
+        "|",
+        # Only where there is something (most pairs were never extended).
+        case((func.jsonb_array_length(Pair.extensions) > 0, cast(Pair.extensions, Text))),
+    )
+    statement: Select[Any] = (
+        select(  # type: ignore[assignment]
             Pair.id,
             Pair.state,
             Pair.end_kind,
             Pair.matched_on,
             Pair.scheme_version,
-            # Decoded only where there is something (most pairs were never extended).
-            case((func.jsonb_array_length(Pair.extensions) > 0, Pair.extensions)),
-            # The day it ended in the tenant's zone.
-            cast(func.timezone(zone, Pair.ended_at), Date),
+            cadence_key,
             Pair.quiet_stage,
             *people,
             meetings.c.held,
-            meetings.c.days,
-            meetings.c.minutes,
+            meetings.c.contact,
             items.c.open,
             items.c.overdue,
             items.c.missed,
@@ -530,6 +552,7 @@ def pairs_statement(
         .where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
         .order_by(*_order(q, meetings.c.held, items.c.overdue))
     )
+    return statement
 
 
 def _person(id_: uuid.UUID, name: str, email: str, status: str | None, erased: Any) -> Person:
@@ -538,71 +561,114 @@ def _person(id_: uuid.UUID, name: str, email: str, status: str | None, erased: A
     return Person(id_, name, email, status == "lapsed", False)
 
 
+#: The pairs statement's columns (see `pairs_statement`).
+_ID, _STATE, _END_KIND, _MATCHED, _VERSION, _KEY, _QUIET = range(7)
+_MENTOR, _MENTEE = slice(7, 12), slice(12, 17)
+_M_STATUS, _M_ERASED, _E_STATUS, _E_ERASED = 10, 11, 15, 16
+_HELD, _CONTACT, _OPEN, _OVERDUE, _MISSED, _TASKS = range(17, 23)
+
+_MISSING: Any = object()
+
+#: The figures by cadence key, per (tenant, cohort start, today, jurisdiction): a cohort
+#: looked at again the same day costs one dictionary lookup of one string per pair.
+_MEMO: dict[tuple[uuid.UUID, date, date, str], dict[str, Figures | None]] = {}
+_MEMO_CONTEXTS = 64
+_MEMO_KEYS = 50_000
+
+
 class _Reader:
-    """Turns the statement's rows into PairRows (the cadence through the memo)."""
+    """Turns the statement's rows into cadence figures, flags and PairRows (the cadence
+    through the memo)."""
 
     def __init__(
-        self, rules: dict[int, _Rules], cohort: CohortInfo, today: date, jurisdiction: str
+        self,
+        rules: dict[int, _Rules],
+        cohort: CohortInfo,
+        today: date,
+        jurisdiction: str,
+        tenant_id: uuid.UUID,
     ) -> None:
         self.rules = rules
         self.cohort = cohort
         self.today = today
         self.jurisdiction = jurisdiction
+        context = (tenant_id, cohort.starts_on, today, jurisdiction)
+        memo = _MEMO.get(context)
+        if memo is None or len(memo) > _MEMO_KEYS:
+            if len(_MEMO) >= _MEMO_CONTEXTS:
+                _MEMO.clear()
+            memo = _MEMO[context] = {}
+        self.memo = memo
 
-    def row(self, r: Sequence[Any]) -> PairRow:
-        (pid, state, end_kind, matched_on, version, extensions, ended_on, quiet_stage) = r[:8]
-        mentor = _person(*r[8:13])
-        mentee = _person(*r[13:18])
-        held_n, days, minutes, i_open, i_overdue, i_missed, n_tasks = r[18:25]
-        days = tuple(days or ())
-        minutes = tuple(minutes or ())
-        figures = _figures(
-            self.rules[version],
-            self.cohort.starts_on,
-            matched_on,
-            tuple((str(e["agreed_on"]), int(e["months"])) for e in extensions or ()),
-            days,
-            minutes,
-            self.today,
-            ended_on,
-            self.jurisdiction,
-        )
-        live = state in LIVE_STATES
-        overdue = int(i_overdue or 0)
-        tasks = int(n_tasks or 0)
-        quiet = live and quiet_stage > 0
-        lapsed = live and (mentor.lapsed or mentee.lapsed)
-        behind = live and figures is not None and figures.behind
-        flags: tuple[str, ...] = ()
-        if overdue or quiet or lapsed or behind or tasks:
-            flags = tuple(
-                f
-                for f, on in (
-                    ("overdue", overdue > 0),
-                    ("quiet", quiet),
-                    ("lapsed", lapsed),
-                    ("behind", behind),
-                    ("tasks", tasks > 0),
-                )
-                if on
+    def figures_of(self, key: str) -> Figures | None:
+        """The figures for a pair's cadence key (version|matched on|ended on|day:minutes,…|
+        extensions' JSON): the memo's, or computed through `_figures` and kept."""
+        found: Figures | None = self.memo.get(key, _MISSING)
+        if found is _MISSING:
+            version, matched, ended, trail, extensions = key.split("|", 4)
+            held = [m.split(":") for m in trail.split(",")] if trail else []
+            found = self.memo[key] = _figures(
+                self.rules[int(version)],
+                self.cohort.starts_on,
+                date.fromisoformat(matched),
+                tuple(
+                    (str(e["agreed_on"]), int(e["months"]))
+                    for e in (json.loads(extensions) if extensions else ())
+                ),
+                tuple(date.fromisoformat(d) for d, _ in held),
+                tuple(int(m) for _, m in held),
+                self.today,
+                date.fromisoformat(ended) if ended else None,
+                self.jurisdiction,
             )
+        return found
+
+    def flags(self, r: Sequence[Any], figures: Figures | None) -> tuple[str, ...]:
+        """The flags a row carries, in FLAGS' order (quiet, lapsed and behind: live only)."""
+        live = r[_STATE] in LIVE_STATES
+        overdue = bool(r[_OVERDUE])
+        tasks = bool(r[_TASKS])
+        quiet = live and r[_QUIET] > 0
+        lapsed = live and (
+            (r[_M_STATUS] == "lapsed" and r[_M_ERASED] is None)
+            or (r[_E_STATUS] == "lapsed" and r[_E_ERASED] is None)
+        )
+        behind = live and figures is not None and figures.behind
+        if not (overdue or quiet or lapsed or behind or tasks):
+            return ()
+        return tuple(
+            f
+            for f, on in (
+                ("overdue", overdue),
+                ("quiet", quiet),
+                ("lapsed", lapsed),
+                ("behind", behind),
+                ("tasks", tasks),
+            )
+            if on
+        )
+
+    def row(self, r: Sequence[Any], figures: Any = _MISSING) -> PairRow:
+        if figures is _MISSING:
+            figures = self.figures_of(r[_KEY])
+        flags = self.flags(r, figures)
         return PairRow(
-            id=pid,
-            state=state,
-            end_kind=end_kind,
-            matched_on=matched_on,
-            mentor=mentor,
-            mentee=mentee,
-            held=int(held_n or 0),
-            contact_minutes=sum(max(0, m) for m in minutes),
+            id=r[_ID],
+            state=r[_STATE],
+            end_kind=r[_END_KIND],
+            matched_on=r[_MATCHED],
+            mentor=_person(*r[_MENTOR]),
+            mentee=_person(*r[_MENTEE]),
+            held=int(r[_HELD] or 0),
+            contact_minutes=int(r[_CONTACT] or 0),
             figures=figures,
-            items_open=int(i_open or 0),
-            items_overdue=overdue,
-            items_missed=int(i_missed or 0),
-            open_tasks=tasks,
-            quiet=quiet,
-            lapsed=lapsed,
-            behind=behind,
+            items_open=int(r[_OPEN] or 0),
+            items_overdue=int(r[_OVERDUE] or 0),
+            items_missed=int(r[_MISSED] or 0),
+            open_tasks=int(r[_TASKS] or 0),
+            quiet="quiet" in flags,
+            lapsed="lapsed" in flags,
+            behind="behind" in flags,
             flags=flags,
         )
 
@@ -614,28 +680,38 @@ def _words(search: str) -> list[str]:
 def matches(row: PairRow, q: CockpitQuery, words: Iterable[str] = ()) -> bool:
     """Whether a pair passes the query's state, flag and words (the page's and the CSV's
     one filter)."""
+    return _passes(row.shown_state, row.live, row.flags, q) and _found(
+        (row.mentor.name, row.mentor.email, row.mentee.name, row.mentee.email), words
+    )
+
+
+def _passes(shown: str, live: bool, flags: tuple[str, ...], q: CockpitQuery) -> bool:
+    """The query's state and flag."""
     if q.state is not None:
-        shown = row.shown_state
         if q.state == "live":
-            if not row.live:
+            if not live:
                 return False
         elif q.state == "ended":
-            if row.live:
+            if live:
                 return False
         elif shown != q.state:
             return False
-    if q.flag is not None and not row.has(q.flag):
-        return False
-    if words:
-        fields = [
-            p.casefold()
-            for p in (row.mentor.name, row.mentor.email, row.mentee.name, row.mentee.email)
-            if p and p != ERASED
-        ]
-        for word in words:
-            if not any(word in f for f in fields):
-                return False
-    return True
+    return q.flag is None or q.flag in flags
+
+
+def _found(texts: Iterable[str], words: Iterable[str]) -> bool:
+    """Every word in one of the names and addresses (an erased member's are not looked at)."""
+    if not words:
+        return True
+    fields = [p.casefold() for p in texts if p and p != ERASED]
+    return all(any(word in f for f in fields) for word in words)
+
+
+def _texts(r: Sequence[Any]) -> tuple[str, ...]:
+    """A statement row's names and addresses as its PairRow shows them."""
+    mentor = (r[8], r[9]) if r[_M_ERASED] is None else ()
+    mentee = (r[13], r[14]) if r[_E_ERASED] is None else ()
+    return (*mentor, *mentee)
 
 
 async def _reader(
@@ -656,46 +732,60 @@ async def _reader(
             )
         ).scalars()
     rules = {v: await _rules(session, v) for v in {cohort.scheme_version, *versions}}
-    return _Reader(rules, cohort, today, jurisdiction)
+    return _Reader(rules, cohort, today, jurisdiction, current_tenant(session))
 
 
-def _summary(rows: Sequence[PairRow], requests_waiting: int | None) -> Summary:
-    by_state: dict[str, int] = dict.fromkeys(
-        ("active", "extended", "completed", "ended_early", "removed"), 0
-    )
-    flagged: dict[str, int] = dict.fromkeys(FLAGS, 0)
-    expected = counted = minutes = held = behind = 0
-    hours_due = 0.0
-    for r in rows:
-        by_state[r.shown_state] = by_state.get(r.shown_state, 0) + 1
-        held += r.held
-        minutes += r.contact_minutes
-        if r.figures is not None and r.figures.expected is not None:
-            expected += r.figures.expected
-            counted += 1
-        if r.figures is not None and r.figures.hours_due is not None:
-            hours_due += r.figures.hours_due
-        for f in r.flags:
-            flagged[f] += 1
-        behind += r.behind
-    return Summary(
-        pairs=len(rows),
-        by_state=by_state,
-        held=held,
-        expected=expected,
-        counted_pairs=counted,
-        contact_minutes=minutes,
-        hours_due=hours_due,
-        behind=behind,
-        items_open=sum(r.items_open for r in rows),
-        items_overdue=sum(r.items_overdue for r in rows),
-        items_missed=sum(r.items_missed for r in rows),
-        quiet=flagged["quiet"],
-        lapsed=flagged["lapsed"],
-        open_tasks=sum(r.open_tasks for r in rows),
-        requests_waiting=requests_waiting,
-        flagged=flagged,
-    )
+class _Tally:
+    """The summary's sums, added up row by row over the statement's rows."""
+
+    def __init__(self) -> None:
+        self.by_state: dict[str, int] = dict.fromkeys(
+            ("active", "extended", "completed", "ended_early", "removed"), 0
+        )
+        self.flagged: dict[str, int] = dict.fromkeys(FLAGS, 0)
+        self.pairs = self.held = self.contact = self.expected = self.counted = 0
+        self.items_open = self.items_overdue = self.items_missed = self.tasks = 0
+        self.hours_due = 0.0
+
+    def add(
+        self, r: Sequence[Any], shown: str, figures: Figures | None, flags: tuple[str, ...]
+    ) -> None:
+        self.pairs += 1
+        self.by_state[shown] = self.by_state.get(shown, 0) + 1
+        self.held += r[_HELD] or 0
+        self.contact += r[_CONTACT] or 0
+        self.items_open += r[_OPEN] or 0
+        self.items_overdue += r[_OVERDUE] or 0
+        self.items_missed += r[_MISSED] or 0
+        self.tasks += r[_TASKS] or 0
+        if figures is not None:
+            if figures.expected is not None:
+                self.expected += figures.expected
+                self.counted += 1
+            if figures.hours_due is not None:
+                self.hours_due += figures.hours_due
+        for f in flags:
+            self.flagged[f] += 1
+
+    def summary(self, requests_waiting: int | None) -> Summary:
+        return Summary(
+            pairs=self.pairs,
+            by_state=self.by_state,
+            held=int(self.held),
+            expected=self.expected,
+            counted_pairs=self.counted,
+            contact_minutes=int(self.contact),
+            hours_due=self.hours_due,
+            behind=self.flagged["behind"],
+            items_open=int(self.items_open),
+            items_overdue=int(self.items_overdue),
+            items_missed=int(self.items_missed),
+            quiet=self.flagged["quiet"],
+            lapsed=self.flagged["lapsed"],
+            open_tasks=int(self.tasks),
+            requests_waiting=requests_waiting,
+            flagged=self.flagged,
+        )
 
 
 async def _custom_plans(session: AsyncSession) -> None:
@@ -749,15 +839,33 @@ async def cockpit(
         pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
     )
     raw = result.all()
-    reader = await _reader(session, cohort, today, jurisdiction, {r[4] for r in raw})
-    rows = [reader.row(r) for r in raw]
-    summary = _summary(rows, await _requests_waiting(session, cohort))
+    reader = await _reader(session, cohort, today, jurisdiction, {r[_VERSION] for r in raw})
+    # Every pair counts in the summary; only the page's rows become PairRows.
+    tally = _Tally()
     words = _words(query.search)
-    chosen = [r for r in rows if matches(r, query, words)]
+    filtering = query.state is not None or query.flag is not None or bool(words)
+    chosen: list[tuple[Sequence[Any], Figures | None]] = []
+    figures_of, flags_of, add = reader.figures_of, reader.flags, tally.add
+    for r in raw:
+        figures = figures_of(r[_KEY])
+        flags = flags_of(r, figures)
+        state = r[_STATE]
+        shown = (r[_END_KIND] or state) if state == "ended" else state
+        add(r, shown, figures, flags)
+        if not filtering or (
+            _passes(shown, state in LIVE_STATES, flags, query) and _found(_texts(r), words)
+        ):
+            chosen.append((r, figures))
+    summary = tally.summary(await _requests_waiting(session, cohort))
     total = len(chosen)
     number = min(max(1, query.page), max(1, -(-total // size)))
     start = (number - 1) * size
-    page = Page(rows=chosen[start : start + size], number=number, size=size, total=total)
+    page = Page(
+        rows=[reader.row(r, f) for r, f in chosen[start : start + size]],
+        number=number,
+        size=size,
+        total=total,
+    )
     return Cockpit(cohort=cohort, summary=summary, page=page, query=query)
 
 
