@@ -382,15 +382,21 @@ def _fallback() -> tuple[str, int] | None:
     return next(((p, i) for p, i in FALLBACK_FONTS if Path(p).is_file()), None)
 
 
-class _Document(FPDF):  # type: ignore[misc]
-    def __init__(self, record: CpdRecord) -> None:
+class HouseDocument(FPDF):  # type: ignore[misc]
+    """MentorHub's printed page, shared by the CPD record and the evaluation report
+    (`reports.exports`): A4 portrait, 18 mm margins, DejaVu Sans regular and bold (with the
+    fallback font where `texts` hold characters DejaVu lacks), ink-coloured text, and a
+    muted footer `footer_words · page n of N`."""
+
+    footer_words = ""
+
+    def __init__(self, texts: Sequence[str] = ()) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.record = record
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
         self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        fallback = _fallback() if missing_glyphs(_texts(record)) else None
+        fallback = _fallback() if missing_glyphs(texts) else None
         if fallback is not None:
             self.add_font("Fallback", "", fallback[0], collection_font_number=fallback[1])
             self.set_fallback_fonts(["Fallback"], exact_match=False)
@@ -400,14 +406,22 @@ class _Document(FPDF):  # type: ignore[misc]
         self.set_y(-13)
         self.set_font("DejaVu", "", 8)
         self.set_text_color(*MUTED)
-        self.cell(
-            0,
-            5,
-            f"CPD record of {self.record.member_name} · {self.record.association} · "
-            f"page {self.page_no()} of {{nb}}",
-            align="C",
-        )
+        self.cell(0, 5, f"{self.footer_words} · page {self.page_no()} of {{nb}}", align="C")
         self.set_text_color(*INK)
+
+    def para(self, text: str, size: float = 10, color: tuple[int, int, int] = INK) -> None:
+        """A paragraph at the left margin, in `color`, then ink again."""
+        self.set_font("DejaVu", "", size)
+        self.set_text_color(*color)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(*INK)
+
+
+class _Document(HouseDocument):
+    def __init__(self, record: CpdRecord) -> None:
+        super().__init__(_texts(record))
+        self.record = record
+        self.footer_words = f"CPD record of {record.member_name} · {record.association}"
 
     def heading(self, text: str, size: float = 13) -> None:
         """A section's heading, kept on one page with the start of what follows it."""
@@ -420,12 +434,6 @@ class _Document(FPDF):  # type: ignore[misc]
         self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
         self.ln(3)
         self.set_font("DejaVu", "", 10)
-
-    def para(self, text: str, size: float = 10, color: tuple[int, int, int] = INK) -> None:
-        self.set_font("DejaVu", "", size)
-        self.set_text_color(*color)
-        self.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
-        self.set_text_color(*INK)
 
 
 def render_pdf(record: CpdRecord) -> bytes:

@@ -17,13 +17,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 
 from mentorhub.applications.queue import csv_cell
-from mentorhub.pairs.cpd import FONTS
+from mentorhub.pairs.cpd import MUTED, HouseDocument
 from mentorhub.reports.aggregate import Change, Table
 from mentorhub.reports.charts import Block, blocks, top_count, top_share, top_words
 from mentorhub.reports.evaluation import Report, Section
@@ -188,34 +187,16 @@ def render_xlsx(report: Report) -> bytes:
 
 # --- PDF ------------------------------------------------------------------------------------
 
-INK = (31, 41, 55)
-MUTED = (75, 85, 99)
 BAR = (29, 78, 216)
 AFTER = (15, 118, 110)
 TRACK = (229, 231, 235)
 
 
-class _Document(FPDF):  # type: ignore[misc]
+class _Document(HouseDocument):
     def __init__(self, report: Report) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        super().__init__()
         self.report = report
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_text_color(*INK)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font("DejaVu", "", 8)
-        self.set_text_color(*MUTED)
-        self.cell(
-            0,
-            5,
-            f"Evaluation report · {self.report.cohort_name} · page {self.page_no()} of {{nb}}",
-            align="C",
-        )
-        self.set_text_color(*INK)
+        self.footer_words = f"Evaluation report · {report.cohort_name}"
 
     def heading(self, words: str, size: float = 14) -> None:
         if self.will_page_break(45):
@@ -225,12 +206,6 @@ class _Document(FPDF):  # type: ignore[misc]
         self.multi_cell(0, size * 0.5, words, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
         self.set_font("DejaVu", "", 10)
-
-    def para(self, words: str, size: float = 10, color: tuple[int, int, int] = INK) -> None:
-        self.set_font("DejaVu", "", size)
-        self.set_text_color(*color)
-        self.multi_cell(0, size * 0.5, words, align="L", new_x="LMARGIN", new_y="NEXT")
-        self.set_text_color(*INK)
 
     def bar(self, label: str, count: Any, pct: float, color: tuple[int, int, int]) -> None:
         """One answer: its words, then a bar with its count and percentage."""
