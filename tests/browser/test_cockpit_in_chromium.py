@@ -2,8 +2,8 @@
 Museums Association (coordinator matching, a monthly cadence with contact hours) and AHEP
 (suggest and accept: requests waiting; a cadence the pair agrees, so no number expected).
 Each day: the cohorts, one cohort's cockpit, the overdue filter chosen in the form, a name
-searched, a filter that cannot be used (400), a pair opened from its row, a person opened
-from their name — every page at 375 px and 1280 px with nothing wider than the screen,
+searched, a filter that cannot be used (400), the cohort's evaluation report opened from
+its link, a pair opened from its row, a person opened from their name — every page at 375 px and 1280 px with nothing wider than the screen,
 axe-core without serious or critical violations, and a screenshot kept
 (MENTORHUB_SCREENSHOTS or the test's temporary folder)."""
 
@@ -67,6 +67,12 @@ async def a_day(page: Page, site: str, cw: CockpitWorld, look: Looker, slug: str
     seen = await words(page)
     assert "Pairs (5)" in seen and "Checkpoints overdue" in seen
     await look(page, f"cockpit-{slug}-cohort")
+    # The cohort's evaluation report, one link away (and from its card on the home).
+    await page.get_by_role("link", name="Evaluation report for 2027 intake").click()
+    await page.wait_for_url(re.compile(rf"/coordinator/reports/{cw.world.cohort.id}$"))
+    assert "2027 intake" in await words(page)
+    await page.go_back()
+    await page.wait_for_url(re.compile(rf"/coordinator/cockpit/{cw.world.cohort.id}$"))
     # The overdue pairs, chosen in the form.
     await page.get_by_label("Flag", exact=True).select_option("overdue")
     await page.get_by_role("button", name="Show").click()
