@@ -21,7 +21,7 @@ on the coordinator's checkpoint pages. A cohort outside the coordinator's scope
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from litestar import get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Response, Stream, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.admin.scope import cohorts_in_scope, in_scope
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
@@ -60,15 +61,20 @@ def _today(tenant: Tenant) -> date:
     return datetime.now(UTC).astimezone(zone_of(tenant)).date()
 
 
+async def _check_scope(session: AsyncSession, identity: Identity, cohort_id: uuid.UUID) -> None:
+    """NotFound unless the signed-in coordinator's scope holds the cohort."""
+    assert identity.member_id is not None
+    me = await viewer(session, identity.member_id)
+    if not in_scope(await cohorts_in_scope(session, me.id), cohort_id):
+        raise NotFound("cohort")
+
+
 async def _report(
     tenant: Tenant, reads: Database, identity: Identity, cohort_id: uuid.UUID
 ) -> Report:
     """The report, for a coordinator whose scope holds the cohort (else NotFound)."""
-    assert identity.member_id is not None
     async with reads.tenant(tenant.id) as session:
-        me = await viewer(session, identity.member_id)
-        if not in_scope(await cohorts_in_scope(session, me.id), cohort_id):
-            raise NotFound("cohort")
+        await _check_scope(session, identity, cohort_id)
         return await build_report(session, cohort_id, today=_today(tenant))
 
 
@@ -77,16 +83,13 @@ def _filename(report: Report, ext: str) -> str:
     return f"evaluation-{safe or 'cohort'}-{report.today.isoformat()}.{ext}"
 
 
-def _download(body: bytes | str, media_type: str, filename: str) -> Response[Any]:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+def _attachment(filename: str) -> dict[str, str]:
+    """The headers of a download: saved under `filename`, never sniffed or cached."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
 
 
 @get("/coordinator/reports", name="reports", opt=rule(COORDINATOR))
@@ -125,37 +128,28 @@ async def report_page(
     return Template("reports/report.html", context=context)
 
 
-@get(f"{PAGE}/report.csv", name="report_csv", opt=rule(COORDINATOR))
-async def report_csv(
-    tenant: CurrentTenant,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    cohort_id: FromPath[uuid.UUID],
-) -> Response[Any]:
-    report = await _report(tenant, reads, identity, cohort_id)
-    return _download(render_csv(report), "text/csv; charset=utf-8", _filename(report, "csv"))
+def _download_route(
+    ext: str, media_type: str, render: Callable[[Report], bytes | str]
+) -> HTTPRouteHandler:
+    """`GET .../report.<ext>` [report_<ext>]: the report rendered by `render`, as a file."""
+
+    @get(f"{PAGE}/report.{ext}", name=f"report_{ext}", opt=rule(COORDINATOR))
+    async def download(
+        tenant: CurrentTenant,
+        reads: TenantReads,
+        identity: CurrentIdentity,
+        cohort_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        report = await _report(tenant, reads, identity, cohort_id)
+        body = render(report)
+        return Response(body, media_type=media_type, headers=_attachment(_filename(report, ext)))
+
+    return download
 
 
-@get(f"{PAGE}/report.xlsx", name="report_xlsx", opt=rule(COORDINATOR))
-async def report_xlsx(
-    tenant: CurrentTenant,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    cohort_id: FromPath[uuid.UUID],
-) -> Response[Any]:
-    report = await _report(tenant, reads, identity, cohort_id)
-    return _download(render_xlsx(report), XLSX, _filename(report, "xlsx"))
-
-
-@get(f"{PAGE}/report.pdf", name="report_pdf", opt=rule(COORDINATOR))
-async def report_pdf(
-    tenant: CurrentTenant,
-    reads: TenantReads,
-    identity: CurrentIdentity,
-    cohort_id: FromPath[uuid.UUID],
-) -> Response[Any]:
-    report = await _report(tenant, reads, identity, cohort_id)
-    return _download(render_pdf(report), "application/pdf", _filename(report, "pdf"))
+report_csv = _download_route("csv", "text/csv; charset=utf-8", render_csv)
+report_xlsx = _download_route("xlsx", XLSX, render_xlsx)
+report_pdf = _download_route("pdf", "application/pdf", render_pdf)
 
 
 async def _lines(
@@ -179,11 +173,8 @@ async def report_responses_csv(
     cohort_id: FromPath[uuid.UUID],
 ) -> Stream | Template:
     """Every answer, one row each (see the module); refused below the minimum group size."""
-    assert identity.member_id is not None
     async with reads.tenant(tenant.id) as session:
-        me = await viewer(session, identity.member_id)
-        if not in_scope(await cohorts_in_scope(session, me.id), cohort_id):
-            raise NotFound("cohort")
+        await _check_scope(session, identity, cohort_id)
         report = await build_report(session, cohort_id, today=_today(tenant), min_group=10**9)
         respondents = await cohort_respondents(session, cohort_id)
     if respondents < MIN_GROUP:
@@ -196,11 +187,7 @@ async def report_responses_csv(
     return Stream(
         _lines(db, tenant.id, cohort_id, secret),
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(report, "responses.csv")}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+        headers=_attachment(_filename(report, "responses.csv")),
     )
 
 
