@@ -104,6 +104,20 @@ def _oidc(state: State) -> OidcClient:
     return state.oidc  # type: ignore[no-any-return]
 
 
+def _form_page(
+    template: str,
+    context: dict[str, Any],
+    errors: Problems | None,
+    values: Any = None,
+    status_code: int = 400,
+) -> Template:
+    """The page with an empty form, or again with `errors` (summary and fields) and the
+    values sent."""
+    if errors is not None:
+        return rerender(template, context, errors, values=values, status_code=status_code)
+    return Template(template, context={**context, "values": {}})
+
+
 @get(ROOT, name="platform_tenants", opt=rule(PLATFORM_ADMIN))
 async def platform_tenants(db: DB, identity: CurrentIdentity) -> Template:
     rows = await usage.tenant_rows(db)
@@ -120,9 +134,7 @@ def _new_page(
         "identity": identity,
         "schemes": lifecycle.starting_schemes(_settings(state)),
     }
-    if errors is not None:
-        return rerender("platform/tenant_new.html", context, errors, values=values)
-    return Template("platform/tenant_new.html", context={**context, "values": {}})
+    return _form_page("platform/tenant_new.html", context, errors, values)
 
 
 @get(f"{ROOT}/new", name="platform_tenant_new", opt=rule(PLATFORM_ADMIN))
@@ -193,11 +205,7 @@ async def _tenant_page(
         "done": DONE.get(done or ""),
         "callback": f"/t/{row.tenant.slug}/login/callback",
     }
-    if errors is not None:
-        return rerender(
-            "platform/tenant.html", context, errors, values=values, status_code=status_code
-        )
-    return Template("platform/tenant.html", context={**context, "values": {}})
+    return _form_page("platform/tenant.html", context, errors, values, status_code)
 
 
 @get(f"{ROOT}/{{slug:str}}", name="platform_tenant", opt=rule(PLATFORM_ADMIN))
@@ -205,6 +213,16 @@ async def platform_tenant(
     db: DB, state: State, identity: CurrentIdentity, slug: FromPath[str], request: AnyRequest
 ) -> Template:
     return await _tenant_page(db, state, identity, slug, done=request.query_params.get("done"))
+
+
+async def _tenant_page_refused(
+    db: DB, state: State, identity: Any, slug: str, errors: Problems, sent: Any = None
+) -> Template:
+    """The tenant's page again (400): `errors` at their fields, the form `sent` refilled."""
+    values = values_of(sent) if sent is not None else None
+    return await _tenant_page(
+        db, state, identity, slug, errors=errors, values=values, status_code=400
+    )
 
 
 def _back(slug: FromPath[str], done: str) -> Response[Any]:
@@ -226,11 +244,9 @@ async def platform_hostname_add(
     except lifecycle.NotFound:
         raise NotFoundException() from None
     except FormErrors as errors:
-        return await _tenant_page(db, state, identity, slug, errors=errors, status_code=400)
+        return await _tenant_page_refused(db, state, identity, slug, errors)
     except lifecycle.LifecycleProblems as problems:
-        return await _tenant_page(
-            db, state, identity, slug, errors=problems, values=values_of(data), status_code=400
-        )
+        return await _tenant_page_refused(db, state, identity, slug, problems, data)
     return _back(slug, "hostname_added")
 
 
@@ -249,7 +265,7 @@ async def platform_hostname_verify(
         raise NotFoundException() from None
     except ChallengeFailed as failed:
         problem = Problems([Problem(message=f"Not verified: {failed}")])
-        return await _tenant_page(db, state, identity, slug, errors=problem, status_code=400)
+        return await _tenant_page_refused(db, state, identity, slug, problem)
     return _back(slug, "hostname_verified")
 
 
@@ -292,11 +308,9 @@ async def platform_tenant_sso(
     except lifecycle.NotFound:
         raise NotFoundException() from None
     except FormErrors as errors:
-        return await _tenant_page(db, state, identity, slug, errors=errors, status_code=400)
+        return await _tenant_page_refused(db, state, identity, slug, errors)
     except SsoProblems as problems:
-        return await _tenant_page(
-            db, state, identity, slug, errors=problems, values=values_of(data), status_code=400
-        )
+        return await _tenant_page_refused(db, state, identity, slug, problems, data)
     return _back(slug, "sso_stored")
 
 
@@ -307,9 +321,7 @@ async def _suspend_page(
     if row is None:
         raise NotFoundException()
     context = {"identity": identity, "tenant_": row.tenant, "usage": row.usage}
-    if errors is not None:
-        return rerender("platform/tenant_suspend.html", context, errors, values=values)
-    return Template("platform/tenant_suspend.html", context={**context, "values": {}})
+    return _form_page("platform/tenant_suspend.html", context, errors, values)
 
 
 @get(
@@ -358,7 +370,7 @@ async def platform_tenant_resume(
     except lifecycle.NotFound:
         raise NotFoundException() from None
     except lifecycle.LifecycleProblems as problems:
-        return await _tenant_page(db, state, identity, slug, errors=problems, status_code=400)
+        return await _tenant_page_refused(db, state, identity, slug, problems)
     return _back(slug, "resumed")
 
 
