@@ -133,6 +133,11 @@ async def _rows(session: AsyncSession, query: Any) -> list[Any]:
     return list((await session.execute(query)).scalars())
 
 
+async def _plain_rows(session: AsyncSession, query: Any) -> list[dict[str, Any]]:
+    """The rows `query` selects, each as `plain` gives it."""
+    return [plain(r) for r in await _rows(session, query)]
+
+
 async def gather(session: AsyncSession, member: Member) -> Gathered:
     """Everything held about `member` in the session's tenant (see the module's notes)."""
     me = member.id
@@ -162,7 +167,7 @@ async def gather(session: AsyncSession, member: Member) -> Gathered:
     async def of_pairs(model: Any, *where: Any, order: Any = None) -> list[dict[str, Any]]:
         query = select(model).where(model.pair_id.in_(pair_ids), *where)
         query = query.order_by(order if order is not None else model.created_at)
-        return [plain(r) for r in await _rows(session, query)]
+        return await _plain_rows(session, query)
 
     documents = await _rows(
         session,
@@ -189,64 +194,43 @@ async def gather(session: AsyncSession, member: Member) -> Gathered:
             "the time in 'exported_at'. Dates and times are ISO 8601 (UTC)."
         ),
         "member": plain(member),
-        "membership_lapses": [
-            plain(r)
-            for r in await _rows(
-                session,
-                select(MembershipLapse)
-                .where(MembershipLapse.member_id == me)
-                .order_by(MembershipLapse.created_at),
-            )
-        ],
-        "mail_preferences": [
-            plain(r)
-            for r in await _rows(
-                session, select(MessagePreference).where(MessagePreference.member_id == me)
-            )
-        ],
-        "training_records": [
-            plain(r)
-            for r in await _rows(
-                session, select(TrainingRecord).where(TrainingRecord.member_id == me)
-            )
-        ],
-        "board_ratifications": [
-            plain(r)
-            for r in await _rows(
-                session, select(BoardRatification).where(BoardRatification.member_id == me)
-            )
-        ],
+        "membership_lapses": await _plain_rows(
+            session,
+            select(MembershipLapse)
+            .where(MembershipLapse.member_id == me)
+            .order_by(MembershipLapse.created_at),
+        ),
+        "mail_preferences": await _plain_rows(
+            session, select(MessagePreference).where(MessagePreference.member_id == me)
+        ),
+        "training_records": await _plain_rows(
+            session, select(TrainingRecord).where(TrainingRecord.member_id == me)
+        ),
+        "board_ratifications": await _plain_rows(
+            session, select(BoardRatification).where(BoardRatification.member_id == me)
+        ),
         "applications": [plain(a) for a in applications],
         "interviews": [plain(i) for i in interviews],
         "approval_requests": [plain(a) for a in approvals],
-        "mentor_capacities": [
-            plain(r)
-            for r in await _rows(
-                session, select(MentorCapacity).where(MentorCapacity.mentor_id == me)
-            )
-        ],
-        "match_requests": [
-            plain(r)
-            for r in await _rows(
-                session,
-                select(MatchRequest)
-                .where(or_(MatchRequest.mentee_id == me, MatchRequest.mentor_id == me))
-                .order_by(MatchRequest.created_at),
-            )
-        ],
+        "mentor_capacities": await _plain_rows(
+            session, select(MentorCapacity).where(MentorCapacity.mentor_id == me)
+        ),
+        "match_requests": await _plain_rows(
+            session,
+            select(MatchRequest)
+            .where(or_(MatchRequest.mentee_id == me, MatchRequest.mentor_id == me))
+            .order_by(MatchRequest.created_at),
+        ),
         "match_proposals": [
             plain(p, leave_out=("mentee_reason",) if p.mentor_id == me else ("mentor_reason",))
             for p in proposals
         ],
-        "conflicts_of_interest": [
-            plain(r)
-            for r in await _rows(
-                session,
-                select(ConflictOfInterest).where(
-                    or_(ConflictOfInterest.mentee_id == me, ConflictOfInterest.mentor_id == me)
-                ),
-            )
-        ],
+        "conflicts_of_interest": await _plain_rows(
+            session,
+            select(ConflictOfInterest).where(
+                or_(ConflictOfInterest.mentee_id == me, ConflictOfInterest.mentor_id == me)
+            ),
+        ),
         "pairs": [plain(p) for p in pairs],
         "agreements": await of_pairs(Agreement),
         "goals": await of_pairs(Goal, order=Goal.position),
@@ -259,28 +243,24 @@ async def gather(session: AsyncSession, member: Member) -> Gathered:
             for d in documents
         ],
         "pair_member_states": await of_pairs(PairMemberState, PairMemberState.member_id == me),
-        "calendar_feeds": [
-            plain(r)
-            for r in await _rows(session, select(CalendarFeed).where(CalendarFeed.member_id == me))
-        ],
-        "checkpoint_items": [
-            plain(r)
-            for r in await _rows(
-                session,
-                select(CheckpointItem)
-                .where(
-                    CheckpointItem.pair_id.in_(pair_ids),
-                    or_(
-                        CheckpointItem.member_id == me,
-                        and_(
-                            CheckpointItem.member_id.is_(None),
-                            CheckpointItem.audience == "pair",
-                        ),
+        "calendar_feeds": await _plain_rows(
+            session, select(CalendarFeed).where(CalendarFeed.member_id == me)
+        ),
+        "checkpoint_items": await _plain_rows(
+            session,
+            select(CheckpointItem)
+            .where(
+                CheckpointItem.pair_id.in_(pair_ids),
+                or_(
+                    CheckpointItem.member_id == me,
+                    and_(
+                        CheckpointItem.member_id.is_(None),
+                        CheckpointItem.audience == "pair",
                     ),
-                )
-                .order_by(CheckpointItem.due_on),
+                ),
             )
-        ],
+            .order_by(CheckpointItem.due_on),
+        ),
         "messages": [
             {k: getattr(m, k) for k in _MESSAGE_FIELDS}
             for m in await _rows(
