@@ -12,7 +12,7 @@ session (the ORM adds the tenant to each tenant-owned table; row-level security 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import any_, literal, select
@@ -28,6 +28,7 @@ from mentorhub.tenancy.models import Tenant
 __all__ = [
     "CohortOption",
     "CoordinatorRow",
+    "SettingsFields",
     "SettingsView",
     "cohort_options",
     "coordinators",
@@ -43,7 +44,10 @@ DEFAULT_ACCENT = "#c2410c"
 
 
 @dataclass(frozen=True)
-class SettingsView:
+class SettingsFields:
+    """The settings form's fields: what the page shows (`SettingsView`) and what a save
+    stores (`settings_services.SettingsChange`)."""
+
     name: str
     scheme_name: str
     primary_color: str
@@ -52,23 +56,19 @@ class SettingsView:
     contact_phone: str
     privacy_email: str
     help_url: str
-    logo_sha: str | None
-    logo_type: str | None
     lock_version: int
 
     def form_values(self) -> dict[str, Any]:
         """The form's fields as the page shows them."""
-        return {
-            "name": self.name,
-            "scheme_name": self.scheme_name,
-            "primary_color": self.primary_color,
-            "accent_color": self.accent_color,
-            "contact_email": self.contact_email,
-            "contact_phone": self.contact_phone,
-            "privacy_email": self.privacy_email,
-            "help_url": self.help_url,
-            "lock_version": self.lock_version,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(SettingsFields)}
+
+
+@dataclass(frozen=True)
+class SettingsView(SettingsFields):
+    """The settings page's values: the form's and the stored logo's."""
+
+    logo_sha: str | None
+    logo_type: str | None
 
 
 async def tenant_row(session: AsyncSession) -> Tenant:

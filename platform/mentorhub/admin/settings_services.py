@@ -77,18 +77,8 @@ class SettingsStale(Exception):
 
 
 @dataclass(frozen=True)
-class SettingsChange:
+class SettingsChange(q.SettingsFields):
     """The settings form, read (web/forms) but not yet checked against the rules here."""
-
-    name: str
-    scheme_name: str
-    primary_color: str
-    accent_color: str
-    contact_email: str
-    contact_phone: str
-    privacy_email: str
-    help_url: str
-    lock_version: int
 
 
 def _phone_problem(value: str) -> str | None:
