@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mentorhub.pairs.cadence import Held, summarise
@@ -81,6 +81,9 @@ def test_search_ignores_case_and_finds_any_part_of_a_name_or_address(
     word = source[start : start + max(1, length)].split()
     if not word:
         return
+    # Letters whose capital folds to another letter (dotless "ı" → "I" → "i") have no
+    # case-insensitive twin to compare with.
+    assume(word[0].upper().casefold() == word[0].lower().casefold())
     assert passes(row, search=word[0].upper()) == passes(row, search=word[0].lower())
     assert passes(row, search=word[0].casefold())
 

@@ -63,17 +63,21 @@ import msgspec
 from sqlalchemy import (
     Date,
     Select,
+    String,
     Text,
+    Uuid,
     and_,
+    bindparam,
     case,
     cast,
     func,
     literal_column,
+    or_,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from mentorhub.admin.scope import Scope, in_scope
@@ -447,10 +451,48 @@ def _order(q: CockpitQuery, held: Any, overdue: Any) -> list[Any]:
 
 
 def pairs_statement(
-    tenant_id: uuid.UUID, cohort_id: uuid.UUID, q: CockpitQuery, *, today: date, zone: str
+    tenant_id: uuid.UUID,
+    cohort_id: uuid.UUID,
+    q: CockpitQuery,
+    *,
+    today: date,
+    zone: str,
+    people: bool = True,
 ) -> Select[Any]:
-    """The cohort's pairs with their people and aggregates, in the query's order (the one
-    statement of the page and the CSV; the tests EXPLAIN it)."""
+    """The cohort's pairs with their aggregates (and their people, unless `people` is
+    False), in the query's order (the one statement of the page and the CSV; the tests
+    EXPLAIN it), with its values bound."""
+    return _statement(q.sort, q.descending, people).params(
+        _values(tenant_id, cohort_id, today, zone)
+    )
+
+
+def _values(tenant_id: uuid.UUID, cohort_id: uuid.UUID, today: date, zone: str) -> dict[str, Any]:
+    return {"tenant_id": tenant_id, "cohort_id": cohort_id, "today": today, "zone": zone}
+
+
+def _people_columns() -> list[Any]:
+    people = []
+    for who in (_Mentor, _Mentee):
+        people += [
+            who.id,
+            who.display_name,
+            who.email,
+            who.membership_status,
+            who.erased_at,
+        ]
+    return people
+
+
+@lru_cache(maxsize=32)
+def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
+    """The pairs statement for a sort, built once with its values as parameters
+    (tenant_id, cohort_id, today, zone): a request only binds them."""
+    tenant_id: Any = bindparam("tenant_id", type_=Uuid)
+    cohort_id: Any = bindparam("cohort_id", type_=Uuid)
+    today: Any = bindparam("today", type_=Date)
+    zone: Any = bindparam("zone", type_=String)
+    q = CockpitQuery(sort=sort, descending=descending)
     cohort_pairs = select(Pair.id).where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
     local_day = cast(func.timezone(zone, Meeting.starts_at), Date)
     length = func.coalesce(Meeting.held_minutes, Meeting.minutes)
@@ -501,15 +543,10 @@ def pairs_statement(
         .group_by(CoordinatorTask.pair_id)
         .subquery("open_tasks")
     )
-    people = []
-    for who in (_Mentor, _Mentee):
-        people += [
-            who.id,
-            who.display_name,
-            who.email,
-            who.membership_status,
-            who.erased_at,
-        ]
+    lapsed = or_(
+        and_(_Mentor.membership_status == "lapsed", _Mentor.erased_at.is_(None)),
+        and_(_Mentee.membership_status == "lapsed", _Mentee.erased_at.is_(None)),
+    )
     # The day it ended in the tenant's zone.
     ended_on = cast(func.timezone(zone, Pair.ended_at), Date)
     # Everything the pair's cadence figures are computed from besides the cohort, the
@@ -536,13 +573,14 @@ def pairs_statement(
             Pair.scheme_version,
             cadence_key,
             Pair.quiet_stage,
-            *people,
+            lapsed,
             meetings.c.held,
             meetings.c.contact,
             items.c.open,
             items.c.overdue,
             items.c.missed,
             tasks.c.open_tasks,
+            *(_people_columns() if people else ()),
         )
         .join(_Mentor, and_(_Mentor.tenant_id == Pair.tenant_id, _Mentor.id == Pair.mentor_id))
         .join(_Mentee, and_(_Mentee.tenant_id == Pair.tenant_id, _Mentee.id == Pair.mentee_id))
@@ -561,11 +599,12 @@ def _person(id_: uuid.UUID, name: str, email: str, status: str | None, erased: A
     return Person(id_, name, email, status == "lapsed", False)
 
 
-#: The pairs statement's columns (see `pairs_statement`).
-_ID, _STATE, _END_KIND, _MATCHED, _VERSION, _KEY, _QUIET = range(7)
-_MENTOR, _MENTEE = slice(7, 12), slice(12, 17)
-_M_STATUS, _M_ERASED, _E_STATUS, _E_ERASED = 10, 11, 15, 16
-_HELD, _CONTACT, _OPEN, _OVERDUE, _MISSED, _TASKS = range(17, 23)
+#: The pairs statement's columns (see `pairs_statement`); the people's last (left out
+#: where a page's rows get theirs from `_page_people`).
+_ID, _STATE, _END_KIND, _MATCHED, _VERSION, _KEY, _QUIET, _LAPSED = range(8)
+_HELD, _CONTACT, _OPEN, _OVERDUE, _MISSED, _TASKS = range(8, 14)
+_MENTOR, _MENTEE = slice(14, 19), slice(19, 24)
+_M_ERASED, _E_ERASED = 18, 23
 
 _MISSING: Any = object()
 
@@ -629,10 +668,7 @@ class _Reader:
         overdue = bool(r[_OVERDUE])
         tasks = bool(r[_TASKS])
         quiet = live and r[_QUIET] > 0
-        lapsed = live and (
-            (r[_M_STATUS] == "lapsed" and r[_M_ERASED] is None)
-            or (r[_E_STATUS] == "lapsed" and r[_E_ERASED] is None)
-        )
+        lapsed = live and bool(r[_LAPSED])
         behind = live and figures is not None and figures.behind
         if not (overdue or quiet or lapsed or behind or tasks):
             return ()
@@ -709,8 +745,8 @@ def _found(texts: Iterable[str], words: Iterable[str]) -> bool:
 
 def _texts(r: Sequence[Any]) -> tuple[str, ...]:
     """A statement row's names and addresses as its PairRow shows them."""
-    mentor = (r[8], r[9]) if r[_M_ERASED] is None else ()
-    mentee = (r[13], r[14]) if r[_E_ERASED] is None else ()
+    mentor = (r[15], r[16]) if r[_M_ERASED] is None else ()
+    mentee = (r[20], r[21]) if r[_E_ERASED] is None else ()
     return (*mentor, *mentee)
 
 
@@ -834,15 +870,19 @@ async def cockpit(
     # Run as a Core statement: columns only, no ORM loading of 3,000 rows. The statement
     # names the tenant on every table itself (the ORM's scoping would only repeat it), and
     # row-level security holds as for any statement.
+    # The people come with every pair only when words are searched; otherwise the page's
+    # rows get theirs in a second statement (50 pairs, not 3,000).
+    words = _words(query.search)
     connection = await session.connection()
+    tenant_id = current_tenant(session)
     result = await connection.execute(
-        pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
+        _statement(query.sort, query.descending, bool(words)),
+        _values(tenant_id, cohort.id, today, zone),
     )
     raw = result.all()
     reader = await _reader(session, cohort, today, jurisdiction, {r[_VERSION] for r in raw})
     # Every pair counts in the summary; only the page's rows become PairRows.
     tally = _Tally()
-    words = _words(query.search)
     filtering = query.state is not None or query.flag is not None or bool(words)
     chosen: list[tuple[Sequence[Any], Figures | None]] = []
     figures_of, flags_of, add = reader.figures_of, reader.flags, tally.add
@@ -853,20 +893,38 @@ async def cockpit(
         shown = (r[_END_KIND] or state) if state == "ended" else state
         add(r, shown, figures, flags)
         if not filtering or (
-            _passes(shown, state in LIVE_STATES, flags, query) and _found(_texts(r), words)
+            _passes(shown, state in LIVE_STATES, flags, query)
+            and (not words or _found(_texts(r), words))
         ):
             chosen.append((r, figures))
     summary = tally.summary(await _requests_waiting(session, cohort))
     total = len(chosen)
     number = min(max(1, query.page), max(1, -(-total // size)))
     start = (number - 1) * size
+    shown_rows = chosen[start : start + size]
+    if not words and shown_rows:
+        people = await _page_people(connection, tenant_id, [r[_ID] for r, _ in shown_rows])
+        shown_rows = [((*r, *people[r[_ID]]), f) for r, f in shown_rows]
     page = Page(
-        rows=[reader.row(r, f) for r, f in chosen[start : start + size]],
+        rows=[reader.row(r, f) for r, f in shown_rows],
         number=number,
         size=size,
         total=total,
     )
     return Cockpit(cohort=cohort, summary=summary, page=page, query=query)
+
+
+async def _page_people(
+    connection: AsyncConnection, tenant_id: uuid.UUID, pair_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Any, ...]]:
+    """The page's pairs' people, as the pairs statement's last columns give them."""
+    found = await connection.execute(
+        select(Pair.id, *_people_columns())
+        .join(_Mentor, and_(_Mentor.tenant_id == Pair.tenant_id, _Mentor.id == Pair.mentor_id))
+        .join(_Mentee, and_(_Mentee.tenant_id == Pair.tenant_id, _Mentee.id == Pair.mentee_id))
+        .where(Pair.tenant_id == tenant_id, Pair.id.in_(pair_ids))
+    )
+    return {r[0]: tuple(r[1:]) for r in found.all()}
 
 
 async def stream_rows(
@@ -883,11 +941,12 @@ async def stream_rows(
     cursor: keep it open while iterating."""
     reader = await _reader(session, cohort, today, jurisdiction)
     zone = tenant_zone(jurisdiction).key
-    statement = pairs_statement(current_tenant(session), cohort.id, query, today=today, zone=zone)
+    statement = _statement(query.sort, query.descending, True)
+    values = _values(current_tenant(session), cohort.id, today, zone)
     words = _words(query.search)
     await _custom_plans(session)
     connection = await session.connection()
-    result = await connection.stream(statement.execution_options(yield_per=batch))
+    result = await connection.stream(statement.execution_options(yield_per=batch), values)
     async for part in result.partitions(batch):
         for r in part:
             row = reader.row(r)
