@@ -10,21 +10,28 @@ and dates. No statement here selects an answer, a log, a meeting's record, chat 
 How it is read (built for a 3,000-pair cohort; `tests/reports/test_cockpit_scale.py`
 EXPLAINs it):
 
-* ONE statement reads the cohort's pairs with their two people and three grouped
-  aggregates — the held meetings (their local days and minutes, for the cadence), the
+* ONE statement reads the cohort's pairs with three grouped aggregates — the held meetings
+  (their count, their minutes summed, and their local days and minutes as one string), the
   open/overdue/missed checkpoint items and the open coordinator tasks — each grouped over
   the cohort's pairs only (`pair_id IN (the cohort's pairs)`), never a query per pair. Every
   table is filtered by its tenant explicitly as well (the row policy's "or the clock" does not
   give the planner the first column of the (tenant_id, …) indexes). Its ORDER BY is the
-  page's sort, so the page and the CSV list the same pairs in the same order.
+  page's sort, so the page and the CSV list the same pairs in the same order. It is built
+  once per sort with its values as bound parameters (`_statement`).
+* The two people's names and addresses come with every pair only where they are needed for
+  all of them (a search, the CSV); otherwise whether either is lapsed comes as one boolean
+  and the page's 50 rows get their people from one more statement (`_page_people`).
 * The meetings expected by today come from the pair's own scheme version through
   `pairs.cadence.summarise` (the timeline's meeting events counted, as on the pair's page).
-  That is pure and costs some 20-40 µs a pair, so it is memoised on its exact inputs (the
-  stored version — immutable —, the pair's facts, its held meetings, today): a cohort
-  looked at again the same day costs a dictionary lookup per pair. The scheme is handed to it
-  without its checkpoints (they do not move meetings; the timeline skips their events).
-* The filters, the search and the paging then run over those rows in Python: the summary
-  needs every pair's cadence anyway, and "behind the cadence" can only be known there.
+  That is pure and costs some 20-40 µs a pair, so it is memoised: the statement gives each
+  pair its cadence inputs as ONE string (version | matched on | ended on | day:minutes,… |
+  extensions), and the memo maps it to the figures per (tenant, cohort start, today,
+  jurisdiction) — a cohort looked at again the same day costs one string lookup per pair.
+  The stored version is immutable; the scheme is handed to `summarise` without its
+  checkpoints (they do not move meetings; the timeline skips their events).
+* The summary is added up over every pair's raw row and the filters and the search run over
+  them in Python ("behind the cadence" can only be known there); only the page's rows
+  become PairRows.
 * The CSV streams the same statement through a server-side cursor, row by row, with the
   same Python filter: its memory does not grow with the cohort.
 
