@@ -53,26 +53,12 @@ def _change_rows(section: Section, c: Change, suppressed: str) -> Iterator[Row]:
     if c.suppressed:
         yield (section.title, c.group, c.title, "", "", "", suppressed)
         return
-    for b in c.before:
-        yield (
-            section.title,
-            c.group,
-            c.title,
-            f"Before: {b.label}",
-            b.count,
-            b.percent,
-            c.before_title,
-        )
-    for a in c.after:
-        yield (
-            section.title,
-            c.group,
-            c.title,
-            f"After: {a.label}",
-            a.count,
-            a.percent,
-            c.after_title,
-        )
+    for when, answers, asked in (
+        ("Before", c.before, c.before_title),
+        ("After", c.after, c.after_title),
+    ):
+        for a in answers:
+            yield (section.title, c.group, c.title, f"{when}: {a.label}", a.count, a.percent, asked)
     yield (section.title, c.group, c.title, "Answered both times", c.people, "", "")
     yield (section.title, c.group, c.title, "Rose", c.rose, c.rose_percent, "")
     yield (section.title, c.group, c.title, "Stayed the same", c.same, c.same_percent, "")
