@@ -157,8 +157,9 @@ def test_the_memo_computes_once_and_agrees_with_summarise() -> None:
 
 def test_the_cadence_key_gives_the_memo_s_figures() -> None:
     """The pairs statement hands each pair's cadence as one string (version|matched on|ended
-    on|day:minutes,…|extensions' JSON); the reader's figures for it are `_figures`' for the
-    same values, extensions and an early end included, and a second look is the memo's."""
+    on|day:minutes,…|extensions' JSON; days as days since 2000-01-01); the reader's figures
+    for it are `_figures`' for the same values, extensions and an early end included, and a
+    second look is the memo's."""
     tf = load_tenant("museums-association")
     version = tf.scheme.version
     rules = q._Rules((uuid.uuid4(), version), q._without_checkpoints(tf.scheme))
@@ -176,18 +177,23 @@ def test_the_cadence_key_gives_the_memo_s_figures() -> None:
         hours_max=None,
     )
     reader = q._Reader({version: rules}, cohort, today, "GB-ENG", uuid.uuid4())
+
+    def n(day: date) -> int:  # a day in the key: days since 1 January 2000
+        return (day - date(2000, 1, 1)).days
+
+    m, feb, mar, jun = n(matched), n(date(2027, 2, 10)), n(date(2027, 3, 13)), n(date(2027, 6, 1))
     cases = [
-        (f"{version}|2027-01-11|||", (), (), (), None),
+        (f"{version}|{m}|||", (), (), (), None),
         (
-            f"{version}|2027-01-11||2027-02-10:90,2027-03-13:75|",
+            f"{version}|{m}||{feb}:90,{mar}:75|",
             (),
             (date(2027, 2, 10), date(2027, 3, 13)),
             (90, 75),
             None,
         ),
         (
-            f'{version}|2027-01-11|2027-06-01|2027-02-10:60|[{{"months": 3, "agreed_on": '
-            '"2027-05-01", "note": "a|b"}]',
+            f'{version}|{m}|{jun}|{feb}:60|[{{"months": 3, "agreed_on": "2027-05-01", '
+            '"note": "a|b"}]',
             (("2027-05-01", 3),),
             (date(2027, 2, 10),),
             (60,),

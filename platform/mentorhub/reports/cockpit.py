@@ -62,7 +62,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -171,8 +171,10 @@ SORT_WORDS = {
 ERASED = "Erased member"
 COORDINATOR = "coordinator"
 
-#: The days in the cadence key (to_char: whatever the session's DateStyle).
-_DAY = "YYYY-MM-DD"
+#: The days in the cadence key: whole days since this one (integer arithmetic in SQL, no
+#: date formatting per meeting, whatever the session's DateStyle).
+_EPOCH = date(2000, 1, 1)
+_EPOCH_SQL = literal_column("DATE '2000-01-01'", Date)
 
 _Mentor = aliased(Member, name="mentor")
 _Mentee = aliased(Member, name="mentee")
@@ -511,7 +513,7 @@ def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
             # The held meetings as "day:minutes,day:minutes…" in their order: the cadence
             # memo's key (one string, hashed once), parsed only when the memo misses.
             func.string_agg(
-                func.concat(func.to_char(local_day, _DAY), ":", length),
+                func.concat(local_day - _EPOCH_SQL, ":", length),
                 aggregate_order_by(literal_column("','"), Meeting.starts_at),
             ).label("trail"),
         )
@@ -562,9 +564,9 @@ def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
     cadence_key = func.concat(
         Pair.scheme_version,
         "|",
-        func.to_char(Pair.matched_on, _DAY),
+        Pair.matched_on - _EPOCH_SQL,
         "|",
-        func.to_char(ended_on, _DAY),
+        ended_on - _EPOCH_SQL,
         "|",
         meetings.c.trail,
         "|",
@@ -622,6 +624,11 @@ _MEMO_CONTEXTS = 64
 _MEMO_KEYS = 50_000
 
 
+def _day(days: str) -> date:
+    """A day of the cadence key."""
+    return _EPOCH + timedelta(days=int(days))
+
+
 class _Reader:
     """Turns the statement's rows into cadence figures, flags and PairRows (the cadence
     through the memo)."""
@@ -648,7 +655,8 @@ class _Reader:
 
     def figures_of(self, key: str) -> Figures | None:
         """The figures for a pair's cadence key (version|matched on|ended on|day:minutes,…|
-        extensions' JSON): the memo's, or computed through `_figures` and kept."""
+        extensions' JSON; days counted from _EPOCH): the memo's, or computed through
+        `_figures` and kept."""
         found: Figures | None = self.memo.get(key, _MISSING)
         if found is _MISSING:
             version, matched, ended, trail, extensions = key.split("|", 4)
@@ -656,15 +664,15 @@ class _Reader:
             found = self.memo[key] = _figures(
                 self.rules[int(version)],
                 self.cohort.starts_on,
-                date.fromisoformat(matched),
+                _day(matched),
                 tuple(
                     (str(e["agreed_on"]), int(e["months"]))
                     for e in (json.loads(extensions) if extensions else ())
                 ),
-                tuple(date.fromisoformat(d) for d, _ in held),
+                tuple(_day(d) for d, _ in held),
                 tuple(int(m) for _, m in held),
                 self.today,
-                date.fromisoformat(ended) if ended else None,
+                _day(ended) if ended else None,
                 self.jurisdiction,
             )
         return found
