@@ -11,24 +11,20 @@ by the anonymous, a member, a coordinator, a platform admin and another tenant's
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from mentorhub.admin.models import CoordinatorScope
-from mentorhub.app import create_app
 from mentorhub.applications.models import Cohort
-from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.identity.models import Member
 from mentorhub.messages.models import Message
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.services import NewPair, create_pairs
 from mentorhub.settings import Settings
-from tests.admin.test_settings import as_, probes, url, words
+from tests.admin.helpers import as_, audits, probes, url, words
 from tests.applications.conftest import World, add_member, make_world
 from tests.checkpoints.coordinator_world import (
     CoordWorld,
@@ -39,15 +35,6 @@ from tests.checkpoints.coordinator_world import (
     reload_task,
 )
 from tests.identity.conftest import settings  # noqa: F401  (fixture)
-from tests.support import serving
-
-BASE = "https://localhost"
-
-
-@pytest.fixture
-async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    async with serving(create_app(settings, db=db), base_url=BASE) as c:
-        yield c
 
 
 async def second_cohort(db: Database, cw: CoordWorld) -> tuple[Cohort, Pair]:
@@ -85,12 +72,6 @@ async def scope_rows(db: Database, world: World, member_id: uuid.UUID) -> set[uu
                 )
             ).scalars()
         )
-
-
-async def audits(db: Database, world: World, action: str) -> list[AuditEntry]:
-    async with db.tenant(world.id) as session:
-        found = await session.execute(select(AuditEntry).where(AuditEntry.action == action))
-        return list(found.scalars())
 
 
 async def set_scope(

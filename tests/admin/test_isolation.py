@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from mentorhub.admin import settings_services as services
 from mentorhub.admin.models import CoordinatorScope, TenantProfile
 from mentorhub.db import Database
-from tests.admin.test_settings import png, tenant_now
+from tests.admin.helpers import png, tenant_now
 from tests.applications.conftest import World, make_world
 
 SET_BRANDING = text("SELECT mentorhub_tenant_set_branding(:id, :name, CAST(:branding AS jsonb))")

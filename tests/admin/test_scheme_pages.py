@@ -18,6 +18,7 @@ from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
 from mentorhub.schemes.models import SchemeVersion
 from mentorhub.settings import Settings
+from tests.admin.helpers import words
 from tests.pairs.agreement_helpers import (  # noqa: F401  (fixtures)
     client_fixture,
     settings_fixture,
@@ -36,11 +37,6 @@ from tests.pairs.confidentiality_helpers import (
 from tests.pairs.space_helpers import PairWorld, pair_world
 
 OTHER_ADMIN = "another tenant's admin"
-
-
-def words(page: httpx.Response) -> str:
-    body = re.sub(r"<[^>]+>", " ", page.text)
-    return html.unescape(re.sub(r"\s+", " ", body))
 
 
 def form_fields(page: str) -> dict[str, str]:

@@ -11,11 +11,7 @@ a member, a coordinator, a platform admin and another tenant's admin."""
 from __future__ import annotations
 
 import hashlib
-import html
 import io
-import re
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -25,21 +21,16 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from mentorhub.admin.models import TenantProfile
-from mentorhub.app import create_app
-from mentorhub.core.audit import AuditEntry
 from mentorhub.db import Database
-from mentorhub.identity.models import Member
-from mentorhub.identity.sessions import PLATFORM_COOKIE, Identity, SessionStore
 from mentorhub.settings import Settings
 from mentorhub.tenancy.models import Tenant
 from mentorhub.tenancy.services import upsert_tenant
-from tests.applications.conftest import World, add_member, make_world
-from tests.applications.test_coordinator_pages import sign_in_as
+from tests.admin.helpers import as_, audits, gif, png, probes, tenant_now, url, words
+from tests.applications.conftest import World, make_world
 from tests.foundation.helpers import tenant_info
 from tests.identity.conftest import csrf_from, settings  # noqa: F401  (fixture)
-from tests.support import as_owner, serving
+from tests.support import as_owner
 
-BASE = "https://localhost"
 SLUG = "alberta-museums"
 
 GOOD = {
@@ -52,47 +43,6 @@ GOOD = {
     "privacy_email": "privacy@museums.ab.ca",
     "help_url": "https://museums.ab.ca/mentoring/help",
 }
-
-
-@pytest.fixture
-async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
-    async with serving(create_app(settings, db=db), base_url=BASE) as c:
-        yield c
-
-
-def words(page: httpx.Response) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.text)))
-
-
-def url(world: World, path: str) -> str:
-    return f"/t/{world.tenant.slug}{path}"
-
-
-def png(width: int = 240, height: int = 60, colour: tuple[int, int, int] = (11, 61, 46)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def gif() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64)).save(out, "GIF")
-    return out.getvalue()
-
-
-async def as_(
-    client: httpx.AsyncClient,
-    settings: Settings,  # noqa: F811
-    world: World,
-    who: Member,
-    page: str = "/me",
-) -> str:
-    """Sign in as `who`; their CSRF token (from `page`)."""
-    client.cookies.clear()
-    await sign_in_as(client, settings, world, who)
-    got = await client.get(url(world, page))
-    assert got.status_code == 200, got.text[:300]
-    return csrf_from(got.text)
 
 
 async def save(
@@ -110,30 +60,6 @@ async def upload(
         data={"_csrf_token": csrf},
         files={"logo": (name, data, "image/png")},
     )
-
-
-async def tenant_now(db: Database, tenant_id: uuid.UUID) -> Tenant:
-    async with db.platform() as session:
-        return (
-            await session.execute(
-                select(Tenant)
-                .where(Tenant.id == tenant_id)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
-
-
-async def audits(db: Database, world: World, action: str) -> list[AuditEntry]:
-    async with db.tenant(world.id) as session:
-        return list(
-            (
-                await session.execute(
-                    select(AuditEntry)
-                    .where(AuditEntry.action == action)
-                    .order_by(AuditEntry.created_at, AuditEntry.id)
-                )
-            ).scalars()
-        )
 
 
 async def profiles(db: Database, world: World) -> int:
@@ -439,38 +365,6 @@ async def test_loading_the_tenant_file_again_keeps_the_consoles_branding(
 
 
 # --- access ---------------------------------------------------------------------------------
-
-
-async def platform_cookie(settings: Settings) -> str:  # noqa: F811
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(settings.redis_url or "")
-    try:
-        store = SessionStore(redis, idle_seconds=600, absolute_seconds=600)
-        identity = Identity(email="ops@example.org", display_name="Ops", platform_admin=True)
-        return await store.create(identity)
-    finally:
-        await redis.aclose()
-
-
-async def probes(
-    db: Database,
-    client: httpx.AsyncClient,
-    settings: Settings,  # noqa: F811
-    world: World,
-) -> AsyncIterator[tuple[str, str]]:
-    """Sign the client in as each prober in turn; (who, their CSRF token or "")."""
-    client.cookies.clear()
-    yield "anonymous", ""
-    member = await add_member(db, world.tenant, "Mo Member", roles=("mentee",))
-    yield "member", await as_(client, settings, world, member)
-    yield "coordinator", await as_(client, settings, world, world.coordinator)
-    other = await make_world(db, "museums-association")
-    token = await as_(client, settings, other, other.admin)  # signed in on their own tenant
-    yield "another tenant's admin", token
-    client.cookies.clear()
-    client.cookies.set(PLATFORM_COOKIE, await platform_cookie(settings))
-    yield "platform admin", ""
 
 
 # A multipart POST refused by the route's guard (a member's, a coordinator's valid token)

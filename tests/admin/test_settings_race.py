@@ -15,7 +15,8 @@ from sqlalchemy import select
 from mentorhub.admin import settings_services as services
 from mentorhub.admin.models import TenantProfile
 from mentorhub.db import Database
-from tests.admin.test_settings import GOOD, png, tenant_now
+from tests.admin.helpers import png, tenant_now
+from tests.admin.test_settings import GOOD
 from tests.applications.conftest import make_world
 from tests.messages.conftest import live_db  # noqa: F401  (fixture)
 
