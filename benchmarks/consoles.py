@@ -78,7 +78,9 @@ from benchmarks.pairs import (
     _processes,
     _server,
     load,
+    medians,
     member_cookie,
+    print_round,
     serve_env,
     serving,
     wrk,
@@ -552,12 +554,7 @@ def cockpit_figures(
                     f"{t.name} @{c}: p50 {f.p50:.0f} p95 {f.p95:.0f} ms, {f.rps:,.1f}/s,"
                     f" CPU per request: server {per:.0f} ms, PostgreSQL {per_db:.0f} ms"
                 )
-        print(
-            f"  round {number}: "
-            + "; ".join(line)
-            + f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
-            flush=True,
-        )
+        print_round(number, line, before)
     return samples, cpu
 
 
@@ -647,9 +644,7 @@ def summary(
         print("-" * len(header))
         for t in targets:
             for c in t.connections:
-                f = median_figure(samples[(t.name, c)])
-                per = statistics.median(a for a, _ in cpu[(t.name, c)])
-                per_db = statistics.median(b for _, b in cpu[(t.name, c)])
+                f, per, per_db = medians(samples, cpu, (t.name, c))
                 print(
                     f"{t.name:<48} {c:>7} {f.p50:>8.1f} {f.p95:>8.1f} {f.p99:>8.1f}"
                     f" {f.rps:>7.1f} {per:>8.1f} {per_db:>7.1f}"

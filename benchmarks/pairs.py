@@ -621,13 +621,31 @@ def measure(
                     f"{t.name} @{c}: p50 {f.p50:.1f} p95 {f.p95:.1f} ms, {f.rps:,.0f}/s,"
                     f" CPU per request: server {per:.1f} ms, PostgreSQL {per_db:.1f} ms"
                 )
-        print(
-            f"  round {number}: "
-            + "; ".join(line)
-            + f" (load average {before:.1f} → {os.getloadavg()[0]:.1f})",
-            flush=True,
-        )
+        print_round(number, line, before)
     return samples, cpu
+
+
+def print_round(number: int, parts: list[str], load_before: float) -> None:
+    """A round's figures on one line, with the load average before and after it (shared
+    with benchmarks.consoles)."""
+    print(
+        f"  round {number}: "
+        + "; ".join(parts)
+        + f" (load average {load_before:.1f} → {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+
+
+def medians(
+    samples: dict[tuple[str, int], list[Figure]], cpu: CPU, key: tuple[str, int]
+) -> tuple[Figure, float, float]:
+    """One target's figures at one client count over the rounds: wrk's median figure, and
+    the median CPU ms per request in the server and in PostgreSQL."""
+    return (
+        median_figure(samples[key]),
+        statistics.median(a for a, _ in cpu[key]),
+        statistics.median(b for _, b in cpu[key]),
+    )
 
 
 def report(
@@ -651,9 +669,7 @@ def report(
     print("-" * len(header))
     for t in targets:
         for c in t.connections:
-            f = median_figure(samples[(t.name, c)])
-            per = statistics.median(a for a, _ in cpu[(t.name, c)])
-            per_db = statistics.median(b for _, b in cpu[(t.name, c)])
+            f, per, per_db = medians(samples, cpu, (t.name, c))
             print(
                 f"{t.name:<34} {c:>7} {f.p50:>8.2f} {f.p95:>8.2f} {f.p99:>8.2f} {f.rps:>8.0f}"
                 f" {per:>8.1f} {per_db:>7.1f}"
