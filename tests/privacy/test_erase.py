@@ -62,7 +62,7 @@ from tests.pairs.confidentiality_helpers import (
     viewers_of,
 )
 from tests.privacy.conftest import BASE
-from tests.privacy.helpers import KEPT, MENTEE_OWN, PrivacyWorld, privacy_world, text_hits
+from tests.privacy.helpers import KEPT, MENTEE_OWN, PrivacyWorld, text_hits
 from tests.support import serving
 
 
@@ -121,10 +121,10 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
     client: httpx.AsyncClient,
+    world: PrivacyWorld,
+    elsewhere: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
-    world = await privacy_world(db, storage)
-    elsewhere = await privacy_world(db, storage)
-    viewers = await viewers_of(settings, world.pw)
     mentee = world.pw.mentee
     needles = {"NAME": mentee.display_name, "EMAIL": mentee.email}
     needles |= {name: world.m(name) for name in MENTEE_OWN}
@@ -211,10 +211,9 @@ async def test_erasing_the_mentee_leaves_nothing_personal(
 
 async def test_erasing_the_mentor_keeps_the_mentees_entries(
     db: Database,
-    settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
+    world: PrivacyWorld,
 ) -> None:
-    world = await privacy_world(db, storage)
     mentor = world.pw.mentor
     await services.erase_member(
         db,
@@ -242,13 +241,12 @@ async def unchanged(
 
 async def test_refusals_change_nothing(
     db: Database,
-    settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
     client: httpx.AsyncClient,
+    world: PrivacyWorld,
+    elsewhere: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
-    world = await privacy_world(db, storage)
-    other = await privacy_world(db, storage)
-    viewers = await viewers_of(settings, world.pw)
     admin, mentee = world.pw.world.admin, world.pw.mentee
 
     async def post(member_id: object, confirm: str, who: Viewer | None = None) -> httpx.Response:
@@ -274,12 +272,12 @@ async def test_refusals_change_nothing(
         assert 'href="#confirm_email"' in answer.text
     assert await unchanged(db, world, mentee.id) == before
     # Another tenant's member: not found here, on the page and the post.
-    theirs = other.pw.mentee
-    other_before = await unchanged(db, other, theirs.id)
+    theirs = elsewhere.pw.mentee
+    other_before = await unchanged(db, elsewhere, theirs.id)
     page = await fetch(client, viewers[TENANT_ADMIN], "GET", erase_url(world, theirs.id))
     assert page.status_code == 404
     assert (await post(theirs.id, theirs.email)).status_code == 404
-    assert await unchanged(db, other, theirs.id) == other_before
+    assert await unchanged(db, elsewhere, theirs.id) == other_before
     assert await unchanged(db, world, mentee.id) == before
     # Not a uuid: not found.
     assert (await post("not-a-member", mentee.email)).status_code == 404
@@ -304,14 +302,12 @@ async def test_refusals_change_nothing(
 )
 async def test_only_a_tenant_admin_erases(
     db: Database,
-    settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
     client: httpx.AsyncClient,
     viewer: str,
     status: int,
+    world: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
-    world = await privacy_world(db, storage)
-    viewers = await viewers_of(settings, world.pw)
     target = world.pw.other_mentee
     before = await unchanged(db, world, target.id)
     page = await fetch(client, viewers[viewer], "GET", erase_url(world, target.id))
@@ -405,8 +401,8 @@ async def test_bytes_left_by_a_storage_outage_are_unreachable_and_deleted_on_ret
     db: Database,
     settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
+    world: PrivacyWorld,
 ) -> None:
-    world = await privacy_world(db, storage)
     mentee, admin = world.pw.mentee, world.pw.world.admin
     flaky = StorageAway(storage.root)
     document_id = world.rich.ids["document_id"]

@@ -26,6 +26,7 @@ from tests.pairs.confidentiality_helpers import (
     MENTOR,
     PLATFORM_ADMIN,
     TENANT_ADMIN,
+    Viewer,
     fetch,
     viewers_of,
 )
@@ -34,7 +35,6 @@ from tests.privacy.helpers import (
     MENTEE_SHARED,
     NOT_MENTEES,
     PrivacyWorld,
-    privacy_world,
     unzip,
 )
 
@@ -45,13 +45,12 @@ def _markers_in(blob: str, world: PrivacyWorld) -> set[str]:
 
 async def test_the_mentee_downloads_exactly_their_own_data(
     db: Database,
-    settings: Settings,  # noqa: F811
     storage: DirectoryStorage,
     client: httpx.AsyncClient,
+    world: PrivacyWorld,
+    elsewhere: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
-    world = await privacy_world(db, storage)
-    elsewhere = await privacy_world(db, storage)  # another tenant, same names
-    viewers = await viewers_of(settings, world.pw)
     mentee = world.pw.mentee
 
     page = await fetch(client, viewers[MENTEE], "GET", f"/t/{world.slug}/me/data")
@@ -136,12 +135,10 @@ async def _key_of(db: Database, world: PrivacyWorld, document_id: object) -> str
 
 async def test_the_mentor_gets_their_own_and_not_the_mentees(
     db: Database,
-    settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
     client: httpx.AsyncClient,
+    world: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
-    world = await privacy_world(db, storage)
-    viewers = await viewers_of(settings, world.pw)
     answer = await fetch(client, viewers[MENTOR], "POST", f"/t/{world.slug}/me/data/export")
     assert answer.status_code == 200
     data, files = unzip(answer.content)
@@ -168,16 +165,14 @@ async def test_the_mentor_gets_their_own_and_not_the_mentees(
 )
 async def test_access(
     db: Database,
-    settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
     client: httpx.AsyncClient,
     viewer: str,
     status: int,
+    world: PrivacyWorld,
+    viewers: dict[str, Viewer],
 ) -> None:
     """Anyone without a session of this tenant is sent to sign in; every member gets their
     own (a coordinator or an administrator their own data, nobody else's)."""
-    world = await privacy_world(db, storage)
-    viewers = await viewers_of(settings, world.pw)
     page = await fetch(client, viewers[viewer], "GET", f"/t/{world.slug}/me/data")
     assert page.status_code == status
     answer = await fetch(client, viewers[viewer], "POST", f"/t/{world.slug}/me/data/export")
@@ -202,12 +197,11 @@ async def test_access(
 async def test_another_tenants_member_is_sent_to_sign_in(
     db: Database,
     settings: Settings,  # noqa: F811
-    storage: DirectoryStorage,
     client: httpx.AsyncClient,
+    world: PrivacyWorld,
+    elsewhere: PrivacyWorld,
 ) -> None:
-    world = await privacy_world(db, storage)
-    other = await privacy_world(db, storage)
-    theirs = await viewers_of(settings, other.pw)
+    theirs = await viewers_of(settings, elsewhere.pw)
     for method, path in (("GET", "/me/data"), ("POST", "/me/data/export")):
         answer = await fetch(client, theirs[MENTEE], method, f"/t/{world.slug}{path}")
         assert answer.status_code in (303, 403), (path, answer.status_code)
