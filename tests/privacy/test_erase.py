@@ -21,6 +21,7 @@ member, whose export holds nothing of the old one.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import Identity, SessionStore
 from mentorhub.pairs.models import Pair
 from mentorhub.pairs.space_models import ChatMessage, Document, LogEntry, Meeting
-from mentorhub.pairs.storage import DirectoryStorage
+from mentorhub.pairs.storage import DirectoryStorage, Storage
 from mentorhub.privacy import services
 from mentorhub.settings import Settings
 from tests.applications.conftest import make_world
@@ -76,6 +77,21 @@ async def count(db: Database, world: PrivacyWorld, model: object, *where: object
         for condition in where:
             query = query.where(condition)  # type: ignore[arg-type]
         return int((await session.execute(query)).scalar_one())
+
+
+async def erase_as(
+    db: Database, tenant_id: uuid.UUID, member_id: uuid.UUID, by: Member, storage: Storage
+) -> services.Erased:
+    """The erase action called directly by `by` (no sessions to end)."""
+    return await services.erase_member(
+        db,
+        tenant_id,
+        member_id,
+        actor=by.email,
+        actor_id=by.id,
+        storage=storage,
+        sessions=None,
+    )
 
 
 async def member_row(db: Database, world: PrivacyWorld, member_id: object) -> dict[str, object]:
@@ -215,15 +231,7 @@ async def test_erasing_the_mentor_keeps_the_mentees_entries(
     world: PrivacyWorld,
 ) -> None:
     mentor = world.pw.mentor
-    await services.erase_member(
-        db,
-        world.id,
-        mentor.id,
-        actor=world.pw.world.admin.email,
-        actor_id=world.pw.world.admin.id,
-        storage=storage,
-        sessions=None,
-    )
+    await erase_as(db, world.id, mentor.id, world.pw.world.admin, storage)
     mine = {n: world.m(n) for n in ("LOG_MENTOR", "LOG_MENTOR_SHARED", "CHAT")}
     mine |= {"NAME": mentor.display_name, "EMAIL": mentor.email}
     assert await text_hits(db, world.id, mine, skip=("audit_log",)) == set()
@@ -284,15 +292,7 @@ async def test_refusals_change_nothing(
     # The last administrator (here erased by someone whose session still says admin).
     before = await unchanged(db, world, admin.id)
     with pytest.raises(services.Refused, match="last administrator"):
-        await services.erase_member(
-            db,
-            world.id,
-            admin.id,
-            actor=world.pw.world.coordinator.email,
-            actor_id=world.pw.world.coordinator.id,
-            storage=storage,
-            sessions=None,
-        )
+        await erase_as(db, world.id, admin.id, world.pw.world.coordinator, storage)
     assert await unchanged(db, world, admin.id) == before
 
 
@@ -360,15 +360,7 @@ async def test_signing_in_again_after_erasure_makes_a_fresh_member(
                 answers={"motivation": marker},
             )
         )
-    await services.erase_member(
-        db,
-        tenant_id,
-        old.id,
-        actor=admin.email,
-        actor_id=admin.id,
-        storage=storage,
-        sessions=None,
-    )
+    await erase_as(db, tenant_id, old.id, admin, storage)
     async with serving(create_app(settings, db=db), base_url=BASE) as client:
         again = await sign_in(client, SLUG_A, "mentee")
         assert again.status_code in (200, 303), again.text[:300]
@@ -412,15 +404,7 @@ async def test_bytes_left_by_a_storage_outage_are_unreachable_and_deleted_on_ret
         key = document.storage_key
 
     async def erase() -> services.Erased:
-        return await services.erase_member(
-            db,
-            world.id,
-            mentee.id,
-            actor=admin.email,
-            actor_id=admin.id,
-            storage=flaky,
-            sessions=None,
-        )
+        return await erase_as(db, world.id, mentee.id, admin, flaky)
 
     done = await erase()
     assert not done.already and done.left_in_storage == [key]
