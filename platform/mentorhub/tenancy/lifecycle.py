@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.core import audit
 from mentorhub.core.problems import Problem, Problems
-from mentorhub.db import Database
+from mentorhub.db import Database, access
 from mentorhub.identity.models import Member, Role
 from mentorhub.identity.oidc import OidcClient
 from mentorhub.identity.services import SsoForm, SsoSaved, apply_roles, configure_sso
@@ -102,8 +102,9 @@ class LifecycleProblems(Problems):
     """What is wrong with a console form; each `path` is the form's field. Nothing changed."""
 
 
-class NotFound(LookupError):
-    """No such tenant, or no such hostname of it."""
+class NotFound(access.NotFound):
+    """No such tenant, or no such hostname of it. Out of a handler it answers the 404 page,
+    as `db.access.NotFound` does (`app.py`), so the console's pages need not catch it."""
 
 
 def _problem(path: str, message: str) -> LifecycleProblems:

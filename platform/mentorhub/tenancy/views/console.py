@@ -19,6 +19,8 @@ Routes (all `rule(PLATFORM_ADMIN)`):
 After a change the browser is sent back to the tenant's page (303) with `?done=<what>`,
 which the page says in words. Bad input: the page again with the error summary, 400,
 nothing changed.
+
+An unknown tenant or hostname: `lifecycle.NotFound`, which answers the 404 page itself.
 """
 
 from __future__ import annotations
@@ -241,8 +243,6 @@ async def platform_hostname_add(
     try:
         data = await read_form(request, HostnameFields)
         await lifecycle.add_hostname(db, slug, data.hostname, actor=identity.email)
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
     except FormErrors as errors:
         return await _tenant_page_refused(db, state, identity, slug, errors)
     except lifecycle.LifecycleProblems as problems:
@@ -261,8 +261,6 @@ async def platform_hostname_verify(
 ) -> Response[Any] | Template:
     try:
         await lifecycle.verify_hostname(db, _settings(state), slug, hostname, actor=identity.email)
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
     except ChallengeFailed as failed:
         problem = Problems([Problem(message=f"Not verified: {failed}")])
         return await _tenant_page_refused(db, state, identity, slug, problem)
@@ -278,10 +276,7 @@ async def platform_hostname_verify(
 async def platform_hostname_remove(
     db: DB, identity: CurrentIdentity, slug: FromPath[str], hostname: FromPath[str]
 ) -> Response[Any]:
-    try:
-        await lifecycle.remove_hostname(db, slug, hostname, actor=identity.email)
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
+    await lifecycle.remove_hostname(db, slug, hostname, actor=identity.email)
     return _back(slug, "hostname_removed")
 
 
@@ -305,8 +300,6 @@ async def platform_tenant_sso(
         await lifecycle.store_sso(
             db, _settings(state), _oidc(state), slug, form, actor=identity.email
         )
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
     except FormErrors as errors:
         return await _tenant_page_refused(db, state, identity, slug, errors)
     except SsoProblems as problems:
@@ -347,8 +340,6 @@ async def platform_tenant_suspend(
     try:
         data = await read_form(request, SuspendFields)
         await lifecycle.suspend(db, slug, reason=data.reason, actor=identity.email)
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
     except FormErrors as errors:
         return await _suspend_page(db, identity, slug, errors)
     except lifecycle.LifecycleProblems as problems:
@@ -367,8 +358,6 @@ async def platform_tenant_resume(
 ) -> Response[Any] | Template:
     try:
         await lifecycle.resume(db, slug, actor=identity.email)
-    except lifecycle.NotFound:
-        raise NotFoundException() from None
     except lifecycle.LifecycleProblems as problems:
         return await _tenant_page_refused(db, state, identity, slug, problems)
     return _back(slug, "resumed")
