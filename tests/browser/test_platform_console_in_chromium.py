@@ -121,11 +121,13 @@ async def test_a_platform_admin_creates_a_tenant_that_serves_its_home_page_and_s
         ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
         ops = await ctx.new_page()
         await ops.goto(f"{site}/platform/login")
-        await demo_sign_in(ops, ADMIN, r"/platform/activity$")
+        await demo_sign_in(ops, ADMIN, r"/platform/tenants$")  # the platform admin's home
+        await look(ops, "platform-tenants")
+        await ops.get_by_role("link", name="Activity", exact=True).click()
+        await ops.wait_for_url(re.compile(r"/platform/activity$"))
         await look(ops, "platform-activity")
         await ops.get_by_role("link", name="Tenants", exact=True).click()
         await ops.wait_for_url(re.compile(r"/platform/tenants$"))
-        await look(ops, "platform-tenants")
 
         await ops.get_by_role("link", name="Create a tenant").click()
         await ops.wait_for_url(re.compile(r"/platform/tenants/new$"))

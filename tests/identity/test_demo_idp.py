@@ -115,7 +115,7 @@ def test_newcomer_signs_in_as_each_demo_role_on_the_embedded_default(tmp_path: P
                 browser.close()
         browser, landing = demo_sign_in(base, None, "platform.admin@mentorhub.localhost")
         try:
-            assert landing == f"{base}/platform/activity"
+            assert landing == f"{base}/platform/tenants"
             page = browser.get(landing)
             assert page.status_code == 200
             assert "Alberta Museums Association" in page.text
