@@ -20,6 +20,7 @@ import signal
 import threading
 from collections.abc import Awaitable, Callable
 
+from mentorhub.core.outage import unavailable_reason
 from mentorhub.db import Database
 from mentorhub.outbox.relay import Relay
 from mentorhub.settings import Settings, get_settings
@@ -33,8 +34,12 @@ async def every(seconds: float, stop: asyncio.Event, work: Callable[[], Awaitabl
     while not stop.is_set():
         try:
             await work()
-        except Exception:
-            log.exception("scheduled work failed; trying again in %s s", seconds)
+        except Exception as exc:
+            away = unavailable_reason(exc)
+            if away is not None:  # PostgreSQL or Redis away: one line, not a traceback
+                log.warning("scheduled work waits (%s); trying again in %s s", away, seconds)
+            else:
+                log.exception("scheduled work failed; trying again in %s s", seconds)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=seconds)
 

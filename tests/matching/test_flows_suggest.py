@@ -497,3 +497,29 @@ async def test_the_clock_goes_on_after_a_failed_round(servers: object) -> None:
 
     await every(0.0, stop, work)
     assert rounds == [0, 1]
+
+
+async def test_the_clock_logs_an_outage_as_one_line_and_a_bug_with_its_traceback(
+    servers: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A round that meets PostgreSQL or Redis away is not a bug: one warning line, no
+    traceback (the embedded default's outage test reads the log for tracebacks); anything
+    else keeps its traceback."""
+    from mentorhub.core.outage import ServiceUnavailable
+    from workers.clock import every  # late: `workers` reads REDIS_URL when imported
+
+    stop = asyncio.Event()
+    raised: list[Exception] = [ServiceUnavailable("Redis unreachable"), KeyError("a bug")]
+
+    async def work() -> None:
+        if not raised:
+            stop.set()
+            return
+        raise raised.pop(0)
+
+    with caplog.at_level("WARNING", logger="workers.clock"):
+        await every(0.0, stop, work)
+    away, bug = [r for r in caplog.records if r.name == "workers.clock"]
+    assert away.levelname == "WARNING" and away.exc_info is None
+    assert "waits (Redis unreachable)" in away.getMessage()
+    assert bug.levelname == "ERROR" and bug.exc_info is not None
