@@ -10,10 +10,12 @@ and dates. No statement here selects an answer, a log, a meeting's record, chat 
 How it is read (built for a 3,000-pair cohort; `tests/reports/test_cockpit_scale.py`
 EXPLAINs it):
 
-* ONE statement reads the cohort's pairs with three grouped aggregates — the held meetings
-  (their count, their minutes summed, and their local days and minutes as one string), the
-  open/overdue/missed checkpoint items and the open coordinator tasks — each grouped over
-  the cohort's pairs only (`pair_id IN (the cohort's pairs)`), never a query per pair. Every
+* ONE statement reads the cohort's pairs with three aggregates — the held meetings (their
+  count, their minutes summed, and their local days and minutes as one string), the
+  open/overdue/missed checkpoint items and the open coordinator tasks — each a LATERAL
+  subquery of the pair, read through its (tenant_id, pair_id, …) index, never a query per
+  pair. (Grouped subqueries joined on pair_id were nested and re-read for every pair when the
+  planner took the cohort for one pair, as it does among 1,000 tenants: 10 s.) Every
   table is filtered by its tenant explicitly as well (the row policy's "or the clock" does not
   give the planner the first column of the (tenant_id, …) indexes). Its ORDER BY is the
   page's sort, so the page and the CSV list the same pairs in the same order. It is built
@@ -82,6 +84,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -502,12 +505,16 @@ def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
     today: Any = bindparam("today", type_=Date)
     zone: Any = bindparam("zone", type_=String)
     q = CockpitQuery(sort=sort, descending=descending)
-    cohort_pairs = select(Pair.id).where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
+    # Each aggregate is a LATERAL subquery of the pair (one index range of its own rows),
+    # not a grouped subquery joined on pair_id: the planner misjudges a cohort's size (the
+    # (tenant, cohort) estimate times the row policy's filter comes to one pair where the
+    # benchmark's cohort has 3,000), and with one pair it nests the grouped subqueries as
+    # inner sides re-read for every pair — quadratic, 10 s at full scale. A lateral
+    # aggregate can only be read per pair, through the (tenant_id, pair_id, …) index.
     local_day = cast(func.timezone(zone, Meeting.starts_at), Date)
     length = func.coalesce(Meeting.held_minutes, Meeting.minutes)
     meetings = (
         select(
-            Meeting.pair_id.label("pair_id"),
             func.count().label("held"),
             func.sum(func.greatest(length, 0)).label("contact"),
             # The held meetings as "day:minutes,day:minutes…" in their order: the cadence
@@ -519,38 +526,34 @@ def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
         )
         .where(
             Meeting.tenant_id == tenant_id,
+            Meeting.pair_id == Pair.id,
             Meeting.state == "held",
-            Meeting.pair_id.in_(cohort_pairs),
         )
-        .group_by(Meeting.pair_id)
-        .subquery("held_meetings")
+        .lateral("held_meetings")
     )
     is_open = CheckpointItem.state == "open"
     items = (
         select(
-            CheckpointItem.pair_id.label("pair_id"),
             func.count().filter(and_(is_open, CheckpointItem.due_on >= today)).label("open"),
             func.count().filter(and_(is_open, CheckpointItem.due_on < today)).label("overdue"),
             func.count().filter(CheckpointItem.state == "missed").label("missed"),
         )
         .where(
             CheckpointItem.tenant_id == tenant_id,
+            CheckpointItem.pair_id == Pair.id,
             CheckpointItem.state.in_(("open", "missed")),
             CheckpointItem.audience != COORDINATOR,
-            CheckpointItem.pair_id.in_(cohort_pairs),
         )
-        .group_by(CheckpointItem.pair_id)
-        .subquery("waiting_items")
+        .lateral("waiting_items")
     )
     tasks = (
-        select(CoordinatorTask.pair_id.label("pair_id"), func.count().label("open_tasks"))
+        select(func.count().label("open_tasks"))
         .where(
             CoordinatorTask.tenant_id == tenant_id,
+            CoordinatorTask.pair_id == Pair.id,
             CoordinatorTask.state == "open",
-            CoordinatorTask.pair_id.in_(cohort_pairs),
         )
-        .group_by(CoordinatorTask.pair_id)
-        .subquery("open_tasks")
+        .lateral("open_tasks")
     )
     lapsed = or_(
         and_(_Mentor.membership_status == "lapsed", _Mentor.erased_at.is_(None)),
@@ -593,9 +596,10 @@ def _statement(sort: Sort, descending: bool, people: bool) -> Select[Any]:
         )
         .join(_Mentor, and_(_Mentor.tenant_id == Pair.tenant_id, _Mentor.id == Pair.mentor_id))
         .join(_Mentee, and_(_Mentee.tenant_id == Pair.tenant_id, _Mentee.id == Pair.mentee_id))
-        .outerjoin(meetings, meetings.c.pair_id == Pair.id)
-        .outerjoin(items, items.c.pair_id == Pair.id)
-        .outerjoin(tasks, tasks.c.pair_id == Pair.id)
+        # An aggregate without GROUP BY gives every pair its one row (counts 0).
+        .join(meetings, true())
+        .join(items, true())
+        .join(tasks, true())
         .where(Pair.tenant_id == tenant_id, Pair.cohort_id == cohort_id)
         .order_by(*_order(q, meetings.c.held, items.c.overdue))
     )
