@@ -8,7 +8,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mentorhub.core import smtp
@@ -53,7 +53,7 @@ _ANY_CHARS = st.sampled_from('aZ9.@-_+ "<>()[]\\,;:\t!#é')
 def _parser_says(value: str) -> bool:
     try:
         address = Address(addr_spec=value)
-    except (HeaderParseError, ValueError, IndexError):
+    except (HeaderParseError, ValueError, IndexError, AttributeError):  # "9@[": see smtp.py
         return False
     domain = address.domain
     return bool(address.username and domain and ("." in domain.strip(".") or domain == "localhost"))
@@ -77,5 +77,6 @@ def test_every_address_the_fast_path_takes_the_parser_takes(
 
 @settings(max_examples=500)
 @given(st.text(_ANY_CHARS, max_size=24))
+@example("9@[")  # the parser itself raised AttributeError on it (a CPython bug), as did the check
 def test_the_check_answers_as_the_parser_for_any_text(value: str) -> None:
     assert is_plain_address(value) == _parser_says(value)

@@ -93,7 +93,9 @@ def is_plain_address(value: str) -> bool:
         return True
     try:
         address = Address(addr_spec=value)
-    except (HeaderParseError, ValueError, IndexError):
+    # AttributeError: CPython's header parser trips over some unclosed domain literals
+    # ("9@[": an InvalidHeaderDefect asked for its defects) — not an address either way.
+    except (HeaderParseError, ValueError, IndexError, AttributeError):
         return False
     domain = address.domain
     return bool(address.username and domain and ("." in domain.strip(".") or domain == "localhost"))
