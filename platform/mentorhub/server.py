@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from mentorhub.pairs.storage import require_storage, storage_from
 from mentorhub.schemes import TenantFile
 from mentorhub.settings import Settings, get_settings
 from mentorhub.tenancy.loading import load_tenants
+from mentorhub.tenancy.routing import TenantRouting
 
 
 class _OwnedServer(uvicorn.Server):
@@ -134,6 +136,17 @@ def _reason(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def serving_app(settings: Settings | None = None) -> TenantRouting:
+    """The application a serving process runs: `create_app()`, then everything built so far
+    (modules, compiled templates, the app) frozen out of the garbage collector's sight
+    (`gc.freeze()`): it lives as long as the process, and a full collection after a large
+    page (the cockpit's 3,000 rows) no longer walks it. Measured on the cockpit at a
+    3,000-pair cohort, one client: p95 207 → 78 ms (the p50 barely moves)."""
+    app = create_app(settings)
+    gc.freeze()
+    return app
+
+
 def serve(*, host: str, port: int, workers: int = 1) -> None:
     """Production serving: `workers` web processes on one listening socket (uvicorn's
     supervisor starts them, restarts one that dies and stops them all on SIGINT/SIGTERM).
@@ -154,11 +167,14 @@ def serve(*, host: str, port: int, workers: int = 1) -> None:
         raise SystemExit(1) from None
     require_storage(settings)  # documents: S3 or a shared directory, said now
     if workers == 1:
-        uvicorn.Server(_uvicorn_config(create_app(settings), host, port)).run()
+        uvicorn.Server(_uvicorn_config(serving_app(settings), host, port)).run()
         return
     # Worker processes import the app by name (uvicorn starts them fresh, not forked).
     config = uvicorn.Config(
-        "mentorhub.app:create_app", factory=True, workers=workers, **_uvicorn_options(host, port)
+        "mentorhub.server:serving_app",
+        factory=True,
+        workers=workers,
+        **_uvicorn_options(host, port),
     )
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[listening_socket(host, port)]).run()
@@ -283,7 +299,7 @@ async def run_all(
         demo.add_done_callback(lambda _: filled.set())
         clock = ClockThread(hooks["clock"], settings, checkpoints_after=filled)
         clock.start()
-        server = _OwnedServer(_uvicorn_config(create_app(settings), host, port))
+        server = _OwnedServer(_uvicorn_config(serving_app(settings), host, port))
         serving = asyncio.create_task(server.serve())
         try:
             await _started(server, serving)

