@@ -331,29 +331,19 @@ class CohortHeadline:
 # --- the cadence, memoised ----------------------------------------------------------------
 
 
-class _Rules:
-    """A stored scheme version (tenant, version) for the memo, carried without its
-    checkpoints. One object per version (`_RULES`), so the memo compares it by identity —
-    a stored version never changes."""
-
-    __slots__ = ("key", "scheme")
-
-    def __init__(self, key: tuple[uuid.UUID, int], scheme: Scheme) -> None:
-        self.key = key
-        self.scheme = scheme
+#: Stored scheme versions without their checkpoints, by (tenant, version): a stored version
+#: never changes, so a page reads each once per process.
+_RULES: dict[tuple[uuid.UUID, int], Scheme] = {}
 
 
-_RULES: dict[tuple[uuid.UUID, int], _Rules] = {}
-
-
-async def _rules(session: AsyncSession, version: int) -> _Rules:
+async def _rules(session: AsyncSession, version: int) -> Scheme:
     key = (current_tenant(session), version)
     found = _RULES.get(key)
     if found is None:
         scheme = await scheme_of(session, version)
         if len(_RULES) >= 512:
             _RULES.clear()
-        found = _RULES[key] = _Rules(key, _without_checkpoints(scheme))
+        found = _RULES[key] = _without_checkpoints(scheme)
     return found
 
 
@@ -363,9 +353,8 @@ def _without_checkpoints(scheme: Scheme) -> Scheme:
     return msgspec.structs.replace(scheme, checkpoints=())
 
 
-@lru_cache(maxsize=32_768)
 def _figures(
-    rules: _Rules,
+    scheme: Scheme,
     cohort_starts_on: date,
     matched_on: date,
     extensions: tuple[tuple[str, int], ...],
@@ -375,19 +364,16 @@ def _figures(
     ended_on: date | None,
     jurisdiction: str,
 ) -> Figures | None:
-    """The pair's cadence figures, memoised on plain values (cheap to hash: a cohort seen
-    again the same day costs a lookup per pair)."""
+    """The pair's cadence figures (kept by `_Reader.figures_of`'s memo)."""
     facts = pair_facts(
-        rules.scheme,
+        scheme,
         cohort_starts_on,
         matched_on,
         [{"agreed_on": on, "months": n} for on, n in extensions],
     )
     held = [Held(d, m) for d, m in zip(days, minutes, strict=True)]
     try:
-        s = summarise(
-            rules.scheme, facts, held, today, jurisdiction=jurisdiction, ended_on=ended_on
-        )
+        s = summarise(scheme, facts, held, today, jurisdiction=jurisdiction, ended_on=ended_on)
     except FactsError:
         return None
     return Figures(s.expected_so_far, s.expected_total, s.hours_due_by_now, bool(s.behind))
@@ -639,7 +625,7 @@ class _Reader:
 
     def __init__(
         self,
-        rules: dict[int, _Rules],
+        rules: dict[int, Scheme],
         cohort: CohortInfo,
         today: date,
         jurisdiction: str,

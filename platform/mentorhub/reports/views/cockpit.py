@@ -26,8 +26,6 @@ its field; the CSV answers a plain-text 400 and no file.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -41,7 +39,6 @@ from litestar.params import FromPath
 from litestar.response import Response, Stream, Template
 
 from mentorhub.admin.scope import cohorts_in_scope
-from mentorhub.applications.queue import csv_cell
 from mentorhub.applications.views.coordinator_common import page_context, zone_of
 from mentorhub.checkpoints.queries_coordinator import STATE_WORDS as ITEM_STATE_WORDS
 from mentorhub.checkpoints.queries_coordinator import viewer
@@ -53,6 +50,7 @@ from mentorhub.pairs.cadence import hours_words
 from mentorhub.reports import cockpit as q
 from mentorhub.reports.cockpit import Flag, Sort, StateFilter
 from mentorhub.reports.cockpit_person import person
+from mentorhub.reports.exports import csv_stream
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import FormErrors, choice, field, read_query, rerender
@@ -220,21 +218,10 @@ async def _csv_chunks(
     query: q.CockpitQuery,
     today: date,
 ) -> AsyncIterator[bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([csv_cell(h) for h in q.CSV_HEAD])
     async with db.tenant(tenant.id, read_only=True) as session:
-        n = 0
-        async for row in q.stream_rows(
-            session, cohort, query, today=today, jurisdiction=tenant.jurisdiction
-        ):
-            writer.writerow(q.csv_cells(row))
-            n += 1
-            if n % 250 == 0:
-                yield out.getvalue().encode()
-                out.seek(0)
-                out.truncate()
-    yield out.getvalue().encode()
+        rows = q.stream_rows(session, cohort, query, today=today, jurisdiction=tenant.jurisdiction)
+        async for chunk in csv_stream(q.CSV_HEAD, (q.csv_cells(row) async for row in rows)):
+            yield chunk
 
 
 @get(f"{HOME}/{{cohort_id:uuid}}/pairs.csv", name="cockpit_csv", opt=rule(COORDINATOR))

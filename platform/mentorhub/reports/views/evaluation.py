@@ -49,7 +49,7 @@ from mentorhub.reports.evaluation import (
     cohort_rows,
     response_rows,
 )
-from mentorhub.reports.exports import csv_line, render_csv, render_pdf, render_xlsx
+from mentorhub.reports.exports import csv_stream, render_csv, render_pdf, render_xlsx
 from mentorhub.tenancy.models import Tenant
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 
@@ -155,12 +155,12 @@ report_pdf = _download_route("pdf", "application/pdf", render_pdf)
 async def _lines(
     db: Database, tenant_id: uuid.UUID, cohort_id: uuid.UUID, secret: bytes
 ) -> AsyncIterator[bytes]:
-    """The responses CSV, a line at a time, from its own read-only transaction (the
-    request's ends when the answer starts)."""
-    yield csv_line(RESPONSE_HEADER).encode()
+    """The responses CSV, streamed from its own read-only transaction (the request's ends
+    when the answer starts)."""
     async with db.tenant(tenant_id, read_only=True) as session:
-        async for row in response_rows(session, cohort_id, secret=secret):
-            yield csv_line(row).encode()
+        rows = response_rows(session, cohort_id, secret=secret)
+        async for chunk in csv_stream(RESPONSE_HEADER, rows):
+            yield chunk
 
 
 @get(f"{PAGE}/responses.csv", name="report_responses_csv", opt=rule(COORDINATOR))
