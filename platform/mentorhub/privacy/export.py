@@ -55,6 +55,7 @@ from mentorhub.applications.models import (
 )
 from mentorhub.checkpoints.models import CheckpointItem
 from mentorhub.core.audit import AuditEntry
+from mentorhub.db.access import get_in_tenant
 from mentorhub.identity.models import ApprovalRequest, Member, MembershipLapse
 from mentorhub.matching.models import (
     ConflictOfInterest,
@@ -363,6 +364,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("messages", "Mails and notifications sent to you"),
     ("audit_entries", "Entries of the association's audit log that name you"),
 )
+
+
+async def member_of(session: AsyncSession, member_id: uuid.UUID) -> Member:
+    """The member the privacy pages are about, in the session's tenant (another tenant's or
+    an unknown id: NotFound, the 404 page)."""
+    return await get_in_tenant(session, Member, member_id, what="member")
 
 
 async def overview(session: AsyncSession, member: Member) -> list[tuple[str, str, int]]:

@@ -24,7 +24,6 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from mentorhub.core.problems import Problem
-from mentorhub.db.access import get_in_tenant
 from mentorhub.identity.guards import MEMBER, TENANT_ADMIN, rule
 from mentorhub.identity.models import Member
 from mentorhub.identity.sessions import Identity
@@ -32,7 +31,7 @@ from mentorhub.identity.views._common import DEPENDENCIES, AnyRequest, Sessions
 from mentorhub.pairs.storage import CHUNK
 from mentorhub.pairs.views.documents import storage_of
 from mentorhub.privacy import services
-from mentorhub.privacy.export import overview, write_zip
+from mentorhub.privacy.export import member_of, overview, write_zip
 from mentorhub.web.deps import DB, CurrentIdentity, CurrentTenant, TenantReads
 from mentorhub.web.forms import EMAIL, FormErrors, field, read_form, rerender
 
@@ -49,7 +48,7 @@ def _me(identity: Identity) -> uuid.UUID:
 @get("/me/data", name="my_data", opt=rule(MEMBER))
 async def my_data(tenant: CurrentTenant, reads: TenantReads, identity: CurrentIdentity) -> Template:
     async with reads.tenant(tenant.id) as session:
-        member = await get_in_tenant(session, Member, _me(identity), what="member")
+        member = await member_of(session, _me(identity))
         sections = await overview(session, member)
     return Template(
         "privacy/my_data.html",
@@ -122,7 +121,7 @@ async def admin_member_erase(
     member_id: FromPath[uuid.UUID],
 ) -> Template:
     async with reads.tenant(tenant.id) as session:
-        member = await get_in_tenant(session, Member, member_id, what="member")
+        member = await member_of(session, member_id)
     return _erase_page(tenant, identity, member)
 
 
@@ -144,7 +143,7 @@ async def admin_member_erase_post(
     """The typed address must be the member's (any case); then the erasure, or the page
     again (400) saying why nothing changed. An erased member: "already erased"."""
     async with reads.tenant(tenant.id) as session:
-        member = await get_in_tenant(session, Member, member_id, what="member")
+        member = await member_of(session, member_id)
     if member.erased_at is None:
         try:
             form = await read_form(request, EraseForm)
