@@ -49,7 +49,7 @@ import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -753,6 +753,40 @@ async def _cohort(session: AsyncSession, cohort_id: uuid.UUID) -> Cohort:
     return found
 
 
+async def _head(
+    session: AsyncSession, cohort_id: uuid.UUID, today: date, min_group: int
+) -> tuple[Report, Scheme, dict[str, int]]:
+    cohort = await _cohort(session, cohort_id)
+    scheme = await scheme_of(session, cohort.scheme_version)
+    counts = await _pair_counts(session, cohort_id)
+    pairs = sum(counts.values())
+    head = Report(
+        cohort_id=cohort.id,
+        cohort_name=cohort.name,
+        scheme_name=scheme.name,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        today=today,
+        min_group=min_group,
+        pairs=pairs,
+        suppressed=pairs < min_group,
+    )
+    return head, scheme, counts
+
+
+async def report_head(
+    session: AsyncSession,
+    cohort_id: uuid.UUID,
+    *,
+    today: date,
+    min_group: int = MIN_GROUP,
+) -> Report:
+    """The report's heading alone (cohort, scheme, dates, number of pairs; no sections):
+    what a download's file name and a refusal page need. NotFound for a cohort the
+    session's tenant does not have."""
+    return (await _head(session, cohort_id, today, min_group))[0]
+
+
 async def build_report(
     session: AsyncSession,
     cohort_id: uuid.UUID,
@@ -762,22 +796,10 @@ async def build_report(
 ) -> Report:
     """The cohort's report (see the module). NotFound for a cohort the session's tenant
     does not have."""
-    cohort = await _cohort(session, cohort_id)
-    scheme = await scheme_of(session, cohort.scheme_version)
-    counts = await _pair_counts(session, cohort_id)
-    pairs = sum(counts.values())
-    head = dict(
-        cohort_id=cohort.id,
-        cohort_name=cohort.name,
-        scheme_name=scheme.name,
-        starts_on=cohort.starts_on,
-        ends_on=cohort.ends_on,
-        today=today,
-        min_group=min_group,
-        pairs=pairs,
-    )
-    if pairs < min_group:
-        return Report(**head, suppressed=True)  # type: ignore[arg-type]
+    head, scheme, counts = await _head(session, cohort_id, today, min_group)
+    if head.suppressed:
+        return head
+    pairs = head.pairs
     m = min_group
     sections = [
         await _applicants(session, cohort_id, m),
@@ -790,7 +812,7 @@ async def build_report(
     changes = await _changes(session, cohort_id, scheme, m)
     if changes is not None:
         sections.append(changes)
-    return Report(**head, suppressed=False, sections=tuple(sections))  # type: ignore[arg-type]
+    return replace(head, sections=tuple(sections))
 
 
 # --- the responses download -----------------------------------------------------------------

@@ -47,6 +47,7 @@ from mentorhub.reports.evaluation import (
     build_report,
     cohort_respondents,
     cohort_rows,
+    report_head,
     response_rows,
 )
 from mentorhub.reports.exports import csv_stream, render_csv, render_pdf, render_xlsx
@@ -175,7 +176,7 @@ async def report_responses_csv(
     """Every answer, one row each (see the module); refused below the minimum group size."""
     async with reads.tenant(tenant.id) as session:
         await _check_scope(session, identity, cohort_id)
-        report = await build_report(session, cohort_id, today=_today(tenant), min_group=10**9)
+        report = await report_head(session, cohort_id, today=_today(tenant))
         respondents = await cohort_respondents(session, cohort_id)
     if respondents < MIN_GROUP:
         return Template(
