@@ -58,7 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mentorhub.applications.models import Cohort
 from mentorhub.applications.services import scheme_of
-from mentorhub.db.access import NotFound
+from mentorhub.db.access import get_in_tenant
 from mentorhub.db.session import current_tenant
 from mentorhub.reports.aggregate import (
     MIN_GROUP,
@@ -743,14 +743,7 @@ async def cohort_rows(session: AsyncSession, scope: frozenset[uuid.UUID] | None)
 
 
 async def _cohort(session: AsyncSession, cohort_id: uuid.UUID) -> Cohort:
-    from sqlalchemy import select
-
-    found = (
-        await session.execute(select(Cohort).where(Cohort.id == cohort_id))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("cohort")
-    return found
+    return await get_in_tenant(session, Cohort, cohort_id, what="cohort")
 
 
 async def _head(
